@@ -1,0 +1,161 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"satchel/internal/apperr"
+)
+
+// Options configure the GraphQL handler.
+type Options struct {
+	Introspection   bool
+	ComplexityLimit int // default 5000
+	DepthLimit      int // default 12
+	MaxBodyBytes    int64
+	Log             *slog.Logger
+}
+
+// NewHandler builds the /graphql handler with explicit transports.
+func NewHandler(r *Resolver, o Options) http.Handler {
+	if o.ComplexityLimit == 0 {
+		o.ComplexityLimit = 5000
+	}
+	if o.DepthLimit == 0 {
+		o.DepthLimit = 12
+	}
+	if o.MaxBodyBytes == 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(postJSON{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if o.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(extension.FixedComplexityLimit(o.ComplexityLimit))
+	srv.Use(depthLimit{max: o.DepthLimit})
+	srv.SetErrorPresenter(presenter(o.Log))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		o.Log.Error("graphql panic", "panic", v)
+		return apperr.New(apperr.Internal, "internal server error")
+	})
+	return http.MaxBytesHandler(srv, o.MaxBodyBytes)
+}
+
+// presenter gives every error an extensions.code and hides internals.
+func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		var ae *apperr.Error
+		if errors.As(err, &ae) {
+			e := graphql.DefaultErrorPresenter(ctx, err)
+			e.Message = ae.Message
+			e.Extensions = map[string]any{"code": ae.Code}
+			return e
+		}
+		var ge *gqlerror.Error
+		if errors.As(err, &ge) && ge.Err == nil {
+			// gqlgen's own parse, validation and coercion errors.
+			if ge.Extensions == nil {
+				ge.Extensions = map[string]any{}
+			}
+			if _, ok := ge.Extensions["code"]; !ok {
+				ge.Extensions["code"] = apperr.BadUserInput
+			}
+			return ge
+		}
+		log.Error("graphql resolver error", "err", err)
+		e := graphql.DefaultErrorPresenter(ctx, err)
+		e.Message = "internal server error"
+		e.Extensions = map[string]any{"code": apperr.Internal}
+		return e
+	}
+}
+
+// postJSON is gqlgen's POST transport, answering parse and validation errors
+// with 200 for application/json as the GraphQL-over-HTTP spec asks (gqlgen
+// answers 422). application/graphql-response+json keeps its 400.
+type postJSON struct{ transport.POST }
+
+func (p postJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	p.POST.Do(&statusFix{ResponseWriter: w}, r, exec)
+}
+
+type statusFix struct{ http.ResponseWriter }
+
+func (s *statusFix) WriteHeader(code int) {
+	if code == http.StatusUnprocessableEntity {
+		code = http.StatusOK
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusFix) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// depthLimit refuses operations nested deeper than max.
+type depthLimit struct{ max int }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = depthLimit{}
+
+func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
+func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
+func (d depthLimit) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	if rc.Operation == nil {
+		return nil
+	}
+	if depth(rc.Operation.SelectionSet, rc.Doc.Fragments, 0, d.max) > d.max {
+		err := gqlerror.Errorf("operation is nested deeper than %d levels", d.max)
+		err.Extensions = map[string]any{"code": apperr.BadUserInput}
+		return err
+	}
+	return nil
+}
+
+func depth(set ast.SelectionSet, frags ast.FragmentDefinitionList, level, max int) int {
+	if level > max {
+		return level
+	}
+	deepest := level
+	for _, sel := range set {
+		var d int
+		switch s := sel.(type) {
+		case *ast.Field:
+			if len(s.SelectionSet) == 0 {
+				d = level + 1
+			} else {
+				d = depth(s.SelectionSet, frags, level+1, max)
+			}
+		case *ast.InlineFragment:
+			d = depth(s.SelectionSet, frags, level, max)
+		case *ast.FragmentSpread:
+			if f := frags.ForName(s.Name); f != nil {
+				d = depth(f.SelectionSet, frags, level, max)
+			}
+		}
+		deepest = maxInt(deepest, d)
+	}
+	return deepest
+}
+
+func maxInt(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
+}

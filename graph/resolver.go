@@ -1,0 +1,18 @@
+// Package graph is Satchel's GraphQL edge: the gqlgen schema, thin
+// resolvers over the use cases, and the HTTP handler with its transports,
+// limits and error presenter.
+package graph
+
+//go:generate go tool gqlgen generate
+
+import (
+	"log/slog"
+
+	"satchel/internal/uploads"
+)
+
+// Resolver holds the dependencies of every resolver.
+type Resolver struct {
+	Uploads *uploads.Service
+	Log     *slog.Logger
+}

@@ -1,0 +1,230 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"satchel/internal/apperr"
+	"satchel/internal/ids"
+	"satchel/models"
+)
+
+// Service authenticates keys and manages accounts and keys.
+type Service struct {
+	DB bun.IDB
+	// PublicURL is the server's own origin: secret keys are refused on
+	// browser requests from any other origin.
+	PublicURL string
+}
+
+// Authenticate resolves a presented key to its principal.
+func (s *Service) Authenticate(ctx context.Context, plain string) (*Principal, error) {
+	if kindOf(plain) == "" {
+		return nil, ErrUnauthenticated
+	}
+	hash := HashKey(plain)
+	k, err := models.GetAPIKeyByHash(ctx, s.DB, hash)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, ErrUnauthenticated
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up key: %w", err)
+	}
+	// The row was found by hash; compare again in constant time so that
+	// correctness never rests on the index alone.
+	if !hashesEqual(k.Hash, hash) || k.Kind != kindOf(plain) {
+		return nil, ErrUnauthenticated
+	}
+	return &Principal{AccountID: k.AccountID, Key: k}, nil
+}
+
+// Credential extracts the key from an Authorization header: "Bearer <key>" or
+// Basic with user "apikey". present is false when there is no header.
+func Credential(r *http.Request) (key string, present bool, err error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", false, nil
+	}
+	scheme, rest, _ := strings.Cut(h, " ")
+	rest = strings.TrimSpace(rest)
+	switch strings.ToLower(scheme) {
+	case "bearer":
+		if rest == "" {
+			return "", true, ErrUnauthenticated
+		}
+		return rest, true, nil
+	case "basic":
+		raw, derr := base64.StdEncoding.DecodeString(rest)
+		if derr != nil {
+			return "", true, ErrUnauthenticated
+		}
+		user, pass, ok := strings.Cut(string(raw), ":")
+		if !ok || user != "apikey" || pass == "" {
+			return "", true, ErrUnauthenticated
+		}
+		return pass, true, nil
+	}
+	return "", true, ErrUnauthenticated
+}
+
+// Middleware authenticates the request's key, if any, and stores the
+// principal in the context. A bad key is answered at once with writeErr; no
+// key passes through (the route decides whether it needs one).
+func (s *Service) Middleware(writeErr func(http.ResponseWriter, *http.Request, error)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			key, present, err := Credential(r)
+			if !present {
+				next.ServeHTTP(w, r)
+				return
+			}
+			var p *Principal
+			if err == nil {
+				p, err = s.Authenticate(r.Context(), key)
+			}
+			if err == nil && p.Secret() && s.crossOrigin(r) {
+				err = apperr.New(apperr.Forbidden, "secret keys must not be used from a browser on another origin; use a public key or an upload ID")
+			}
+			if err != nil {
+				writeErr(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+		})
+	}
+}
+
+// crossOrigin reports whether a browser sent r from an origin other than the
+// server's own (its public URL or the Host it was reached at).
+func (s *Service) crossOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	if s.PublicURL != "" && strings.EqualFold(origin, originOf(s.PublicURL)) {
+		return false
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return true
+	}
+	return !strings.EqualFold(u.Host, r.Host)
+}
+
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// CreateAccount creates an account named name.
+func (s *Service) CreateAccount(ctx context.Context, name string) (*models.Account, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 200 {
+		return nil, apperr.New(apperr.BadUserInput, "account name must be 1 to 200 characters")
+	}
+	a := &models.Account{ID: ids.New(), Name: name, CreatedAt: models.Micros(time.Now())}
+	if err := models.InsertAccount(ctx, s.DB, a); err != nil {
+		return nil, fmt.Errorf("insert account: %w", err)
+	}
+	return a, nil
+}
+
+// KeyOptions are the optional rules of a new key.
+type KeyOptions struct {
+	Name             string
+	Origins          []string
+	MaxFileSize      int64
+	MimeTypes        []string
+	UploadsPerMinute int
+}
+
+// CreateKey creates a key of kind for the account and returns the plain key,
+// which is shown once and never stored.
+func (s *Service) CreateKey(ctx context.Context, accountID, kind string, opt KeyOptions) (string, *models.APIKey, error) {
+	if kind != models.KindPublic && kind != models.KindSecret {
+		return "", nil, apperr.New(apperr.BadUserInput, "kind must be public or secret")
+	}
+	for _, o := range opt.Origins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+			return "", nil, apperr.Newf(apperr.BadUserInput, "origin %q must look like https://example.com", o)
+		}
+	}
+	if _, err := models.GetAccount(ctx, s.DB, accountID); err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			return "", nil, apperr.New(apperr.NotFound, "account not found")
+		}
+		return "", nil, err
+	}
+	plain, hash, hint := GenerateKey(kind)
+	k := &models.APIKey{
+		ID: ids.New(), AccountID: accountID, Kind: kind, Hash: hash, Hint: hint, Name: opt.Name,
+		Origins: opt.Origins, MaxFileSize: opt.MaxFileSize, MimeTypes: opt.MimeTypes,
+		UploadsPerMinute: opt.UploadsPerMinute, CreatedAt: models.Micros(time.Now()),
+	}
+	if err := models.InsertAPIKey(ctx, s.DB, k); err != nil {
+		return "", nil, fmt.Errorf("insert key: %w", err)
+	}
+	return plain, k, nil
+}
+
+// BootstrapKeys is the content of bootstrap-keys.json.
+type BootstrapKeys struct {
+	AccountID string `json:"accountId"`
+	PublicKey string `json:"publicKey"`
+	SecretKey string `json:"secretKey"`
+}
+
+// Bootstrap creates the "default" account with one public and one secret key
+// when the database has no account, and writes them to
+// dataDir/bootstrap-keys.json (mode 0600). It returns nil when there was
+// nothing to do.
+func (s *Service) Bootstrap(ctx context.Context, dataDir string) (*BootstrapKeys, error) {
+	n, err := models.CountAccounts(ctx, s.DB)
+	if err != nil {
+		return nil, fmt.Errorf("count accounts: %w", err)
+	}
+	if n > 0 {
+		return nil, nil
+	}
+	a, err := s.CreateAccount(ctx, "default")
+	if err != nil {
+		return nil, err
+	}
+	pub, _, err := s.CreateKey(ctx, a.ID, models.KindPublic, KeyOptions{Name: "bootstrap"})
+	if err != nil {
+		return nil, err
+	}
+	sec, _, err := s.CreateKey(ctx, a.ID, models.KindSecret, KeyOptions{Name: "bootstrap"})
+	if err != nil {
+		return nil, err
+	}
+	b := &BootstrapKeys{AccountID: a.ID, PublicKey: pub, SecretKey: sec}
+	data, _ := json.MarshalIndent(b, "", "  ")
+	path := filepath.Join(dataDir, "bootstrap-keys.json")
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	// WriteFile keeps the mode of an existing file; make sure it is 0600.
+	if err := os.Chmod(path, 0o600); err != nil {
+		return nil, err
+	}
+	return b, nil
+}

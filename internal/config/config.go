@@ -1,0 +1,244 @@
+// Package config holds Satchel's one configuration struct: every setting, its
+// default, and where it comes from (a flag, else the environment, else the
+// default). Validate checks it in one place.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole server configuration.
+type Config struct {
+	// Addr is the listen address. SATCHEL_ADDR, --addr; default localhost:8080.
+	Addr string
+	// DataDir holds the SQLite database, the filestore and bootstrap-keys.json.
+	// SATCHEL_DATA_DIR, --data-dir; default ./data.
+	DataDir string
+	// DatabaseURL selects the database: postgres://... for PostgreSQL, or
+	// sqlite://path / file:path for SQLite. DATABASE_URL, --database-url;
+	// default: SQLite at $DataDir/satchel.db.
+	DatabaseURL string
+	// Storage selects the byte store. SATCHEL_STORAGE, --storage; default "file"
+	// (tusd filestore under $DataDir/files).
+	Storage string
+	// PublicURL is the externally visible base URL used in fileUrl and upload
+	// URLs. SATCHEL_PUBLIC_URL, --public-url; default http://{Addr}.
+	PublicURL string
+	// MaxUploadSize is the largest upload in bytes (0: no limit).
+	// SATCHEL_MAX_UPLOAD_SIZE, --max-upload-size; accepts 10GiB, 500MB, 1048576.
+	// Default 10 GiB.
+	MaxUploadSize int64
+	// UploadTTL is how long an unfinished upload lives before it is swept.
+	// SATCHEL_UPLOAD_TTL, --upload-ttl; default 24h.
+	UploadTTL time.Duration
+	// LogLevel is debug, info, warn or error. SATCHEL_LOG_LEVEL; default info.
+	LogLevel string
+	// LogFormat is text or json. SATCHEL_LOG_FORMAT; default text.
+	LogFormat string
+	// Introspection and Playground may be turned off in production.
+	// SATCHEL_INTROSPECTION, SATCHEL_PLAYGROUND; default true.
+	Introspection bool
+	Playground    bool
+	// ShutdownTimeout bounds the graceful shutdown. SATCHEL_SHUTDOWN_TIMEOUT; default 25s.
+	ShutdownTimeout time.Duration
+	// MaintenanceInterval is how often the reconciler and the sweeper run.
+	// SATCHEL_MAINTENANCE_INTERVAL; default 1m.
+	MaintenanceInterval time.Duration
+}
+
+// Default returns the configuration with every default applied.
+func Default() Config {
+	return Config{
+		Addr:                "localhost:8080",
+		DataDir:             "./data",
+		Storage:             "file",
+		MaxUploadSize:       10 << 30,
+		UploadTTL:           24 * time.Hour,
+		LogLevel:            "info",
+		LogFormat:           "text",
+		Introspection:       true,
+		Playground:          true,
+		ShutdownTimeout:     25 * time.Second,
+		MaintenanceInterval: time.Minute,
+	}
+}
+
+// Load reads the configuration from args (flags win) and the environment
+// lookup function (getenv is os.Getenv in production).
+//
+// extra registers a subcommand's own flags on the same flag set.
+func Load(name string, args []string, getenv func(string) string, stderr io.Writer, extra ...func(*flag.FlagSet)) (Config, error) {
+	c := Default()
+	env := func(key string, dst *string) {
+		if v := getenv(key); v != "" {
+			*dst = v
+		}
+	}
+	env("SATCHEL_ADDR", &c.Addr)
+	env("SATCHEL_DATA_DIR", &c.DataDir)
+	env("DATABASE_URL", &c.DatabaseURL)
+	env("SATCHEL_STORAGE", &c.Storage)
+	env("SATCHEL_PUBLIC_URL", &c.PublicURL)
+	env("SATCHEL_LOG_LEVEL", &c.LogLevel)
+	env("SATCHEL_LOG_FORMAT", &c.LogFormat)
+	maxSize, ttl, shutdown, maint := "", "", "", ""
+	introspection, playground := "", ""
+	env("SATCHEL_MAX_UPLOAD_SIZE", &maxSize)
+	env("SATCHEL_UPLOAD_TTL", &ttl)
+	env("SATCHEL_SHUTDOWN_TIMEOUT", &shutdown)
+	env("SATCHEL_MAINTENANCE_INTERVAL", &maint)
+	env("SATCHEL_INTROSPECTION", &introspection)
+	env("SATCHEL_PLAYGROUND", &playground)
+
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (SATCHEL_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory (SATCHEL_DATA_DIR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres://... or sqlite path (DATABASE_URL)")
+	fs.StringVar(&c.Storage, "storage", c.Storage, "byte store: file (SATCHEL_STORAGE)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "external base URL (SATCHEL_PUBLIC_URL)")
+	fs.StringVar(&maxSize, "max-upload-size", maxSize, "largest upload, e.g. 10GiB (SATCHEL_MAX_UPLOAD_SIZE)")
+	fs.StringVar(&ttl, "upload-ttl", ttl, "lifetime of unfinished uploads (SATCHEL_UPLOAD_TTL)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug|info|warn|error (SATCHEL_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text|json (SATCHEL_LOG_FORMAT)")
+	fs.StringVar(&introspection, "introspection", introspection, "GraphQL introspection on/off (SATCHEL_INTROSPECTION)")
+	fs.StringVar(&playground, "playground", playground, "GraphQL playground on/off (SATCHEL_PLAYGROUND)")
+	for _, f := range extra {
+		f(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if maxSize != "" {
+		if c.MaxUploadSize, err = ParseSize(maxSize); err != nil {
+			return c, fmt.Errorf("max upload size: %w", err)
+		}
+	}
+	if ttl != "" {
+		if c.UploadTTL, err = time.ParseDuration(ttl); err != nil {
+			return c, fmt.Errorf("upload ttl: %w", err)
+		}
+	}
+	if shutdown != "" {
+		if c.ShutdownTimeout, err = time.ParseDuration(shutdown); err != nil {
+			return c, fmt.Errorf("shutdown timeout: %w", err)
+		}
+	}
+	if maint != "" {
+		if c.MaintenanceInterval, err = time.ParseDuration(maint); err != nil || c.MaintenanceInterval <= 0 {
+			return c, fmt.Errorf("maintenance interval %q: want a positive duration", maint)
+		}
+	}
+	if introspection != "" {
+		if c.Introspection, err = strconv.ParseBool(introspection); err != nil {
+			return c, fmt.Errorf("introspection: %w", err)
+		}
+	}
+	if playground != "" {
+		if c.Playground, err = strconv.ParseBool(playground); err != nil {
+			return c, fmt.Errorf("playground: %w", err)
+		}
+	}
+	return c, c.Validate()
+}
+
+// Validate checks the configuration and fills in derived defaults.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("data dir must not be empty")
+	}
+	if c.Storage != "file" {
+		return fmt.Errorf("storage %q: only \"file\" is supported", c.Storage)
+	}
+	if c.MaxUploadSize < 0 {
+		return errors.New("max upload size must not be negative")
+	}
+	if c.UploadTTL < time.Minute {
+		return errors.New("upload ttl must be at least 1m")
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("public url %q must be an absolute http(s) URL", c.PublicURL)
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if _, err := c.Level(); err != nil {
+		return err
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
+	}
+	return nil
+}
+
+// Level parses LogLevel.
+func (c *Config) Level() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return l, fmt.Errorf("log level %q: %w", c.LogLevel, err)
+	}
+	return l, nil
+}
+
+// SQLitePath is the default database file.
+func (c *Config) SQLitePath() string { return filepath.Join(c.DataDir, "satchel.db") }
+
+// FilesDir is where the filestore keeps bytes.
+func (c *Config) FilesDir() string { return filepath.Join(c.DataDir, "files") }
+
+// Logger builds the process logger.
+func (c *Config) Logger(w io.Writer) *slog.Logger {
+	lvl, _ := c.Level()
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// ParseSize reads a byte count: a plain integer, or a number with one of the
+// suffixes B, KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (1024).
+func ParseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{
+		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1},
+	}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("invalid size %q", s)
+	}
+	if n > 0 && mult > 1 && n > (1<<63-1)/mult {
+		return 0, fmt.Errorf("size %q overflows", s)
+	}
+	return n * mult, nil
+}
+
+// Getenv is os.Getenv, named for wiring.
+var Getenv = os.Getenv

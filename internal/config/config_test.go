@@ -1,0 +1,59 @@
+package config
+
+import (
+	"io"
+	"testing"
+	"time"
+)
+
+func TestLoadPrecedence(t *testing.T) {
+	env := map[string]string{"SATCHEL_ADDR": "127.0.0.1:9", "SATCHEL_MAX_UPLOAD_SIZE": "1MiB", "SATCHEL_UPLOAD_TTL": "2h"}
+	c, err := Load("t", []string{"--addr", "127.0.0.1:10"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:10" {
+		t.Errorf("flag should win over env: %q", c.Addr)
+	}
+	if c.MaxUploadSize != 1<<20 || c.UploadTTL != 2*time.Hour {
+		t.Errorf("env not applied: %+v", c)
+	}
+	if c.PublicURL != "http://127.0.0.1:10" {
+		t.Errorf("public url default: %q", c.PublicURL)
+	}
+}
+
+func TestLoadRejects(t *testing.T) {
+	for _, args := range [][]string{{"--max-upload-size", "lots"}, {"--log-level", "loud"}, {"--public-url", "ftp://x"}, {"--storage", "tape"}, {"extra"}} {
+		if _, err := Load("t", args, func(string) string { return "" }, io.Discard); err == nil {
+			t.Errorf("Load(%v) accepted", args)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	cases := map[string]int64{"0": 0, "1048576": 1 << 20, "10GiB": 10 << 30, "5 MB": 5e6, "7B": 7}
+	for in, want := range cases {
+		got, err := ParseSize(in)
+		if err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "-1", "1.5GiB", "99999999999TiB", "GiB"} {
+		if _, err := ParseSize(bad); err == nil {
+			t.Errorf("ParseSize(%q) accepted", bad)
+		}
+	}
+}
+
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"1", "10GiB", "5 MB", "-3", "9223372036854775807"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseSize(s)
+		if err == nil && n < 0 {
+			t.Fatalf("ParseSize(%q) = %d", s, n)
+		}
+	})
+}

@@ -1,0 +1,101 @@
+// Package db opens Satchel's database through bun: SQLite (modernc, WAL,
+// busy_timeout, immediate transactions) by default, PostgreSQL (pgx v5) when
+// the URL says postgres://.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Open connects to rawURL (empty: SQLite at defaultSQLitePath) and checks the
+// connection.
+func Open(ctx context.Context, rawURL, defaultSQLitePath string) (*bun.DB, error) {
+	var db *bun.DB
+	switch {
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		sqldb, err := sql.Open("pgx", rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		sqldb.SetMaxOpenConns(4 * runtime.GOMAXPROCS(0))
+		sqldb.SetMaxIdleConns(4 * runtime.GOMAXPROCS(0))
+		sqldb.SetConnMaxIdleTime(5 * time.Minute)
+		db = bun.NewDB(sqldb, pgdialect.New())
+	default:
+		path, err := sqlitePath(rawURL, defaultSQLitePath)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("create database dir: %w", err)
+		}
+		sqldb, err := sql.Open("sqlite", SQLiteDSN(path))
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		// WAL lets readers run beside the one writer; writers queue on
+		// busy_timeout, and BEGIN IMMEDIATE takes the write lock up front so
+		// a transaction never fails half-way with SQLITE_BUSY.
+		sqldb.SetMaxOpenConns(2*runtime.GOMAXPROCS(0) + 2)
+		sqldb.SetMaxIdleConns(2*runtime.GOMAXPROCS(0) + 2)
+		db = bun.NewDB(sqldb, sqlitedialect.New())
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ping database: %w", err)
+	}
+	return db, nil
+}
+
+// SQLiteDSN is the modernc DSN with Satchel's pragmas.
+func SQLiteDSN(path string) string {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+func sqlitePath(rawURL, def string) (string, error) {
+	switch {
+	case rawURL == "":
+		return def, nil
+	case strings.HasPrefix(rawURL, "sqlite://"):
+		return strings.TrimPrefix(rawURL, "sqlite://"), nil
+	case strings.HasPrefix(rawURL, "sqlite:"):
+		return strings.TrimPrefix(rawURL, "sqlite:"), nil
+	case strings.HasPrefix(rawURL, "file:"):
+		return strings.TrimPrefix(rawURL, "file:"), nil
+	case !strings.Contains(rawURL, "://"):
+		return rawURL, nil
+	}
+	return "", fmt.Errorf("database url: unsupported scheme in %q (want postgres:// or a SQLite path)", redact(rawURL))
+}
+
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "<invalid>"
+	}
+	return u.Redacted()
+}
+
+// IsPostgres reports whether db speaks PostgreSQL.
+func IsPostgres(db bun.IDB) bool { return db.Dialect().Name().String() == "pg" }

@@ -1,0 +1,120 @@
+// Package httpapi is Satchel's plain-HTTP edge: one-shot uploads, delivery
+// of files, health, readiness and metrics, and the CORS policy. Errors go out
+// as {"error":{"code","message"}}.
+package httpapi
+
+import (
+	"encoding/json"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+
+	"satchel/internal/apperr"
+	"satchel/internal/auth"
+	"satchel/internal/uploads"
+	"satchel/models"
+)
+
+// API serves the REST routes.
+type API struct {
+	Uploads *uploads.Service
+}
+
+// Register mounts the routes on mux.
+func (a *API) Register(mux *http.ServeMux) {
+	mux.Handle("/files/basic", methods{http.MethodPost: a.basicUpload})
+	mux.Handle("/files/{fileId}", methods{http.MethodGet: a.serveFile, http.MethodHead: a.serveFile})
+	mux.HandleFunc("/files/", func(w http.ResponseWriter, r *http.Request) {
+		apperr.WriteJSON(w, r, apperr.New(apperr.NotFound, "no such route"))
+	})
+}
+
+// methods dispatches on the request method and answers others with 405.
+type methods map[string]http.HandlerFunc
+
+func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h, ok := m[r.Method]; ok {
+		h(w, r)
+		return
+	}
+	allow := make([]string, 0, len(m))
+	for k := range m {
+		allow = append(allow, k)
+	}
+	slices.Sort(allow)
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	apperr.WriteJSON(w, r, apperr.New(apperr.MethodNotAllowed, "method not allowed on this route"))
+}
+
+type uploadResponse struct {
+	FileID  string `json:"fileId"`
+	FileURL string `json:"fileUrl"`
+}
+
+func (a *API) basicUpload(w http.ResponseWriter, r *http.Request) {
+	p, err := auth.RequireUploader(r.Context())
+	if err != nil {
+		apperr.WriteJSON(w, r, err)
+		return
+	}
+	if r.ContentLength >= 0 {
+		if err := a.Uploads.CheckSize(p, r.ContentLength); err != nil {
+			apperr.WriteJSON(w, r, err)
+			return
+		}
+	}
+	meta, err := uploads.ParseMeta(r.Header.Get("X-Upload-File-Name"), r.Header.Get("Content-Type"), r.Header.Get("X-Upload-Tags"))
+	if err != nil {
+		apperr.WriteJSON(w, r, err)
+		return
+	}
+	f, err := a.Uploads.UploadBasic(r.Context(), p, meta, r.ContentLength, r.Body)
+	if err != nil {
+		apperr.WriteJSON(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, uploadResponse{FileID: f.ID, FileURL: a.Uploads.FileURL(f.ID)})
+}
+
+// activeTypes could run script if a browser rendered them on our origin.
+var activeTypes = []string{"text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml", "text/javascript", "application/javascript"}
+
+func (a *API) serveFile(w http.ResponseWriter, r *http.Request) {
+	f, obj, err := a.Uploads.ForDelivery(r.Context(), r.PathValue("fileId"))
+	if err != nil {
+		apperr.WriteJSON(w, r, err)
+		return
+	}
+	defer obj.Close()
+	h := w.Header()
+	h.Set("Content-Type", f.Mime)
+	h.Set("ETag", `"`+f.SHA256+`"`)
+	h.Set("Cache-Control", "public, max-age=86400")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+	disposition := "inline"
+	base, _, _ := strings.Cut(f.Mime, ";")
+	for _, t := range activeTypes {
+		if strings.EqualFold(strings.TrimSpace(base), t) {
+			disposition = "attachment"
+		}
+	}
+	h.Set("Content-Disposition", ContentDisposition(disposition, f.Name))
+	http.ServeContent(w, r, "", models.Time(f.UploadedAt), obj)
+}
+
+// ContentDisposition formats a Content-Disposition header whose filename is
+// safely encoded: ASCII names quoted, others as RFC 2231/5987 filename*.
+func ContentDisposition(disposition, name string) string {
+	if v := mime.FormatMediaType(disposition, map[string]string{"filename": name}); v != "" {
+		return v
+	}
+	return disposition
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

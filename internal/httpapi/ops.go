@@ -1,0 +1,84 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"satchel/models"
+)
+
+// Pinger is anything whose reachability readiness depends on.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// PingFunc adapts a function to Pinger.
+type PingFunc func(ctx context.Context) error
+
+// Ping calls f.
+func (f PingFunc) Ping(ctx context.Context) error { return f(ctx) }
+
+// Ops serves /healthz, /readyz and /metrics.
+type Ops struct {
+	Checks   map[string]Pinger
+	Registry *prometheus.Registry
+}
+
+// Register mounts the routes on mux.
+func (o *Ops) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", o.ready)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{}))
+}
+
+func (o *Ops) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	status := http.StatusOK
+	checks := map[string]string{}
+	for name, p := range o.Checks {
+		if err := p.Ping(ctx); err != nil {
+			status = http.StatusServiceUnavailable
+			checks[name] = "unreachable"
+			continue
+		}
+		checks[name] = "ok"
+	}
+	state := "ready"
+	if status != http.StatusOK {
+		state = "not ready"
+	}
+	writeJSON(w, status, map[string]any{"status": state, "checks": checks})
+}
+
+// Metrics counts finished uploads; it is an uploads.Observer.
+type Metrics struct {
+	files *prometheus.CounterVec
+	bytes *prometheus.CounterVec
+}
+
+// NewMetrics registers Satchel's upload counters on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		files: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "satchel_files_finished_total", Help: "Uploads finished into files, by route.",
+		}, []string{"source"}),
+		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "satchel_file_bytes_total", Help: "Bytes of finished files, by route.",
+		}, []string{"source"}),
+	}
+	reg.MustRegister(m.files, m.bytes)
+	return m
+}
+
+// FileFinished counts f.
+func (m *Metrics) FileFinished(f *models.File, source string) {
+	m.files.WithLabelValues(source).Inc()
+	m.bytes.WithLabelValues(source).Add(float64(f.Size))
+}

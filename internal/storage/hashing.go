@@ -1,0 +1,205 @@
+package storage
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/tus/tusd/v2/pkg/handler"
+)
+
+// HashStates keeps the running SHA-256 of each unfinished upload between
+// PATCH requests, so the digest is computed once, while the bytes stream in.
+// A lost or stale state only costs a re-read at finish: correctness never
+// depends on it.
+type HashStates interface {
+	Load(ctx context.Context, id string) (offset int64, state []byte, err error)
+	Save(ctx context.Context, id string, offset int64, state []byte) error
+	Delete(ctx context.Context, id string) error
+}
+
+// hashingStore wraps a tusd DataStore so that every chunk is hashed on its
+// way to the store.
+type hashingStore struct {
+	inner  handler.DataStore
+	states HashStates
+}
+
+var (
+	_ handler.DataStore               = (*hashingStore)(nil)
+	_ handler.TerminaterDataStore     = (*hashingStore)(nil)
+	_ handler.ConcaterDataStore       = (*hashingStore)(nil)
+	_ handler.LengthDeferrerDataStore = (*hashingStore)(nil)
+)
+
+type hashingUpload struct {
+	handler.Upload
+	id    string
+	store *hashingStore
+}
+
+func (s *hashingStore) NewUpload(ctx context.Context, info handler.FileInfo) (handler.Upload, error) {
+	up, err := s.inner.NewUpload(ctx, info)
+	if err != nil {
+		return nil, err
+	}
+	info, err = up.GetInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &hashingUpload{Upload: up, id: info.ID, store: s}, nil
+}
+
+func (s *hashingStore) GetUpload(ctx context.Context, id string) (handler.Upload, error) {
+	up, err := s.inner.GetUpload(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &hashingUpload{Upload: up, id: id, store: s}, nil
+}
+
+func unwrap(u handler.Upload) handler.Upload {
+	if h, ok := u.(*hashingUpload); ok {
+		return h.Upload
+	}
+	return u
+}
+
+func (s *hashingStore) AsTerminatableUpload(u handler.Upload) handler.TerminatableUpload {
+	return terminatable{s.inner.(handler.TerminaterDataStore).AsTerminatableUpload(unwrap(u)), u.(*hashingUpload)}
+}
+
+type terminatable struct {
+	handler.TerminatableUpload
+	u *hashingUpload
+}
+
+func (t terminatable) Terminate(ctx context.Context) error {
+	if err := t.TerminatableUpload.Terminate(ctx); err != nil {
+		return err
+	}
+	return t.u.store.states.Delete(ctx, t.u.id)
+}
+
+func (s *hashingStore) AsConcatableUpload(u handler.Upload) handler.ConcatableUpload {
+	return concatable{s.inner.(handler.ConcaterDataStore).AsConcatableUpload(unwrap(u))}
+}
+
+type concatable struct{ inner handler.ConcatableUpload }
+
+// ConcatUploads hands the store its own upload values; the digest of a
+// concatenation is computed from the assembled bytes at finish.
+func (c concatable) ConcatUploads(ctx context.Context, partials []handler.Upload) error {
+	raw := make([]handler.Upload, len(partials))
+	for i, p := range partials {
+		raw[i] = unwrap(p)
+	}
+	return c.inner.ConcatUploads(ctx, raw)
+}
+
+func (s *hashingStore) AsLengthDeclarableUpload(u handler.Upload) handler.LengthDeclarableUpload {
+	return s.inner.(handler.LengthDeferrerDataStore).AsLengthDeclarableUpload(unwrap(u))
+}
+
+// countingHash counts what it hashes, to tell whether the store wrote
+// exactly the bytes that were hashed.
+type countingHash struct {
+	hash.Hash
+	n int64
+}
+
+func (c *countingHash) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.Hash.Write(p)
+}
+
+// WriteChunk tees the chunk through the running digest. When the digest
+// cannot continue (no state for this offset, or the store wrote fewer bytes
+// than were read) the state is dropped and Checksum re-reads the bytes.
+func (u *hashingUpload) WriteChunk(ctx context.Context, offset int64, src io.Reader) (int64, error) {
+	h := u.store.resume(ctx, u.id, offset)
+	if h == nil {
+		return u.Upload.WriteChunk(ctx, offset, src)
+	}
+	ch := &countingHash{Hash: h}
+	n, err := u.Upload.WriteChunk(ctx, offset, io.TeeReader(src, ch))
+	if err != nil || n != ch.n {
+		_ = u.store.states.Delete(ctx, u.id)
+		return n, err
+	}
+	state, merr := h.(encoding.BinaryMarshaler).MarshalBinary()
+	if merr == nil {
+		merr = u.store.states.Save(ctx, u.id, offset+n, state)
+	}
+	if merr != nil {
+		_ = u.store.states.Delete(ctx, u.id)
+	}
+	return n, nil
+}
+
+// resume returns a digest positioned at offset, or nil when there is none.
+func (s *hashingStore) resume(ctx context.Context, id string, offset int64) hash.Hash {
+	h := sha256.New()
+	if offset == 0 {
+		return h
+	}
+	at, state, err := s.states.Load(ctx, id)
+	if err != nil || at != offset {
+		return nil
+	}
+	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state); err != nil {
+		return nil
+	}
+	return h
+}
+
+// checksum returns the hex SHA-256 of the upload's first size bytes, from the
+// running digest when it covers exactly that, else by reading the bytes.
+func (s *hashingStore) checksum(ctx context.Context, id string, size int64) (string, error) {
+	if size == 0 {
+		sum := sha256.Sum256(nil)
+		return hex.EncodeToString(sum[:]), nil
+	}
+	if h := s.resume(ctx, id, size); h != nil {
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
+	up, err := s.inner.GetUpload(ctx, id)
+	if err != nil {
+		return "", fmt.Errorf("checksum %s: %w", id, err)
+	}
+	r, err := up.GetReader(ctx)
+	if err != nil {
+		return "", fmt.Errorf("checksum %s: %w", id, err)
+	}
+	defer r.Close()
+	h := sha256.New()
+	n, err := io.CopyBuffer(h, io.LimitReader(r, size), make([]byte, 1<<20))
+	if err != nil {
+		return "", fmt.Errorf("checksum %s: %w", id, err)
+	}
+	if n != size {
+		return "", fmt.Errorf("checksum %s: read %d of %d bytes", id, n, size)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// encodeState and decodeState frame a state with its offset.
+func encodeState(offset int64, state []byte) []byte {
+	buf := make([]byte, 8+len(state))
+	binary.BigEndian.PutUint64(buf, uint64(offset))
+	copy(buf[8:], state)
+	return buf
+}
+
+func decodeState(buf []byte) (int64, []byte, error) {
+	if len(buf) < 8 {
+		return 0, nil, errors.New("short hash state")
+	}
+	return int64(binary.BigEndian.Uint64(buf)), buf[8:], nil
+}

@@ -1,0 +1,154 @@
+// Package storage is where bytes live: the tusd data store (with a streaming
+// SHA-256 wrapped around it), the upload locker, and reads for delivery.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/tus/tusd/v2/pkg/filestore"
+	"github.com/tus/tusd/v2/pkg/handler"
+	"github.com/tus/tusd/v2/pkg/memorylocker"
+
+	"satchel/internal/ids"
+)
+
+// ErrNotFound is returned for bytes that do not exist.
+var ErrNotFound = errors.New("storage: not found")
+
+// Store is the byte store: a tusd composer for uploads plus direct access for
+// delivery, checksums and deletion.
+type Store struct {
+	dir      string
+	hashing  *hashingStore
+	composer *handler.StoreComposer
+}
+
+// NewFile returns the filestore under dir (created if missing).
+func NewFile(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create files dir: %w", err)
+	}
+	fstore := filestore.New(dir)
+	fstore.FileModePerm = 0o640
+	fstore.DirModePerm = 0o750
+	hs := &hashingStore{inner: fstore, states: fileStates{dir: dir}}
+	c := handler.NewStoreComposer()
+	c.UseCore(hs)
+	c.UseTerminater(hs)
+	c.UseConcater(hs)
+	c.UseLengthDeferrer(hs)
+	// One process owns the embedded filestore, so an in-process locker is
+	// the right one here; shared stores need a shared locker.
+	memorylocker.New().UseIn(c)
+	return &Store{dir: dir, hashing: hs, composer: c}, nil
+}
+
+// Composer is the tusd store composer (core, terminater, concater,
+// length deferrer, locker).
+func (s *Store) Composer() *handler.StoreComposer { return s.composer }
+
+// NewUpload creates an upload directly (for one-shot uploads).
+func (s *Store) NewUpload(ctx context.Context, info handler.FileInfo) (handler.Upload, error) {
+	return s.hashing.NewUpload(ctx, info)
+}
+
+// GetUpload returns an upload (nil, ErrNotFound when missing).
+func (s *Store) GetUpload(ctx context.Context, id string) (handler.Upload, error) {
+	if !ids.Valid(id) {
+		return nil, ErrNotFound
+	}
+	up, err := s.hashing.GetUpload(ctx, id)
+	if errors.Is(err, handler.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	return up, err
+}
+
+// Checksum returns the hex SHA-256 of the upload's first size bytes.
+func (s *Store) Checksum(ctx context.Context, id string, size int64) (string, error) {
+	return s.hashing.checksum(ctx, id, size)
+}
+
+// Object is an open stored file, for http.ServeContent.
+type Object interface {
+	io.ReadSeekCloser
+}
+
+// Open opens the bytes of id for reading.
+func (s *Store) Open(ctx context.Context, id string) (Object, error) {
+	if !ids.Valid(id) {
+		return nil, ErrNotFound
+	}
+	f, err := os.Open(filepath.Join(s.dir, id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	return f, err
+}
+
+// Delete removes an upload's bytes and bookkeeping; missing parts are fine.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	if !ids.Valid(id) {
+		return nil
+	}
+	for _, p := range []string{id, id + ".info", id + hashSuffix} {
+		if err := os.Remove(filepath.Join(s.dir, p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("delete %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// Forget drops the running digest of a finished upload.
+func (s *Store) Forget(ctx context.Context, id string) error {
+	return s.hashing.states.Delete(ctx, id)
+}
+
+// Ping checks that the store is reachable and writable.
+func (s *Store) Ping(ctx context.Context) error {
+	f, err := os.CreateTemp(s.dir, ".ping-*")
+	if err != nil {
+		return fmt.Errorf("storage not writable: %w", err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+const hashSuffix = ".sha256"
+
+// fileStates keeps digests beside the uploads in the filestore directory.
+type fileStates struct{ dir string }
+
+func (f fileStates) path(id string) string { return filepath.Join(f.dir, id+hashSuffix) }
+
+func (f fileStates) Load(_ context.Context, id string) (int64, []byte, error) {
+	buf, err := os.ReadFile(f.path(id))
+	if err != nil {
+		return 0, nil, err
+	}
+	return decodeState(buf)
+}
+
+func (f fileStates) Save(_ context.Context, id string, offset int64, state []byte) error {
+	return os.WriteFile(f.path(id), encodeState(offset, state), 0o640)
+}
+
+func (f fileStates) Delete(_ context.Context, id string) error {
+	err := os.Remove(f.path(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// DeclareLength fixes the length of an upload created with a deferred length.
+func (s *Store) DeclareLength(ctx context.Context, up handler.Upload, length int64) error {
+	return s.hashing.AsLengthDeclarableUpload(up).DeclareLength(ctx, length)
+}

@@ -1,0 +1,71 @@
+package uploads
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"satchel/internal/storage"
+	"satchel/models"
+)
+
+// Reconcile finishes every upload whose bytes are complete but whose File
+// was never committed (a crash or a failed finishing hook between the last
+// byte and the commit). It is safe to run at any time: Finish is idempotent.
+func (s *Service) Reconcile(ctx context.Context) (finished int, err error) {
+	after := ""
+	for {
+		ups, err := models.ListUploadsAfter(ctx, s.DB, after, 200)
+		if err != nil {
+			return finished, fmt.Errorf("reconcile: %w", err)
+		}
+		if len(ups) == 0 {
+			return finished, nil
+		}
+		for _, u := range ups {
+			after = u.ID
+			if u.Partial {
+				continue
+			}
+			bu, err := s.Bytes.GetUpload(ctx, u.ID)
+			if errors.Is(err, storage.ErrNotFound) {
+				continue // never started writing; the sweeper expires it
+			}
+			if err != nil {
+				return finished, fmt.Errorf("reconcile %s: %w", u.ID, err)
+			}
+			info, err := bu.GetInfo(ctx)
+			if err != nil || info.SizeIsDeferred || info.Offset != info.Size || info.IsPartial {
+				continue
+			}
+			if _, err := s.Finish(ctx, u.ID); err != nil {
+				s.Log.Error("reconcile: finish", "id", u.ID, "err", err)
+				continue
+			}
+			s.Log.Info("reconcile: finished an upload left half done", "id", u.ID)
+			finished++
+		}
+	}
+}
+
+// Sweep deletes unfinished uploads past their expiry, rows and bytes.
+func (s *Service) Sweep(ctx context.Context) (swept int, err error) {
+	for {
+		ups, err := models.ListExpiredUploads(ctx, s.DB, models.Micros(s.now()), 200)
+		if err != nil {
+			return swept, fmt.Errorf("sweep: %w", err)
+		}
+		if len(ups) == 0 {
+			return swept, nil
+		}
+		for _, u := range ups {
+			if err := models.DeleteUpload(ctx, s.DB, u.ID); err != nil {
+				return swept, fmt.Errorf("sweep %s: %w", u.ID, err)
+			}
+			if err := s.Bytes.Delete(ctx, u.ID); err != nil {
+				s.Log.Warn("sweep: delete bytes", "id", u.ID, "err", err)
+			}
+			swept++
+		}
+	}
+}

@@ -1,0 +1,395 @@
+// Package uploads holds Satchel's use cases around files: beginning an
+// upload, finishing it (idempotently, in one transaction), one-shot uploads,
+// reading, listing and deleting files, and repairing what a crash left half
+// done. The HTTP edges (tus, REST, GraphQL) call into it; it never calls them.
+package uploads
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/tus/tusd/v2/pkg/handler"
+	"github.com/uptrace/bun"
+
+	"satchel/internal/apperr"
+	"satchel/internal/auth"
+	"satchel/internal/ids"
+	"satchel/internal/storage"
+	"satchel/models"
+)
+
+// Bytes is what the use cases need of the byte store.
+type Bytes interface {
+	NewUpload(ctx context.Context, info handler.FileInfo) (handler.Upload, error)
+	GetUpload(ctx context.Context, id string) (handler.Upload, error)
+	Checksum(ctx context.Context, id string, size int64) (string, error)
+	Open(ctx context.Context, id string) (storage.Object, error)
+	Delete(ctx context.Context, id string) error
+	Forget(ctx context.Context, id string) error
+}
+
+// Observer hears about finished uploads (metrics, events). It must not block.
+type Observer interface {
+	FileFinished(f *models.File, source string)
+}
+
+// Service is the upload and file use cases.
+type Service struct {
+	DB            *bun.DB
+	Bytes         Bytes
+	Log           *slog.Logger
+	PublicURL     string
+	MaxUploadSize int64
+	UploadTTL     time.Duration
+	Observer      Observer
+	// BeforeCommit, when set, runs just before a finishing transaction
+	// commits. Crash tests use it to stop the process at that point.
+	BeforeCommit func(id string)
+	Now          func() time.Time
+}
+
+// Errors owned by this package.
+var (
+	ErrFileNotFound   = apperr.New(apperr.NotFound, "file not found")
+	ErrUploadNotFound = apperr.New(apperr.NotFound, "upload not found")
+	ErrIncomplete     = apperr.New(apperr.BadUserInput, "upload is not complete")
+)
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// FileURL is the delivery URL of a file.
+func (s *Service) FileURL(id string) string { return s.PublicURL + "/files/" + id }
+
+// Meta is the client-supplied description of an upload, already validated.
+type Meta struct {
+	Name string
+	Mime string
+	Tags []models.Tag
+}
+
+// ParseMeta validates raw name, type and tags JSON.
+func ParseMeta(name, mimeType, tagsJSON string) (Meta, error) {
+	var m Meta
+	var err error
+	if m.Name, err = ValidateFileName(name); err != nil {
+		return m, err
+	}
+	if m.Mime, err = ValidateMime(mimeType); err != nil {
+		return m, err
+	}
+	if m.Tags, err = ParseTags(tagsJSON); err != nil {
+		return m, err
+	}
+	return m, nil
+}
+
+// BeginInput describes a new upload.
+type BeginInput struct {
+	Meta
+	Size       int64 // -1 when deferred
+	Partial    bool
+	PartialIDs []string // for a concatenation
+}
+
+// CheckSize refuses sizes over the server's or the key's limit.
+func (s *Service) CheckSize(p *auth.Principal, size int64) error {
+	limit := s.limitFor(p)
+	if limit > 0 && size > limit {
+		return apperr.Newf(apperr.TooLarge, "the file is larger than the limit of %d bytes", limit)
+	}
+	return nil
+}
+
+// Begin records an unfinished upload for p and returns it with a fresh ID.
+func (s *Service) Begin(ctx context.Context, p *auth.Principal, in BeginInput) (*models.Upload, error) {
+	if err := s.CheckSize(p, in.Size); err != nil {
+		return nil, err
+	}
+	if in.Mime != "" && p.Key != nil && !MimeAllowed(in.Mime, p.Key.MimeTypes) {
+		return nil, apperr.Newf(apperr.MimeNotAllowed, "file type %s is not allowed for this key", in.Mime)
+	}
+	if len(in.PartialIDs) > 0 {
+		if err := s.checkPartials(ctx, p.AccountID, in.PartialIDs); err != nil {
+			return nil, err
+		}
+	}
+	now := s.now()
+	u := &models.Upload{
+		ID: ids.New(), AccountID: p.AccountID, Name: in.Name, Mime: in.Mime, Tags: in.Tags,
+		Size: in.Size, Partial: in.Partial,
+		CreatedAt: models.Micros(now), ExpiresAt: models.Micros(now.Add(s.UploadTTL)),
+	}
+	if p.Key != nil {
+		u.KeyID = p.Key.ID
+	}
+	if err := models.InsertUpload(ctx, s.DB, u); err != nil {
+		return nil, fmt.Errorf("insert upload: %w", err)
+	}
+	return u, nil
+}
+
+// checkPartials makes sure every part of a concatenation is one of the
+// account's own partial uploads.
+func (s *Service) checkPartials(ctx context.Context, accountID string, partIDs []string) error {
+	for _, id := range partIDs {
+		if !ids.Valid(id) {
+			return apperr.New(apperr.BadUserInput, "Upload-Concat names an unknown upload")
+		}
+	}
+	ups, err := models.GetUploadsOfAccount(ctx, s.DB, accountID, partIDs)
+	if err != nil {
+		return fmt.Errorf("load partial uploads: %w", err)
+	}
+	mine := map[string]bool{}
+	for _, u := range ups {
+		if u.Partial {
+			mine[u.ID] = true
+		}
+	}
+	for _, id := range partIDs {
+		if !mine[id] {
+			return apperr.New(apperr.BadUserInput, "Upload-Concat names an unknown upload")
+		}
+	}
+	return nil
+}
+
+// Pending returns an unfinished upload.
+func (s *Service) Pending(ctx context.Context, id string) (*models.Upload, error) {
+	if !ids.Valid(id) {
+		return nil, ErrUploadNotFound
+	}
+	u, err := models.GetUpload(ctx, s.DB, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, ErrUploadNotFound
+	}
+	return u, err
+}
+
+var errAlreadyFinished = errors.New("already finished")
+
+// Finish turns a complete upload into a File: one transaction removes the
+// unfinished row and inserts the file with its digest. It is idempotent:
+// finishing a finished upload returns its File. A partial upload (a part of
+// a concatenation) has no File: Finish returns nil, nil for it.
+func (s *Service) Finish(ctx context.Context, id string) (*models.File, error) {
+	return s.finish(ctx, id, "tus")
+}
+
+func (s *Service) finish(ctx context.Context, id, source string) (*models.File, error) {
+	if f, err := models.GetFileAny(ctx, s.DB, id); err == nil {
+		return f, nil
+	} else if !errors.Is(err, models.ErrNotFound) {
+		return nil, fmt.Errorf("finish %s: %w", id, err)
+	}
+	up, err := s.Pending(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if up.Partial {
+		return nil, nil
+	}
+	bu, err := s.Bytes.GetUpload(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("finish %s: %w", id, err)
+	}
+	info, err := bu.GetInfo(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("finish %s: %w", id, err)
+	}
+	if info.SizeIsDeferred || info.Offset != info.Size {
+		return nil, ErrIncomplete
+	}
+	sum, err := s.Bytes.Checksum(ctx, id, info.Size)
+	if err != nil {
+		return nil, fmt.Errorf("finish %s: %w", id, err)
+	}
+	mt := up.Mime
+	if mt == "" {
+		mt = s.sniff(ctx, id)
+	}
+	name := up.Name
+	if name == "" {
+		name = defaultFileName
+	}
+	f := &models.File{
+		ID: id, AccountID: up.AccountID, Name: name, Mime: mt, Size: info.Size, SHA256: sum,
+		Tags: up.Tags, UploadedAt: models.Micros(s.now()),
+	}
+	err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewDelete().Model((*models.Upload)(nil)).Where("id = ?", id).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errAlreadyFinished
+		}
+		if err := models.InsertFile(ctx, tx, f); err != nil {
+			return err
+		}
+		if s.BeforeCommit != nil {
+			s.BeforeCommit(id)
+		}
+		return nil
+	})
+	if errors.Is(err, errAlreadyFinished) {
+		if f, err := models.GetFileAny(ctx, s.DB, id); err == nil {
+			return f, nil
+		}
+		return nil, ErrUploadNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("finish %s: %w", id, err)
+	}
+	// Side effects run only after the commit.
+	_ = s.Bytes.Forget(ctx, id)
+	for _, part := range info.PartialUploads {
+		s.dropUpload(ctx, part)
+	}
+	if s.Observer != nil {
+		s.Observer.FileFinished(f, source)
+	}
+	return f, nil
+}
+
+// sniff guesses a media type from the first bytes.
+func (s *Service) sniff(ctx context.Context, id string) string {
+	obj, err := s.Bytes.Open(ctx, id)
+	if err != nil {
+		return defaultContentType
+	}
+	defer obj.Close()
+	buf := make([]byte, 512)
+	n, _ := io.ReadFull(obj, buf)
+	if n == 0 {
+		return defaultContentType
+	}
+	return http.DetectContentType(buf[:n])
+}
+
+// dropUpload deletes an unfinished upload's row and bytes.
+func (s *Service) dropUpload(ctx context.Context, id string) {
+	if err := models.DeleteUpload(ctx, s.DB, id); err != nil {
+		s.Log.Warn("drop upload row", "id", id, "err", err)
+		return
+	}
+	if err := s.Bytes.Delete(ctx, id); err != nil {
+		s.Log.Warn("drop upload bytes", "id", id, "err", err)
+	}
+}
+
+// Abort forgets an upload that was terminated by its client.
+func (s *Service) Abort(ctx context.Context, id string) { s.dropUpload(ctx, id) }
+
+// Get returns the account's file.
+func (s *Service) Get(ctx context.Context, accountID, id string) (*models.File, error) {
+	if !ids.Valid(id) {
+		return nil, ErrFileNotFound
+	}
+	f, err := models.GetFile(ctx, s.DB, accountID, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, ErrFileNotFound
+	}
+	return f, err
+}
+
+// GetMany returns the account's files among ids, in the order of ids (nil
+// where missing).
+func (s *Service) GetMany(ctx context.Context, accountID string, fileIDs []string) ([]*models.File, error) {
+	fs, err := models.GetFiles(ctx, s.DB, accountID, fileIDs)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*models.File, len(fs))
+	for i := range fs {
+		byID[fs[i].ID] = &fs[i]
+	}
+	out := make([]*models.File, len(fileIDs))
+	for i, id := range fileIDs {
+		out[i] = byID[id]
+	}
+	return out, nil
+}
+
+// ForDelivery returns a file by its ID alone: the 128-bit ID is the capability.
+func (s *Service) ForDelivery(ctx context.Context, id string) (*models.File, storage.Object, error) {
+	if !ids.Valid(id) {
+		return nil, nil, ErrFileNotFound
+	}
+	f, err := models.GetFileAny(ctx, s.DB, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, nil, ErrFileNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	obj, err := s.Bytes.Open(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil, ErrFileNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, obj, nil
+}
+
+// MaxDeleteBatch bounds deleteFiles.
+const MaxDeleteBatch = 1000
+
+// Delete deletes the account's files among fileIDs: rows first, then bytes.
+// IDs that are not the account's files come back in notFound.
+func (s *Service) Delete(ctx context.Context, accountID string, fileIDs []string) (deleted, notFound []string, err error) {
+	if len(fileIDs) > MaxDeleteBatch {
+		return nil, nil, apperr.Newf(apperr.BadUserInput, "at most %d ids at once", MaxDeleteBatch)
+	}
+	valid := make([]string, 0, len(fileIDs))
+	seen := map[string]bool{}
+	for _, id := range fileIDs {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if ids.Valid(id) {
+			valid = append(valid, id)
+		}
+	}
+	err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		deleted, err = models.DeleteFiles(ctx, tx, accountID, valid)
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("delete files: %w", err)
+	}
+	gone := map[string]bool{}
+	for _, id := range deleted {
+		gone[id] = true
+		if err := s.Bytes.Delete(ctx, id); err != nil {
+			s.Log.Error("delete file bytes", "id", id, "err", err)
+		}
+	}
+	deleted = deleted[:0]
+	seen = map[string]bool{}
+	for _, id := range fileIDs {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if gone[id] {
+			deleted = append(deleted, id)
+		} else {
+			notFound = append(notFound, id)
+		}
+	}
+	return deleted, notFound, nil
+}

@@ -1,0 +1,48 @@
+package models
+
+import (
+	"github.com/uptrace/bun"
+)
+
+// Key kinds.
+const (
+	KindPublic = "public"
+	KindSecret = "secret"
+)
+
+// APIKey is a key's stored form: its hash, never the key.
+type APIKey struct {
+	bun.BaseModel `bun:"table:api_keys"`
+
+	ID               string   `bun:"id,pk"`
+	AccountID        string   `bun:"account_id,notnull"`
+	Kind             string   `bun:"kind,notnull"`
+	Hash             string   `bun:"hash,notnull"`
+	Hint             string   `bun:"hint,notnull"`
+	Name             string   `bun:"name,notnull"`
+	Origins          []string `bun:"origins,type:text,notnull"`
+	MaxFileSize      int64    `bun:"max_file_size,notnull"`
+	MimeTypes        []string `bun:"mime_types,type:text,notnull"`
+	UploadsPerMinute int      `bun:"uploads_per_minute,notnull"`
+	CreatedAt        int64    `bun:"created_at,notnull"`
+	RevokedAt        *int64   `bun:"revoked_at"`
+}
+
+// InsertAPIKey inserts k.
+func InsertAPIKey(c ctx, db bun.IDB, k *APIKey) error {
+	if k.Origins == nil {
+		k.Origins = []string{}
+	}
+	if k.MimeTypes == nil {
+		k.MimeTypes = []string{}
+	}
+	_, err := db.NewInsert().Model(k).Exec(c)
+	return err
+}
+
+// GetAPIKeyByHash finds a live (unrevoked) key by the hash of its secret.
+func GetAPIKeyByHash(c ctx, db bun.IDB, hash string) (*APIKey, error) {
+	k := new(APIKey)
+	err := db.NewSelect().Model(k).Where("hash = ?", hash).Where("revoked_at IS NULL").Scan(c)
+	return k, notFound(err)
+}

@@ -1,0 +1,68 @@
+package models
+
+import (
+	"github.com/uptrace/bun"
+)
+
+// Upload is an upload that has begun but not finished. Finishing moves it to
+// files in one transaction.
+type Upload struct {
+	bun.BaseModel `bun:"table:uploads"`
+
+	ID        string `bun:"id,pk"`
+	AccountID string `bun:"account_id,notnull"`
+	KeyID     string `bun:"key_id,notnull"`
+	Name      string `bun:"name,notnull"`
+	Mime      string `bun:"mime,notnull"`
+	Tags      []Tag  `bun:"tags,type:text,notnull"`
+	Size      int64  `bun:"size,notnull"` // -1 while the length is deferred
+	Partial   bool   `bun:"partial,notnull"`
+	CreatedAt int64  `bun:"created_at,notnull"`
+	ExpiresAt int64  `bun:"expires_at,notnull"`
+}
+
+// InsertUpload inserts u.
+func InsertUpload(c ctx, db bun.IDB, u *Upload) error {
+	if u.Tags == nil {
+		u.Tags = []Tag{}
+	}
+	_, err := db.NewInsert().Model(u).Exec(c)
+	return err
+}
+
+// GetUpload loads one unfinished upload.
+func GetUpload(c ctx, db bun.IDB, id string) (*Upload, error) {
+	u := new(Upload)
+	err := db.NewSelect().Model(u).Where("id = ?", id).Scan(c)
+	return u, notFound(err)
+}
+
+// GetUploadsOfAccount loads the account's unfinished uploads among ids.
+func GetUploadsOfAccount(c ctx, db bun.IDB, accountID string, ids []string) ([]Upload, error) {
+	var us []Upload
+	if len(ids) == 0 {
+		return us, nil
+	}
+	err := db.NewSelect().Model(&us).Where("account_id = ?", accountID).Where("id IN (?)", bun.In(ids)).Scan(c)
+	return us, err
+}
+
+// DeleteUpload removes an unfinished upload's row.
+func DeleteUpload(c ctx, db bun.IDB, id string) error {
+	_, err := db.NewDelete().Model((*Upload)(nil)).Where("id = ?", id).Exec(c)
+	return err
+}
+
+// ListUploadsAfter pages through all unfinished uploads by ID (for the reconciler).
+func ListUploadsAfter(c ctx, db bun.IDB, afterID string, limit int64) ([]Upload, error) {
+	var us []Upload
+	err := db.NewSelect().Model(&us).Where("id > ?", afterID).Order("id ASC").Limit(limit).Scan(c)
+	return us, err
+}
+
+// ListExpiredUploads returns up to limit uploads whose expiry is before nowUs.
+func ListExpiredUploads(c ctx, db bun.IDB, nowUs int64, limit int64) ([]Upload, error) {
+	var us []Upload
+	err := db.NewSelect().Model(&us).Where("expires_at < ?", nowUs).Order("expires_at ASC").Limit(limit).Scan(c)
+	return us, err
+}

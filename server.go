@@ -1,0 +1,334 @@
+// Command satchel is a self-hosted upload service: a GraphQL API and a tus
+// endpoint in one binary. This file is the composition root: configuration
+// -> database -> migrations -> services -> HTTP server, and the subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	tusdhandler "github.com/tus/tusd/v2/pkg/handler"
+	"github.com/tus/tusd/v2/pkg/prometheuscollector"
+	"github.com/uptrace/bun"
+
+	"satchel/graph"
+	"satchel/internal/apperr"
+	"satchel/internal/auth"
+	"satchel/internal/config"
+	"satchel/internal/db"
+	"satchel/internal/httpapi"
+	"satchel/internal/storage"
+	"satchel/internal/uploads"
+	"satchel/migrations"
+	"satchel/tus"
+)
+
+const usage = `usage:
+  satchel [serve] [flags]                      run the server (default)
+  satchel migrate [flags]                      apply database migrations
+  satchel accounts create --name NAME          create an account, print its ID
+  satchel keys create --account ID --kind public|secret [--origin O]...
+                                               create an API key, print it
+Flags and environment: satchel serve -h`
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(ctx, args, getenv, stdout, stderr)
+	case "migrate":
+		err = migrateCmd(ctx, args, getenv, stdout, stderr)
+	case "accounts":
+		err = accountsCmd(ctx, args, getenv, stdout, stderr)
+	case "keys":
+		err = keysCmd(ctx, args, getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "unknown command %q\n%s\n", cmd, usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "satchel:", err)
+		return 1
+	}
+	return 0
+}
+
+// openDB opens and migrates the database.
+func openDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*bun.DB, error) {
+	d, err := db.Open(ctx, cfg.DatabaseURL, cfg.SQLitePath())
+	if err != nil {
+		return nil, err
+	}
+	applied, err := migrations.Run(ctx, d)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	if len(applied) > 0 {
+		log.Info("migrations applied", "migrations", applied)
+	}
+	return d, nil
+}
+
+func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.Load("satchel migrate", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	d, err := openDB(ctx, cfg, cfg.Logger(stderr))
+	if err != nil {
+		return err
+	}
+	return d.Close()
+}
+
+func accountsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: satchel accounts create --name NAME")
+	}
+	var name string
+	cfg, err := config.Load("satchel accounts create", args[1:], getenv, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&name, "name", "", "account name (required)")
+	})
+	if err != nil {
+		return err
+	}
+	d, err := openDB(ctx, cfg, cfg.Logger(stderr))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	a, err := (&auth.Service{DB: d}).CreateAccount(ctx, name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, a.ID)
+	return nil
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func keysCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: satchel keys create --account ID --kind public|secret [--origin O]...")
+	}
+	var account, kind string
+	var origins stringList
+	cfg, err := config.Load("satchel keys create", args[1:], getenv, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&account, "account", "", "account ID (required)")
+		fs.StringVar(&kind, "kind", "", "public or secret (required)")
+		fs.Var(&origins, "origin", "allowed browser origin (repeatable)")
+	})
+	if err != nil {
+		return err
+	}
+	d, err := openDB(ctx, cfg, cfg.Logger(stderr))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	key, _, err := (&auth.Service{DB: d}).CreateKey(ctx, account, kind, auth.KeyOptions{Origins: origins})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, key)
+	return nil
+}
+
+// app is the wired server.
+type app struct {
+	handler http.Handler
+	uploads *uploads.Service
+	tus     *tus.Handler
+	db      *bun.DB
+}
+
+func build(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func(string) string, stdout io.Writer) (*app, error) {
+	d, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	authSvc := &auth.Service{DB: d, PublicURL: cfg.PublicURL}
+	boot, err := authSvc.Bootstrap(ctx, cfg.DataDir)
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	if boot != nil {
+		fmt.Fprintf(stdout, "Created account %s (\"default\"). These keys are shown once and saved to %s/bootstrap-keys.json:\n  public key: %s\n  secret key: %s\n",
+			boot.AccountID, cfg.DataDir, boot.PublicKey, boot.SecretKey)
+	}
+	store, err := storage.NewFile(cfg.FilesDir())
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	svc := &uploads.Service{
+		DB: d, Bytes: store, Log: log, PublicURL: cfg.PublicURL,
+		MaxUploadSize: cfg.MaxUploadSize, UploadTTL: cfg.UploadTTL,
+		Observer: httpapi.NewMetrics(reg),
+	}
+	if getenv("SATCHEL_FAULT") == "finish-before-commit" {
+		// Test hook for crash safety: die between the last byte and the commit.
+		svc.BeforeCommit = func(string) { syscall.Kill(os.Getpid(), syscall.SIGKILL); select {} }
+	}
+	tusH, err := tus.New(tus.Config{
+		BasePath: "/uploads/", PublicURL: cfg.PublicURL, Composer: store.Composer(),
+		Uploads: svc, MaxSize: cfg.MaxUploadSize, Log: log,
+	})
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	reg.MustRegister(prometheuscollector.New(tusH.Metrics()))
+
+	gql := graph.NewHandler(&graph.Resolver{Uploads: svc, Log: log}, graph.Options{Introspection: cfg.Introspection, Log: log})
+	authMW := authSvc.Middleware(apperr.WriteJSON)
+	gqlAuthMW := authSvc.Middleware(graph.WriteAuthError)
+
+	mux := http.NewServeMux()
+	if cfg.Playground {
+		mux.Handle("GET /{$}", playground.Handler("Satchel", "/graphql"))
+	}
+	mux.Handle("/graphql", gqlAuthMW(gql))
+	mux.Handle("/uploads/", authMW(tusH))
+	mux.Handle("/uploads", http.RedirectHandler("/uploads/", http.StatusPermanentRedirect))
+	api := &httpapi.API{Uploads: svc}
+	fileRoutes := http.NewServeMux()
+	api.Register(fileRoutes)
+	mux.Handle("/files/", authMW(fileRoutes))
+	(&httpapi.Ops{
+		Registry: reg,
+		Checks: map[string]httpapi.Pinger{
+			"database": httpapi.PingFunc(d.PingContext),
+			"storage":  store,
+		},
+	}).Register(mux)
+	httpapi.RegisterFallbacks(mux)
+	return &app{handler: httpapi.Recover(log, httpapi.CORS(mux)), uploads: svc, tus: tusH, db: d}, nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.Load("satchel serve", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := cfg.Logger(stderr)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	a, err := build(ctx, cfg, log, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+
+	// Repair before serving: an upload whose bytes completed before a crash
+	// becomes a File exactly once.
+	if n, err := a.uploads.Reconcile(ctx); err != nil {
+		log.Error("reconcile at start-up", "err", err)
+	} else if n > 0 {
+		log.Info("reconciled uploads at start-up", "finished", n)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	serverCtx, cancelServer := context.WithCancelCause(context.Background())
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return serverCtx },
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	// On shutdown, interrupt uploads so tusd saves what it has: they stay resumable.
+	srv.RegisterOnShutdown(func() { cancelServer(tusdhandler.ErrServerShutdown) })
+
+	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	jobsDone := make(chan struct{})
+	go func() {
+		defer close(jobsDone)
+		maintain(jobsCtx, a.uploads, cfg.MaintenanceInterval, log)
+	}()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("satchel listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "data_dir", cfg.DataDir)
+	fmt.Fprintf(stderr, "satchel listening on http://%s\n", ln.Addr())
+
+	select {
+	case err := <-errc:
+		stopJobs()
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	stopJobs()
+	<-jobsDone
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// maintain runs the reconciler and the sweeper every interval.
+func maintain(ctx context.Context, svc *uploads.Service, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := svc.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			log.Error("reconcile", "err", err)
+		} else if n > 0 {
+			log.Info("reconciled uploads", "finished", n)
+		}
+		if n, err := svc.Sweep(ctx); err != nil && ctx.Err() == nil {
+			log.Error("sweep", "err", err)
+		} else if n > 0 {
+			log.Info("swept expired uploads", "count", n)
+		}
+	}
+}

@@ -1,0 +1,182 @@
+// Package tus is Satchel's tus 1.0.0 endpoint: tusd v2 as a library, with
+// Satchel's authentication, metadata validation and finishing in its hooks.
+package tus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tus/tusd/v2/pkg/handler"
+	expslog "golang.org/x/exp/slog"
+
+	"satchel/internal/apperr"
+	"satchel/internal/auth"
+	"satchel/internal/ids"
+	"satchel/internal/uploads"
+	"satchel/models"
+)
+
+// Uploads is what the tus endpoint needs of the use cases.
+type Uploads interface {
+	Begin(ctx context.Context, p *auth.Principal, in uploads.BeginInput) (*models.Upload, error)
+	Finish(ctx context.Context, id string) (*models.File, error)
+	Pending(ctx context.Context, id string) (*models.Upload, error)
+	Abort(ctx context.Context, id string)
+	FileURL(id string) string
+}
+
+// Config configures the endpoint.
+type Config struct {
+	// BasePath is where the endpoint is mounted, e.g. "/uploads/".
+	BasePath string
+	// PublicURL prefixes upload URLs (Location), e.g. https://files.example.com.
+	PublicURL string
+	Composer  *handler.StoreComposer
+	Uploads   Uploads
+	// MaxSize is the largest upload (0: none), advertised as Tus-Max-Size.
+	MaxSize int64
+	Log     *slog.Logger
+}
+
+// Handler is the mounted tus endpoint.
+type Handler struct {
+	tusd    *handler.Handler
+	uploads Uploads
+	base    string
+	log     *slog.Logger
+}
+
+// New builds the endpoint.
+func New(cfg Config) (*Handler, error) {
+	if !strings.HasSuffix(cfg.BasePath, "/") {
+		cfg.BasePath += "/"
+	}
+	h := &Handler{uploads: cfg.Uploads, base: cfg.BasePath, log: cfg.Log}
+	t, err := handler.NewHandler(handler.Config{
+		StoreComposer:   cfg.Composer,
+		BasePath:        cfg.PublicURL + cfg.BasePath,
+		MaxSize:         cfg.MaxSize,
+		DisableDownload: true, // Satchel serves bytes itself; tusd's GET holds the upload lock
+		// One CORS layer only: rs/cors in front.
+		Cors:                       &handler.CorsConfig{Disable: true},
+		PreUploadCreateCallback:    h.preCreate,
+		PreFinishResponseCallback:  h.preFinish,
+		PreUploadTerminateCallback: h.preTerminate,
+		Logger:                     expslog.New(expslog.NewTextHandler(logWriter{cfg.Log}, &expslog.HandlerOptions{Level: expslog.LevelWarn})),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tusd: %w", err)
+	}
+	h.tusd = t
+	return h, nil
+}
+
+// Metrics exposes tusd's counters for the Prometheus collector.
+func (h *Handler) Metrics() handler.Metrics { return h.tusd.Metrics }
+
+// ServeHTTP serves requests below BasePath.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rest := strings.TrimPrefix(r.URL.Path, h.base)
+	if rest != "" && rest != r.URL.Path && !ids.Valid(rest) {
+		apperr.WriteJSON(w, r, apperr.New(apperr.NotFound, "upload not found"))
+		return
+	}
+	method := r.Method
+	if o := r.Header.Get("X-HTTP-Method-Override"); o != "" {
+		method = o
+	}
+	if rest != "" && (method == http.MethodHead || method == http.MethodPatch) {
+		if up, err := h.uploads.Pending(r.Context(), rest); err == nil {
+			w.Header().Set("Upload-Expires", time.UnixMicro(up.ExpiresAt).UTC().Format(http.TimeFormat))
+		}
+	}
+	ew := &errorRewriter{ResponseWriter: w, req: r}
+	http.StripPrefix(strings.TrimSuffix(h.base, "/"), h.tusd).ServeHTTP(ew, r)
+	ew.finish()
+	if rest != "" && method == http.MethodDelete && ew.status == http.StatusNoContent {
+		h.uploads.Abort(context.WithoutCancel(r.Context()), rest)
+	}
+}
+
+func (h *Handler) preCreate(ev handler.HookEvent) (handler.HTTPResponse, handler.FileInfoChanges, error) {
+	p := auth.FromContext(ev.Context)
+	if p == nil {
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(auth.ErrUnauthenticated)
+	}
+	md := ev.Upload.MetaData
+	for k := range md {
+		if len(k) > 64 {
+			return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(apperr.New(apperr.BadUserInput, "Upload-Metadata key too long"))
+		}
+	}
+	meta, err := uploads.ParseMeta(md["filename"], md["filetype"], md["tags"])
+	if err != nil {
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(err)
+	}
+	in := uploads.BeginInput{Meta: meta, Size: ev.Upload.Size, Partial: ev.Upload.IsPartial}
+	if ev.Upload.SizeIsDeferred {
+		in.Size = -1
+	}
+	if ev.Upload.IsFinal {
+		in.PartialIDs = ev.Upload.PartialUploads
+	}
+	up, err := h.uploads.Begin(ev.Context, p, in)
+	if err != nil {
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(err)
+	}
+	// Keep only the metadata Satchel understands, validated.
+	keep := handler.MetaData{}
+	for _, k := range []string{"filename", "filetype", "tags"} {
+		if v, ok := md[k]; ok {
+			keep[k] = v
+		}
+	}
+	resp := handler.HTTPResponse{Header: handler.HTTPHeader{
+		"Upload-Expires": time.UnixMicro(up.ExpiresAt).UTC().Format(http.TimeFormat),
+	}}
+	return resp, handler.FileInfoChanges{ID: up.ID, MetaData: keep}, nil
+}
+
+func (h *Handler) preFinish(ev handler.HookEvent) (handler.HTTPResponse, error) {
+	// Finish under a context that survives the client hanging up: the bytes
+	// are all here, so the commit should happen.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ev.Context), 2*time.Minute)
+	defer cancel()
+	f, err := h.uploads.Finish(ctx, ev.Upload.ID)
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.Internal {
+			h.log.Error("finish upload", "id", ev.Upload.ID, "err", err)
+		}
+		return handler.HTTPResponse{}, hookError(err)
+	}
+	resp := handler.HTTPResponse{Header: handler.HTTPHeader{}}
+	if f != nil {
+		resp.Header["X-File-Url"] = h.uploads.FileURL(f.ID)
+	}
+	return resp, nil
+}
+
+func (h *Handler) preTerminate(ev handler.HookEvent) (handler.HTTPResponse, error) {
+	// The upload URL authorises resuming, not deleting a finished file:
+	// finished files are deleted through the API with a secret key.
+	if _, err := h.uploads.Pending(ev.Context, ev.Upload.ID); err != nil {
+		if errors.Is(err, uploads.ErrUploadNotFound) {
+			return handler.HTTPResponse{}, hookError(apperr.New(apperr.Forbidden, "finished files are deleted with deleteFile"))
+		}
+		return handler.HTTPResponse{}, hookError(err)
+	}
+	return handler.HTTPResponse{}, nil
+}
+
+// logWriter sends tusd's warnings into Satchel's logger.
+type logWriter struct{ log *slog.Logger }
+
+func (l logWriter) Write(p []byte) (int, error) {
+	l.log.Warn("tusd", "msg", strings.TrimSpace(string(p)))
+	return len(p), nil
+}
