@@ -129,7 +129,9 @@ func (u *hashingUpload) WriteChunk(ctx context.Context, offset int64, src io.Rea
 	}
 	ch := &countingHash{Hash: h}
 	n, err := u.Upload.WriteChunk(ctx, offset, io.TeeReader(src, ch))
-	if err != nil || n != ch.n {
+	// An interrupted request (the client went away) still leaves a valid
+	// digest as long as the store wrote exactly the bytes that were hashed.
+	if n != ch.n {
 		_ = u.store.states.Delete(ctx, u.id)
 		return n, err
 	}
@@ -140,7 +142,7 @@ func (u *hashingUpload) WriteChunk(ctx context.Context, offset int64, src io.Rea
 	if merr != nil {
 		_ = u.store.states.Delete(ctx, u.id)
 	}
-	return n, nil
+	return n, err
 }
 
 // resume returns a digest positioned at offset, or nil when there is none.
