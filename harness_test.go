@@ -151,3 +151,5 @@ func waitFor(t testing.TB, d time.Duration, cond func() bool) {
 	}
 	t.Fatal("condition not met in time")
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -141,9 +141,11 @@ func (s *Service) Begin(ctx context.Context, p *auth.Principal, in BeginInput) (
 // checkPartials makes sure every part of a concatenation is one of the
 // account's own partial uploads.
 func (s *Service) checkPartials(ctx context.Context, accountID string, partIDs []string) error {
+	// Another account's part looks exactly like a missing one.
+	errUnknown := apperr.New(apperr.NotFound, "Upload-Concat names an unknown upload")
 	for _, id := range partIDs {
 		if !ids.Valid(id) {
-			return apperr.New(apperr.BadUserInput, "Upload-Concat names an unknown upload")
+			return errUnknown
 		}
 	}
 	ups, err := models.GetUploadsOfAccount(ctx, s.DB, accountID, partIDs)
@@ -158,7 +160,7 @@ func (s *Service) checkPartials(ctx context.Context, accountID string, partIDs [
 	}
 	for _, id := range partIDs {
 		if !mine[id] {
-			return apperr.New(apperr.BadUserInput, "Upload-Concat names an unknown upload")
+			return errUnknown
 		}
 	}
 	return nil

@@ -1,0 +1,59 @@
+# Satchel. `make run` builds and starts the server on the embedded default
+# (SQLite + filestore under ./data); `make test` runs every test on SQLite
+# and PostgreSQL, the Node tus-js-client test included.
+
+GO      ?= go
+BIN     := bin/satchel
+NODE_T  := test/node
+
+.PHONY: all run build deps test test-go test-node postgres generate check-generated bench fuzz vet clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build:
+	$(GO) build -o $(BIN) .
+
+run: deps build
+	./$(BIN) serve
+
+# The Go tests (race detector on), then the Node end-to-end tests.
+test: deps postgres vet test-go test-node
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+postgres:
+	@bash scripts/ensure-postgres.sh
+
+test-go:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-node: build
+	cd $(NODE_T) && npm ci --no-audit --no-fund --loglevel=error && SATCHEL_BIN=$(CURDIR)/$(BIN) node --test
+
+# Regenerate gqlgen code; CI fails when this changes anything.
+generate:
+	$(GO) tool gqlgen generate
+
+check-generated: generate
+	@test -z "$$(git status --porcelain -- graph/ gqlgen.yml)" || { git status --short -- graph/; git diff -- graph/ | head -50; echo "generated GraphQL code is stale: run make generate"; exit 1; }
+
+# Short runs of every fuzz target (FUZZTIME per target).
+FUZZTIME ?= 10s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+# Upload throughput and memory against the standalone tusd binary.
+bench:
+	bash bench/upload.sh
+
+clean:
+	rm -rf bin bench/out

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"satchel/internal/testdb"
+)
+
+func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, func(k string) string { return env[k] }, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCLI(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		dir := t.TempDir()
+		env := map[string]string{"SATCHEL_DATA_DIR": dir, "DATABASE_URL": b.URL, "SATCHEL_LOG_LEVEL": "error"}
+
+		if code, _, errs := runCLI(t, env, "migrate"); code != 0 {
+			t.Fatalf("migrate: %d %s", code, errs)
+		}
+		code, out, errs := runCLI(t, env, "accounts", "create", "--name", "acme")
+		if code != 0 || !regexp.MustCompile(`^[0-9A-Za-z]{22}\n$`).MatchString(out) {
+			t.Fatalf("accounts create: %d %q %s", code, out, errs)
+		}
+		acct := strings.TrimSpace(out)
+		code, out, errs = runCLI(t, env, "keys", "create", "--account", acct, "--kind", "secret")
+		if code != 0 || !regexp.MustCompile(`^secret_[0-9A-Za-z]{32}\n$`).MatchString(out) {
+			t.Fatalf("keys create: %d %q %s", code, out, errs)
+		}
+		code, out, _ = runCLI(t, env, "keys", "create", "--account", acct, "--kind", "public", "--origin", "https://app.example.com", "--origin", "http://localhost:3000")
+		if code != 0 || !strings.HasPrefix(out, "public_") {
+			t.Fatalf("public key: %d %q", code, out)
+		}
+		for _, bad := range [][]string{
+			{"keys", "create", "--account", acct, "--kind", "root"},
+			{"keys", "create", "--account", "nope", "--kind", "public"},
+			{"keys", "create", "--account", acct, "--kind", "public", "--origin", "not a url"},
+			{"accounts", "create"},
+			{"accounts", "delete"},
+			{"frobnicate"},
+		} {
+			if code, out, _ := runCLI(t, env, bad...); code == 0 || out != "" {
+				t.Errorf("%v: exit %d, stdout %q; want failure and no stdout", bad, code, out)
+			}
+		}
+	})
+}
+
+func TestBootstrapKeysFile(t *testing.T) {
+	s := newTestServer(t, testdb.SQLite(t))
+	st, err := os.Stat(filepath.Join(s.dataDir, "bootstrap-keys.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("bootstrap-keys.json mode %v, want 0600", st.Mode().Perm())
+	}
+	if !strings.HasPrefix(s.keys.PublicKey, "public_") || !strings.HasPrefix(s.keys.SecretKey, "secret_") || s.keys.AccountID == "" {
+		t.Fatalf("keys = %+v", s.keys)
+	}
+	// The keys work, and only the secret one reads.
+	if code, r := s.gql(t, s.keys.SecretKey, `{ files { edges { cursor } } }`, nil); code != 200 || len(r.Errors) > 0 {
+		t.Fatalf("secret key: %d %+v", code, r.Errors)
+	}
+	if _, r := s.gql(t, s.keys.PublicKey, `{ files { edges { cursor } } }`, nil); r.errCode() != "FORBIDDEN" {
+		t.Fatalf("public key read: %+v", r.Errors)
+	}
+}

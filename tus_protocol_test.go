@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"satchel/internal/auth"
+	"satchel/internal/testdb"
+	"satchel/models"
+)
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// tusCreate creates an upload and returns its location.
+func (s *testServer) tusCreate(t *testing.T, key string, headers map[string]string, body []byte) (*http.Response, []byte) {
+	t.Helper()
+	h := map[string]string{"Tus-Resumable": "1.0.0"}
+	for k, v := range headers {
+		h[k] = v
+	}
+	var rd *bytes.Reader
+	if body != nil {
+		h["Content-Type"] = "application/offset+octet-stream"
+		rd = bytes.NewReader(body)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	return s.do(t, http.MethodPost, "/uploads/", key, rd, h)
+}
+
+func (s *testServer) tusPatch(t *testing.T, loc string, offset int, body []byte) (*http.Response, []byte) {
+	t.Helper()
+	return s.do(t, http.MethodPatch, strings.TrimPrefix(loc, s.URL), "", bytes.NewReader(body), map[string]string{
+		"Tus-Resumable": "1.0.0", "Upload-Offset": fmt.Sprint(offset), "Content-Type": "application/offset+octet-stream",
+	})
+}
+
+func idOf(loc string) string { return loc[strings.LastIndex(loc, "/")+1:] }
+
+func (s *testServer) fileSHA(t *testing.T, id string) (string, int64) {
+	t.Helper()
+	_, r := s.gql(t, s.keys.SecretKey, `query($id: ID!) { file(id: $id) { sha256 size } }`, map[string]any{"id": id})
+	var out struct {
+		File *struct {
+			SHA256 string `json:"sha256"`
+			Size   int64  `json:"size"`
+		} `json:"file"`
+	}
+	if err := jsonUnmarshal(r.Data, &out); err != nil || out.File == nil {
+		t.Fatalf("file %s: %s %+v", id, r.Data, r.Errors)
+	}
+	return out.File.SHA256, out.File.Size
+}
+
+func shaHex(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+
+func TestTusProtocolExtensions(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		pk := s.keys.PublicKey
+
+		t.Run("options advertises extensions", func(t *testing.T) {
+			resp, _ := s.do(t, http.MethodOptions, "/uploads/", "", nil, nil)
+			ext := resp.Header.Get("Tus-Extension")
+			for _, e := range []string{"creation", "creation-with-upload", "creation-defer-length", "termination", "concatenation"} {
+				if !strings.Contains(ext, e) {
+					t.Errorf("Tus-Extension %q lacks %s", ext, e)
+				}
+			}
+			if resp.Header.Get("Tus-Max-Size") == "" {
+				t.Error("no Tus-Max-Size")
+			}
+		})
+
+		t.Run("creation then patches, with Upload-Expires", func(t *testing.T) {
+			data := []byte("0123456789abcdef")
+			resp, _ := s.tusCreate(t, pk, map[string]string{"Upload-Length": "16", "Upload-Metadata": "filename " + b64("a.txt") + ",filetype " + b64("text/plain")}, nil)
+			if resp.StatusCode != 201 {
+				t.Fatalf("create: %d", resp.StatusCode)
+			}
+			exp, err := http.ParseTime(resp.Header.Get("Upload-Expires"))
+			if err != nil || exp.Before(time.Now().Add(23*time.Hour)) {
+				t.Fatalf("Upload-Expires = %q", resp.Header.Get("Upload-Expires"))
+			}
+			loc := resp.Header.Get("Location")
+			if r, _ := s.tusPatch(t, loc, 0, data[:5]); r.StatusCode != 204 || r.Header.Get("Upload-Offset") != "5" {
+				t.Fatalf("patch 1: %d %s", r.StatusCode, r.Header.Get("Upload-Offset"))
+			}
+			head, _ := s.do(t, http.MethodHead, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			if head.Header.Get("Upload-Offset") != "5" || head.Header.Get("Upload-Expires") == "" {
+				t.Fatalf("head: offset %q expires %q", head.Header.Get("Upload-Offset"), head.Header.Get("Upload-Expires"))
+			}
+			if r, _ := s.tusPatch(t, loc, 5, data[5:]); r.StatusCode != 204 || r.Header.Get("X-File-Url") == "" {
+				t.Fatalf("patch 2: %d", r.StatusCode)
+			}
+			if sum, size := s.fileSHA(t, idOf(loc)); sum != shaHex(data) || size != 16 {
+				t.Fatalf("sha %s size %d", sum, size)
+			}
+		})
+
+		t.Run("defer length", func(t *testing.T) {
+			resp, _ := s.tusCreate(t, pk, map[string]string{"Upload-Defer-Length": "1"}, nil)
+			loc := resp.Header.Get("Location")
+			if resp.StatusCode != 201 {
+				t.Fatalf("create: %d", resp.StatusCode)
+			}
+			r, _ := s.do(t, http.MethodPatch, strings.TrimPrefix(loc, s.URL), "", strings.NewReader("abc"), map[string]string{
+				"Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream",
+			})
+			if r.StatusCode != 204 {
+				t.Fatalf("patch: %d", r.StatusCode)
+			}
+			r, _ = s.do(t, http.MethodPatch, strings.TrimPrefix(loc, s.URL), "", strings.NewReader("def"), map[string]string{
+				"Tus-Resumable": "1.0.0", "Upload-Offset": "3", "Upload-Length": "6", "Content-Type": "application/offset+octet-stream",
+			})
+			if r.StatusCode != 204 {
+				t.Fatalf("final patch: %d", r.StatusCode)
+			}
+			if sum, size := s.fileSHA(t, idOf(loc)); sum != shaHex([]byte("abcdef")) || size != 6 {
+				t.Fatalf("sha %s size %d", sum, size)
+			}
+		})
+
+		t.Run("concatenation", func(t *testing.T) {
+			parts := [][]byte{bytes.Repeat([]byte("A"), 1000), bytes.Repeat([]byte("B"), 777)}
+			var locs []string
+			for _, p := range parts {
+				resp, _ := s.tusCreate(t, pk, map[string]string{"Upload-Length": fmt.Sprint(len(p)), "Upload-Concat": "partial"}, p)
+				if resp.StatusCode != 201 {
+					t.Fatalf("partial: %d", resp.StatusCode)
+				}
+				locs = append(locs, resp.Header.Get("Location"))
+			}
+			// A partial is no File.
+			if _, r := s.gql(t, s.keys.SecretKey, `query($id: ID!) { file(id: $id) { id } }`, map[string]any{"id": idOf(locs[0])}); string(r.Data) != `{"file":null}` {
+				t.Fatalf("partial listed as file: %s", r.Data)
+			}
+			resp, body := s.tusCreate(t, pk, map[string]string{"Upload-Concat": "final;" + strings.Join(locs, " "), "Upload-Metadata": "filename " + b64("ab.bin")}, nil)
+			if resp.StatusCode != 201 {
+				t.Fatalf("final: %d %s", resp.StatusCode, body)
+			}
+			all := append(append([]byte{}, parts[0]...), parts[1]...)
+			if sum, size := s.fileSHA(t, idOf(resp.Header.Get("Location"))); sum != shaHex(all) || size != int64(len(all)) {
+				t.Fatalf("sha %s size %d", sum, size)
+			}
+			// The parts are gone once the final file is committed.
+			for _, l := range locs {
+				if _, err := os.Stat(filepath.Join(s.cfg.FilesDir(), idOf(l))); !os.IsNotExist(err) {
+					t.Errorf("partial %s still on disk: %v", idOf(l), err)
+				}
+			}
+		})
+
+		t.Run("concatenation of another account's parts is refused", func(t *testing.T) {
+			authSvc := &auth.Service{DB: s.app.db}
+			acct, err := authSvc.CreateAccount(t.Context(), "other")
+			if err != nil {
+				t.Fatal(err)
+			}
+			otherKey, _, err := authSvc.CreateKey(t.Context(), acct.ID, models.KindPublic, auth.KeyOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, _ := s.tusCreate(t, otherKey, map[string]string{"Upload-Length": "3", "Upload-Concat": "partial"}, []byte("xyz"))
+			if resp.StatusCode != 201 {
+				t.Fatalf("other partial: %d", resp.StatusCode)
+			}
+			for _, loc := range []string{resp.Header.Get("Location"), s.URL + "/uploads/0123456789abcdefABCDEF"} {
+				r, body := s.tusCreate(t, pk, map[string]string{"Upload-Concat": "final;" + loc}, nil)
+				if r.StatusCode != 404 || errorCode(t, body) != "NOT_FOUND" {
+					t.Fatalf("final of foreign or unknown part %s: %d %s", loc, r.StatusCode, body)
+				}
+			}
+		})
+
+		t.Run("termination of an unfinished upload", func(t *testing.T) {
+			resp, _ := s.tusCreate(t, pk, map[string]string{"Upload-Length": "10"}, []byte("12345"))
+			loc := resp.Header.Get("Location")
+			r, _ := s.do(t, http.MethodDelete, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			if r.StatusCode != 204 {
+				t.Fatalf("delete: %d", r.StatusCode)
+			}
+			if _, err := s.app.uploads.Pending(t.Context(), idOf(loc)); err == nil {
+				t.Fatal("row survived termination")
+			}
+			r, body := s.do(t, http.MethodHead, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			if r.StatusCode != 404 {
+				t.Fatalf("head after delete: %d %s", r.StatusCode, body)
+			}
+		})
+
+		t.Run("expired uploads are swept", func(t *testing.T) {
+			resp, _ := s.tusCreate(t, pk, map[string]string{"Upload-Length": "10"}, []byte("12345"))
+			id := idOf(resp.Header.Get("Location"))
+			svc := s.app.uploads
+			svc.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
+			n, err := svc.Sweep(t.Context())
+			svc.Now = nil
+			if err != nil || n < 1 {
+				t.Fatalf("sweep: %d %v", n, err)
+			}
+			if _, err := os.Stat(filepath.Join(s.cfg.FilesDir(), id)); !os.IsNotExist(err) {
+				t.Fatalf("bytes of swept upload remain: %v", err)
+			}
+			r, _ := s.tusPatch(t, resp.Header.Get("Location"), 5, []byte("67890"))
+			if r.StatusCode != 404 {
+				t.Fatalf("patch after sweep: %d", r.StatusCode)
+			}
+		})
+
+		t.Run("metrics", func(t *testing.T) {
+			_, body := s.do(t, http.MethodGet, "/metrics", "", nil, nil)
+			for _, m := range []string{"tusd_uploads_created", "satchel_files_finished_total", "satchel_file_bytes_total"} {
+				if !bytes.Contains(body, []byte(m)) {
+					t.Errorf("metrics lack %s", m)
+				}
+			}
+		})
+	})
+}
