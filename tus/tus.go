@@ -109,12 +109,7 @@ func (h *Handler) preCreate(ev handler.HookEvent) (handler.HTTPResponse, handler
 		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(auth.ErrUnauthenticated)
 	}
 	md := ev.Upload.MetaData
-	for k := range md {
-		if len(k) > 64 {
-			return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(apperr.New(apperr.BadUserInput, "Upload-Metadata key too long"))
-		}
-	}
-	meta, err := uploads.ParseMeta(md["filename"], md["filetype"], md["tags"])
+	meta, err := metaOf(md)
 	if err != nil {
 		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(err)
 	}
