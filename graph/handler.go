@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -85,25 +87,69 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	}
 }
 
-// postJSON is gqlgen's POST transport, answering parse and validation errors
-// with 200 for application/json as the GraphQL-over-HTTP spec asks (gqlgen
-// answers 422). application/graphql-response+json keeps its 400.
+// postJSON is gqlgen's POST transport with two fixes the GraphQL-over-HTTP
+// spec asks for: parse and validation errors answer 200 for
+// application/json (gqlgen answers 422; application/graphql-response+json
+// keeps its 400), and a request that fails before execution has no "data"
+// entry (gqlgen sends "data": null).
 type postJSON struct{ transport.POST }
 
 func (p postJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	p.POST.Do(&statusFix{ResponseWriter: w}, r, exec)
+	fw := &preExecFix{ResponseWriter: w}
+	p.POST.Do(fw, r, exec)
+	fw.flush()
 }
 
-type statusFix struct{ http.ResponseWriter }
+// preExecFix holds back the body of a pre-execution error response (status
+// 400 or 422 from gqlgen) to drop its "data" entry. Other responses pass
+// through untouched.
+type preExecFix struct {
+	http.ResponseWriter
+	status int
+	held   bool
+	buf    bytes.Buffer
+}
 
-func (s *statusFix) WriteHeader(code int) {
+func (f *preExecFix) WriteHeader(code int) {
+	if code == http.StatusUnprocessableEntity || code == http.StatusBadRequest {
+		f.held = true
+	}
 	if code == http.StatusUnprocessableEntity {
 		code = http.StatusOK
 	}
-	s.ResponseWriter.WriteHeader(code)
+	f.status = code
+	if !f.held {
+		f.ResponseWriter.WriteHeader(code)
+	}
 }
 
-func (s *statusFix) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+func (f *preExecFix) Write(b []byte) (int, error) {
+	if f.held {
+		return f.buf.Write(b)
+	}
+	return f.ResponseWriter.Write(b)
+}
+
+func (f *preExecFix) flush() {
+	if !f.held {
+		return
+	}
+	body := f.buf.Bytes()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err == nil {
+		if d, ok := m["data"]; ok && string(d) == "null" {
+			delete(m, "data")
+			if out, err := json.Marshal(m); err == nil {
+				body = append(out, '\n')
+			}
+		}
+	}
+	f.ResponseWriter.Header().Del("Content-Length")
+	f.ResponseWriter.WriteHeader(f.status)
+	f.ResponseWriter.Write(body)
+}
+
+func (f *preExecFix) Unwrap() http.ResponseWriter { return f.ResponseWriter }
 
 // depthLimit refuses operations nested deeper than max.
 type depthLimit struct{ max int }
