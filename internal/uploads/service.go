@@ -195,6 +195,13 @@ func (s *Service) finish(ctx context.Context, id, source string) (*models.File, 
 		return nil, fmt.Errorf("finish %s: %w", id, err)
 	}
 	up, err := s.Pending(ctx, id)
+	if errors.Is(err, ErrUploadNotFound) {
+		// A concurrent finisher may have committed between the two looks:
+		// then the upload is finished, not unknown.
+		if f, ferr := models.GetFileAny(ctx, s.DB, id); ferr == nil {
+			return f, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

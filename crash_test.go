@@ -1,0 +1,780 @@
+package main
+
+// Crash-safety and graceful-shutdown tests. They run the real binary as a
+// subprocess (built once per test run), kill or stop it at the interesting
+// moments and restart it on the same data directory and database, on SQLite
+// and on PostgreSQL.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"satchel/internal/auth"
+	"satchel/internal/config"
+	"satchel/internal/db"
+	"satchel/internal/ids"
+	"satchel/internal/testdb"
+	"satchel/models"
+)
+
+// ---------------------------------------------------------------------------
+// The binary and its processes
+
+var (
+	crashBinOnce sync.Once
+	crashBinPath string
+	crashBinErr  error
+	crashBinOut  []byte
+)
+
+// crashBinary builds `satchel` once per test run. Under `go test` the
+// binary goes beside the test binary, in the work directory go test removes
+// afterwards; otherwise into a fresh temporary directory.
+func crashBinary(t testing.TB) string {
+	t.Helper()
+	crashBinOnce.Do(func() {
+		var dir string
+		if exe, err := os.Executable(); err == nil && strings.HasPrefix(exe, os.TempDir()) {
+			dir, _ = os.MkdirTemp(filepath.Dir(exe), "satchel-bin-")
+		}
+		if dir == "" {
+			if dir, crashBinErr = os.MkdirTemp("", "satchel-bin-"); crashBinErr != nil {
+				return
+			}
+		}
+		crashBinPath = filepath.Join(dir, "satchel")
+		crashBinOut, crashBinErr = exec.Command("go", "build", "-o", crashBinPath, ".").CombinedOutput()
+	})
+	if crashBinErr != nil {
+		t.Fatalf("go build: %v\n%s", crashBinErr, crashBinOut)
+	}
+	return crashBinPath
+}
+
+// crashBuffer collects a child's output.
+type crashBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *crashBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *crashBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// crashNode is one Satchel installation, a data directory and a database, that
+// outlives the processes started on it.
+type crashNode struct {
+	t       *testing.T
+	dataDir string
+	dbURL   string
+	keys    auth.BootstrapKeys
+	client  *http.Client
+}
+
+func newCrashNode(t *testing.T, b testdb.Backend) *crashNode {
+	tr := &http.Transport{DisableKeepAlives: true}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &crashNode{t: t, dataDir: t.TempDir(), dbURL: b.URL, client: &http.Client{Transport: tr}}
+}
+
+// crashProc is one running `satchel serve`.
+type crashProc struct {
+	cmd   *exec.Cmd
+	base  string // http://127.0.0.1:port
+	out   *crashBuffer
+	done  chan struct{}
+	state *os.ProcessState // set when done is closed
+}
+
+func crashFreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// crashChildEnv is the test's environment without Satchel's own settings, so
+// that nothing from outside (a SATCHEL_FAULT, a DATABASE_URL) leaks in.
+func crashChildEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "SATCHEL_") || strings.HasPrefix(kv, "DATABASE_URL=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// start runs the binary on the node with the extra environment and waits
+// until /readyz answers 200. The first start writes the bootstrap keys.
+func (n *crashNode) start(extraEnv ...string) *crashProc {
+	t := n.t
+	t.Helper()
+	bin := crashBinary(t)
+	for attempt := 1; ; attempt++ {
+		addr := fmt.Sprintf("127.0.0.1:%d", crashFreePort(t))
+		p := &crashProc{base: "http://" + addr, out: &crashBuffer{}, done: make(chan struct{})}
+		p.cmd = exec.Command(bin)
+		p.cmd.Env = append(crashChildEnv(),
+			"SATCHEL_DATA_DIR="+n.dataDir,
+			"SATCHEL_ADDR="+addr,
+			"SATCHEL_PUBLIC_URL="+p.base,
+			"DATABASE_URL="+n.dbURL,
+			"SATCHEL_LOG_LEVEL=warn",
+		)
+		p.cmd.Env = append(p.cmd.Env, extraEnv...)
+		p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+		if err := p.cmd.Start(); err != nil {
+			t.Fatalf("start satchel: %v", err)
+		}
+		go func() {
+			p.cmd.Wait()
+			p.state = p.cmd.ProcessState
+			close(p.done)
+		}()
+		t.Cleanup(func() {
+			select {
+			case <-p.done:
+			default:
+				p.cmd.Process.Kill()
+				<-p.done
+			}
+			if t.Failed() {
+				t.Logf("output of satchel at %s (%v):\n%s", p.base, p.state, p.out.String())
+			}
+		})
+		if p.waitReady(t, n.client, 30*time.Second) {
+			if n.keys.SecretKey == "" {
+				raw, err := os.ReadFile(filepath.Join(n.dataDir, "bootstrap-keys.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := json.Unmarshal(raw, &n.keys); err != nil || n.keys.PublicKey == "" || n.keys.SecretKey == "" {
+					t.Fatalf("bootstrap-keys.json: %v: %s", err, raw)
+				}
+			}
+			return p
+		}
+		// It exited before becoming ready. Another process may have taken
+		// the port between crashFreePort and the bind: try again.
+		if attempt < 3 && strings.Contains(p.out.String(), "address already in use") {
+			continue
+		}
+		t.Fatalf("satchel exited before becoming ready (%v):\n%s", p.state, p.out.String())
+	}
+}
+
+// waitReady polls /readyz; false when the process exits first.
+func (p *crashProc) waitReady(t testing.TB, c *http.Client, d time.Duration) bool {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			return false
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.base+"/readyz", nil)
+		resp, err := c.Do(req)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		cancel()
+		if err == nil && resp.StatusCode == http.StatusOK {
+			return true
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("satchel at %s not ready after %v:\n%s", p.base, d, p.out.String())
+	return false
+}
+
+// waitExit waits for the process to end; false on timeout.
+func (p *crashProc) waitExit(d time.Duration) bool {
+	select {
+	case <-p.done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (p *crashProc) kill(t testing.TB) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatalf("SIGKILL: %v", err)
+	}
+	if !p.waitExit(10 * time.Second) {
+		t.Fatal("process still running 10s after SIGKILL")
+	}
+}
+
+// stop sends SIGTERM and requires a clean exit (status 0) within d.
+func (p *crashProc) stop(t testing.TB, d time.Duration) time.Duration {
+	t.Helper()
+	return p.stopWith(t, syscall.SIGTERM, d)
+}
+
+// stopWith sends sig and requires a clean exit (status 0) within d.
+func (p *crashProc) stopWith(t testing.TB, sig syscall.Signal, d time.Duration) time.Duration {
+	t.Helper()
+	t0 := time.Now()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("%v: %v", sig, err)
+	}
+	if !p.waitExit(d) {
+		t.Fatalf("satchel did not exit within %v of %v", d, sig)
+	}
+	took := time.Since(t0)
+	if !p.state.Success() {
+		t.Fatalf("satchel exited with %v after %v, want status 0:\n%s", p.state, sig, p.out.String())
+	}
+	return took
+}
+
+// killedBySIGKILL reports whether the process died of SIGKILL.
+func (p *crashProc) killedBySIGKILL() bool {
+	ws, ok := p.state.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}
+
+// ---------------------------------------------------------------------------
+// HTTP helpers: tus, GraphQL, delivery
+
+func (n *crashNode) request(p *crashProc, method, urlPath, key string, body io.Reader, headers map[string]string) (*http.Response, []byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, p.base+urlPath, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	if r, ok := body.(*bytes.Reader); ok {
+		req.ContentLength = int64(r.Len())
+	}
+	resp, err := n.client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	return resp, data, err
+}
+
+func (n *crashNode) mustRequest(p *crashProc, method, urlPath, key string, body io.Reader, headers map[string]string) (*http.Response, []byte) {
+	n.t.Helper()
+	resp, data, err := n.request(p, method, urlPath, key, body, headers)
+	if err != nil {
+		n.t.Fatalf("%s %s: %v", method, urlPath, err)
+	}
+	return resp, data
+}
+
+func crashB64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// createUpload creates a tus upload of size bytes and returns its ID.
+func (n *crashNode) createUpload(p *crashProc, size int64, name string) string {
+	n.t.Helper()
+	resp, body := n.mustRequest(p, http.MethodPost, "/uploads/", n.keys.PublicKey, nil, map[string]string{
+		"Tus-Resumable":   "1.0.0",
+		"Upload-Length":   strconv.FormatInt(size, 10),
+		"Upload-Metadata": "filename " + crashB64(name) + ",filetype " + crashB64("application/octet-stream"),
+	})
+	if resp.StatusCode != http.StatusCreated {
+		n.t.Fatalf("tus creation: %d %s", resp.StatusCode, body)
+	}
+	id := path.Base(resp.Header.Get("Location"))
+	if !ids.Valid(id) {
+		n.t.Fatalf("tus creation: Location %q has no upload ID", resp.Header.Get("Location"))
+	}
+	return id
+}
+
+// head returns the upload's offset and length as the server reports them.
+func (n *crashNode) head(p *crashProc, id string) (offset, length int64) {
+	n.t.Helper()
+	resp, body := n.mustRequest(p, http.MethodHead, "/uploads/"+id, n.keys.PublicKey, nil, map[string]string{"Tus-Resumable": "1.0.0"})
+	if resp.StatusCode != http.StatusOK {
+		n.t.Fatalf("HEAD upload %s: %d %s", id, resp.StatusCode, body)
+	}
+	offset, err1 := strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
+	length, err2 := strconv.ParseInt(resp.Header.Get("Upload-Length"), 10, 64)
+	if err1 != nil || err2 != nil {
+		n.t.Fatalf("HEAD upload %s: Upload-Offset %q, Upload-Length %q", id, resp.Header.Get("Upload-Offset"), resp.Header.Get("Upload-Length"))
+	}
+	return offset, length
+}
+
+func crashPatchHeaders(offset int64) map[string]string {
+	return map[string]string{
+		"Tus-Resumable": "1.0.0",
+		"Upload-Offset": strconv.FormatInt(offset, 10),
+		"Content-Type":  "application/offset+octet-stream",
+	}
+}
+
+// patch sends body at offset in one PATCH.
+func (n *crashNode) patch(p *crashProc, id string, offset int64, body []byte) (*http.Response, []byte, error) {
+	return n.request(p, http.MethodPatch, "/uploads/"+id, n.keys.PublicKey, bytes.NewReader(body), crashPatchHeaders(offset))
+}
+
+// resume sends the rest of data from offset and requires the upload to complete.
+func (n *crashNode) resume(p *crashProc, id string, offset int64, data []byte) {
+	n.t.Helper()
+	resp, body, err := n.patch(p, id, offset, data[offset:])
+	if err != nil {
+		n.t.Fatalf("resume PATCH at %d: %v", offset, err)
+	}
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Upload-Offset") != strconv.Itoa(len(data)) {
+		n.t.Fatalf("resume PATCH at %d: %d, Upload-Offset %q, want 204 and %d: %s", offset, resp.StatusCode, resp.Header.Get("Upload-Offset"), len(data), body)
+	}
+}
+
+// crashSlowPatch is a PATCH whose body the test feeds piece by piece.
+type crashSlowPatch struct {
+	pw  *io.PipeWriter
+	res chan crashPatchResult
+}
+
+type crashPatchResult struct {
+	status int
+	body   string
+	err    error
+}
+
+// startSlowPatch begins a PATCH of length bytes at offset. Content-Length is
+// declared, as tus clients do.
+func (n *crashNode) startSlowPatch(p *crashProc, id string, offset, length int64) *crashSlowPatch {
+	n.t.Helper()
+	pr, pw := io.Pipe()
+	req, err := http.NewRequest(http.MethodPatch, p.base+"/uploads/"+id, pr)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	req.ContentLength = length
+	req.Header.Set("Authorization", "Bearer "+n.keys.PublicKey)
+	for k, v := range crashPatchHeaders(offset) {
+		req.Header.Set(k, v)
+	}
+	sp := &crashSlowPatch{pw: pw, res: make(chan crashPatchResult, 1)}
+	go func() {
+		resp, err := n.client.Do(req)
+		if err != nil {
+			pr.CloseWithError(err)
+			sp.res <- crashPatchResult{err: err}
+			return
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		pr.CloseWithError(errors.New("response received"))
+		sp.res <- crashPatchResult{status: resp.StatusCode, body: string(body)}
+	}()
+	return sp
+}
+
+// feedUntilStored feeds data in 256 KiB pieces until the server has stored at
+// least want bytes of the upload on disk (so the PATCH is demonstrably in
+// flight, with bytes received), and returns the stored size seen.
+func (n *crashNode) feedUntilStored(sp *crashSlowPatch, id string, data []byte, want int64) int64 {
+	n.t.Helper()
+	const piece = 256 << 10
+	file := filepath.Join(n.dataDir, "files", id)
+	fed := 0
+	deadline := time.Now().Add(20 * time.Second)
+	// A write the server never reads must not hang the test.
+	stuck := time.AfterFunc(time.Until(deadline), func() { sp.pw.CloseWithError(errors.New("feeding timed out")) })
+	defer stuck.Stop()
+	for time.Now().Before(deadline) {
+		if st, err := os.Stat(file); err == nil && st.Size() >= want {
+			return st.Size()
+		}
+		// Never send everything: the PATCH must still be in flight.
+		if fed+piece <= len(data)/2 {
+			if _, err := sp.pw.Write(data[fed : fed+piece]); err != nil {
+				n.t.Fatalf("feeding the PATCH after %d bytes: %v", fed, err)
+			}
+			fed += piece
+		} else {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	n.t.Fatalf("the server stored fewer than %d bytes after %d were fed", want, fed)
+	return 0
+}
+
+// result waits for the slow PATCH to end (the feeding side is closed first).
+func (sp *crashSlowPatch) result(t testing.TB) crashPatchResult {
+	t.Helper()
+	sp.pw.CloseWithError(errors.New("test stopped feeding"))
+	select {
+	case r := <-sp.res:
+		return r
+	case <-time.After(15 * time.Second):
+		t.Fatal("the interrupted PATCH did not end within 15s")
+		return crashPatchResult{}
+	}
+}
+
+// checkStoredPrefix requires the reported offset to be what is on disk: the
+// file holds exactly offset bytes, and they are the first offset bytes sent.
+func (n *crashNode) checkStoredPrefix(id string, offset int64, data []byte) {
+	n.t.Helper()
+	stored, err := os.ReadFile(filepath.Join(n.dataDir, "files", id))
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	if int64(len(stored)) != offset {
+		n.t.Fatalf("HEAD says offset %d but %d bytes are on disk", offset, len(stored))
+	}
+	if !bytes.Equal(stored, data[:offset]) {
+		n.t.Fatalf("the %d bytes on disk are not the first %d bytes sent", len(stored), offset)
+	}
+}
+
+type crashFile struct {
+	ID     string `json:"id"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// gql runs a GraphQL query with the secret key; errors fail the test.
+func (n *crashNode) gql(p *crashProc, query string, vars map[string]any, out any) {
+	n.t.Helper()
+	payload, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	resp, body := n.mustRequest(p, http.MethodPost, "/graphql", n.keys.SecretKey, bytes.NewReader(payload),
+		map[string]string{"Content-Type": "application/json"})
+	var r struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []any           `json:"errors"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil || resp.StatusCode != http.StatusOK || len(r.Errors) > 0 {
+		n.t.Fatalf("graphql %d: %s", resp.StatusCode, body)
+	}
+	if err := json.Unmarshal(r.Data, out); err != nil {
+		n.t.Fatalf("graphql data %s: %v", r.Data, err)
+	}
+}
+
+// files lists the account's files (one page is plenty here).
+func (n *crashNode) files(p *crashProc) []crashFile {
+	n.t.Helper()
+	var d struct {
+		Files struct {
+			Edges []struct {
+				Node crashFile `json:"node"`
+			} `json:"edges"`
+		} `json:"files"`
+	}
+	n.gql(p, `{ files(first: 100) { edges { node { id size sha256 } } } }`, nil, &d)
+	var fs []crashFile
+	for _, e := range d.Files.Edges {
+		fs = append(fs, e.Node)
+	}
+	return fs
+}
+
+// requireFiles requires the files query to list exactly want, each once.
+func (n *crashNode) requireFiles(p *crashProc, want ...crashFile) {
+	n.t.Helper()
+	got := n.files(p)
+	count := map[string]int{}
+	for _, f := range got {
+		count[f.ID]++
+	}
+	ok := len(got) == len(want)
+	for _, w := range want {
+		if count[w.ID] != 1 {
+			ok = false
+		}
+		for _, f := range got {
+			if f.ID == w.ID && f != w {
+				ok = false
+			}
+		}
+	}
+	if !ok {
+		n.t.Fatalf("files = %+v\nwant each of %+v exactly once", got, want)
+	}
+}
+
+// requireFile checks file(id) and the delivered bytes.
+func (n *crashNode) requireFile(p *crashProc, id string, data []byte) {
+	n.t.Helper()
+	var d struct {
+		File *crashFile `json:"file"`
+	}
+	n.gql(p, `query($id: ID!) { file(id: $id) { id size sha256 } }`, map[string]any{"id": id}, &d)
+	want := crashFile{ID: id, Size: int64(len(data)), SHA256: crashSHA(data)}
+	if d.File == nil || *d.File != want {
+		n.t.Fatalf("file(id) = %+v, want %+v", d.File, want)
+	}
+	resp, body := n.mustRequest(p, http.MethodGet, "/files/"+id, "", nil, nil)
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, data) {
+		n.t.Fatalf("GET /files/%s: %d, %d bytes, identical=%v", id, resp.StatusCode, len(body), bytes.Equal(body, data))
+	}
+}
+
+func crashSHA(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func crashRandom(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+
+// A process killed with SIGKILL in the middle of a PATCH loses at most the
+// bytes it had not stored; after a restart the upload resumes from the
+// offset on disk and completes with the right digest.
+func TestCrashMidUploadResumes(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		n := newCrashNode(t, b)
+		p := n.start()
+		data := crashRandom(32 << 20)
+		id := n.createUpload(p, int64(len(data)), "crash.bin")
+
+		sp := n.startSlowPatch(p, id, 0, int64(len(data)))
+		seen := n.feedUntilStored(sp, id, data, 4<<20)
+		p.kill(t)
+		if r := sp.result(t); r.err == nil {
+			t.Fatalf("the PATCH cut by SIGKILL got a response: %d %s", r.status, r.body)
+		}
+
+		p = n.start()
+		off, length := n.head(p, id)
+		if length != int64(len(data)) || off < seen || off >= length {
+			t.Fatalf("after restart: offset %d, length %d; want offset in [%d, %d) and length %d", off, length, seen, len(data), len(data))
+		}
+		n.checkStoredPrefix(id, off, data)
+		t.Logf("stored %d bytes before SIGKILL, resuming at %d", seen, off)
+
+		n.resume(p, id, off, data)
+		n.requireFile(p, id, data)
+		n.requireFiles(p, crashFile{ID: id, Size: int64(len(data)), SHA256: crashSHA(data)})
+	})
+}
+
+// A process that dies after the last byte is stored but before the File row
+// commits leaves an upload the reconciler finishes at the next start: exactly
+// one File, however often the server restarts or the finish runs.
+func TestCrashBeforeCommitFinishesOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		n := newCrashNode(t, b)
+
+		// crashUpload uploads data completely to a server that dies in the
+		// finishing transaction, and checks it died there.
+		crashUpload := func(name string, data []byte) string {
+			t.Helper()
+			p := n.start("SATCHEL_FAULT=finish-before-commit")
+			id := n.createUpload(p, int64(len(data)), name)
+			resp, body, err := n.patch(p, id, 0, data)
+			if err == nil {
+				t.Fatalf("final PATCH answered %d %s; want the process to die before answering", resp.StatusCode, body)
+			}
+			if !p.waitExit(10*time.Second) || !p.killedBySIGKILL() {
+				t.Fatalf("want the process killed by SIGKILL in the finishing transaction, got %v", p.state)
+			}
+			// All bytes are stored; the upload row is there and no File row.
+			if st, err := os.Stat(filepath.Join(n.dataDir, "files", id)); err != nil || st.Size() != int64(len(data)) {
+				t.Fatalf("bytes on disk after the crash: %v %v, want %d", st, err, len(data))
+			}
+			d, err := db.Open(context.Background(), n.dbURL, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if _, err := models.GetFileAny(context.Background(), d, id); !errors.Is(err, models.ErrNotFound) {
+				t.Fatalf("a File row exists after the crash before commit (err=%v)", err)
+			}
+			if _, err := models.GetUpload(context.Background(), d, id); err != nil {
+				t.Fatalf("the upload row is gone after the crash before commit: %v", err)
+			}
+			return id
+		}
+
+		dataA := crashRandom(300<<10 + 7)
+		idA := crashUpload("a.bin", dataA)
+		fileA := crashFile{ID: idA, Size: int64(len(dataA)), SHA256: crashSHA(dataA)}
+
+		// Restart without the fault: the start-up reconciler finishes it.
+		p := n.start()
+		n.requireFiles(p, fileA)
+		n.requireFile(p, idA, dataA)
+		// The client that saw its connection drop asks where to resume: done.
+		if off, length := n.head(p, idA); off != length || length != int64(len(dataA)) {
+			t.Fatalf("HEAD after reconcile: offset %d, length %d, want both %d", off, length, len(dataA))
+		}
+		// Re-sending the (empty) end does not finish it again.
+		resp, body, err := n.patch(p, idA, int64(len(dataA)), nil)
+		if err != nil {
+			t.Fatalf("empty PATCH at the end: %v", err)
+		}
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("empty PATCH at the end: %d %s, want 204", resp.StatusCode, body)
+		}
+		n.requireFiles(p, fileA)
+		p.stop(t, 10*time.Second)
+
+		// Once more: still exactly one.
+		p = n.start()
+		n.requireFiles(p, fileA)
+		p.stop(t, 10*time.Second)
+
+		// A second crashed upload, finished by many concurrent finishers
+		// (the tus hook, the start-up and periodic reconcilers of several
+		// instances) over the same database and bytes: one File.
+		dataB := crashRandom(200<<10 + 3)
+		idB := crashUpload("b.bin", dataB)
+		fileB := crashFile{ID: idB, Size: int64(len(dataB)), SHA256: crashSHA(dataB)}
+		crashConcurrentFinish(t, n, idB, fileB)
+
+		p = n.start()
+		n.requireFiles(p, fileA, fileB)
+		n.requireFile(p, idB, dataB)
+	})
+}
+
+// crashConcurrentFinish wires Satchel in-process on the node's data directory and
+// database and finishes id from many goroutines at once.
+func crashConcurrentFinish(t *testing.T, n *crashNode, id string, want crashFile) {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DataDir = n.dataDir
+	cfg.DatabaseURL = n.dbURL
+	cfg.PublicURL = "http://127.0.0.1:1"
+	cfg.LogLevel = "warn"
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx := context.Background()
+	a, err := build(ctx, cfg, log, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	defer a.db.Close()
+	// Hold the first finishing transaction open for a moment, so that the
+	// others arrive while its File row is not yet committed: they must wait
+	// for it and then find the upload finished, not insert a second row.
+	a.uploads.BeforeCommit = func(string) { time.Sleep(150 * time.Millisecond) }
+
+	const finishers, reconcilers = 8, 2
+	start := make(chan struct{})
+	errs := make(chan error, finishers+reconcilers)
+	var wg sync.WaitGroup
+	for i := 0; i < finishers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			f, err := a.uploads.Finish(ctx, id)
+			switch {
+			case err != nil:
+				errs <- fmt.Errorf("Finish: %w", err)
+			case f == nil || f.ID != id || f.Size != want.Size || f.SHA256 != want.SHA256:
+				errs <- fmt.Errorf("Finish returned %+v, want %+v", f, want)
+			}
+		}()
+	}
+	for i := 0; i < reconcilers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			if _, err := a.uploads.Reconcile(ctx); err != nil {
+				errs <- fmt.Errorf("Reconcile: %w", err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	nFiles, err := a.db.NewSelect().Model((*models.File)(nil)).Where("id = ?", id).Count(ctx)
+	if err != nil || nFiles != 1 {
+		t.Fatalf("File rows for %s after concurrent finishing: %d (%v), want 1", id, nFiles, err)
+	}
+	if _, err := models.GetUpload(ctx, a.db, id); !errors.Is(err, models.ErrNotFound) {
+		t.Fatalf("the upload row survived finishing (err=%v)", err)
+	}
+}
+
+// SIGTERM stops the server cleanly and quickly even with a PATCH in flight;
+// what the PATCH delivered is kept and the upload resumes after a restart.
+func TestGracefulShutdownKeepsUploadResumable(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		n := newCrashNode(t, b)
+		p := n.start()
+		data := crashRandom(32 << 20)
+		id := n.createUpload(p, int64(len(data)), "graceful.bin")
+
+		sp := n.startSlowPatch(p, id, 0, int64(len(data)))
+		seen := n.feedUntilStored(sp, id, data, 4<<20)
+		took := p.stop(t, 5*time.Second)
+		t.Logf("stored %d bytes before SIGTERM; exited 0 after %v", seen, took)
+		// The interrupted PATCH is answered 503 (tusd's ERR_SERVER_SHUTDOWN)
+		// unless the connection went first; it never completes.
+		if r := sp.result(t); r.err == nil && r.status != http.StatusServiceUnavailable {
+			t.Fatalf("interrupted PATCH: %d %s, want 503", r.status, r.body)
+		} else {
+			t.Logf("interrupted PATCH: status %d, err %v, body %s", r.status, r.err, r.body)
+		}
+
+		p = n.start()
+		off, length := n.head(p, id)
+		if length != int64(len(data)) || off < seen || off >= length {
+			t.Fatalf("after restart: offset %d, length %d; want offset in [%d, %d) and length %d", off, length, seen, len(data), len(data))
+		}
+		n.checkStoredPrefix(id, off, data)
+		n.resume(p, id, off, data)
+		n.requireFile(p, id, data)
+		n.requireFiles(p, crashFile{ID: id, Size: int64(len(data)), SHA256: crashSHA(data)})
+		// SIGINT (Ctrl-C) stops it cleanly too.
+		p.stopWith(t, syscall.SIGINT, 5*time.Second)
+	})
+}
