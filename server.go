@@ -217,7 +217,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func
 
 	gql := graph.NewHandler(&graph.Resolver{Uploads: svc, Log: log}, graph.Options{Introspection: cfg.Introspection, Log: log})
 	authMW := authSvc.Middleware(apperr.WriteJSON)
-	gqlAuthMW := authSvc.Middleware(graph.WriteAuthError)
+	gqlAuthMW := authSvc.Middleware(graph.WriteError)
 
 	mux := http.NewServeMux()
 	if cfg.Playground {

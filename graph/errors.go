@@ -7,9 +7,10 @@ import (
 	"satchel/internal/apperr"
 )
 
-// WriteAuthError answers an authentication failure on /graphql in the
-// GraphQL response shape, with the HTTP status of the error.
-func WriteAuthError(w http.ResponseWriter, r *http.Request, err error) {
+// WriteError answers a request refused before GraphQL runs (authentication,
+// method, malformed parameters) in the GraphQL response shape, with the
+// HTTP status of the error.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	e := apperr.From(err)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(e.Status())

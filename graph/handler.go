@@ -9,12 +9,14 @@ import (
 	"net/http"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"satchel/internal/apperr"
 )
@@ -41,7 +43,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	}
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
+	srv.AddTransport(getJSON{})
 	srv.AddTransport(postJSON{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if o.Introspection {
@@ -55,8 +57,22 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		o.Log.Error("graphql panic", "panic", v)
 		return apperr.New(apperr.Internal, "internal server error")
 	})
-	return http.MaxBytesHandler(srv, o.MaxBodyBytes)
+	h := http.MaxBytesHandler(srv, o.MaxBodyBytes)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodPost, http.MethodOptions:
+			h.ServeHTTP(w, r)
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			WriteError(w, r, apperr.New(apperr.MethodNotAllowed, "GraphQL takes GET and POST requests"))
+		}
+	})
 }
+
+// Operations refused before they run (the depth limit's BAD_USER_INPUT)
+// are request errors: 400 for application/graphql-response+json, like
+// parse and validation errors. Resolver errors are not affected.
+func init() { errcode.RegisterErrorType(apperr.BadUserInput, errcode.KindProtocol) }
 
 // presenter gives every error an extensions.code and hides internals.
 func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
@@ -97,6 +113,33 @@ type postJSON struct{ transport.POST }
 func (p postJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	fw := &preExecFix{ResponseWriter: w}
 	p.POST.Do(fw, r, exec)
+	fw.flush()
+}
+
+// getJSON is gqlgen's GET transport with postJSON's fixes, plus the
+// GraphQL-over-HTTP answers it lacks: 405 for a mutation over GET (gqlgen
+// answers 406), and coded errors for variables or extensions that are not
+// JSON objects (gqlgen's carry no code).
+type getJSON struct{ transport.GET }
+
+func (g getJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	q := r.URL.Query()
+	for _, k := range []string{"variables", "extensions"} {
+		var m map[string]any
+		if v := q.Get(k); v != "" && json.Unmarshal([]byte(v), &m) != nil {
+			WriteError(w, r, apperr.Newf(apperr.BadUserInput, "%s must be a JSON object", k))
+			return
+		}
+	}
+	if doc, err := parser.ParseQuery(&ast.Source{Input: q.Get("query")}); err == nil {
+		if op := doc.Operations.ForName(q.Get("operationName")); op != nil && op.Operation != ast.Query {
+			w.Header().Set("Allow", "POST")
+			WriteError(w, r, apperr.New(apperr.MethodNotAllowed, "GET requests only allow query operations; use POST"))
+			return
+		}
+	}
+	fw := &preExecFix{ResponseWriter: w}
+	g.GET.Do(fw, r, exec)
 	fw.flush()
 }
 

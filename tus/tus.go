@@ -48,7 +48,10 @@ type Handler struct {
 	tusd    *handler.Handler
 	uploads Uploads
 	base    string
-	log     *slog.Logger
+	// uploadBase is the upload URL prefix tusd cuts partial IDs from in
+	// Upload-Concat.
+	uploadBase string
+	log        *slog.Logger
 }
 
 // New builds the endpoint.
@@ -56,7 +59,7 @@ func New(cfg Config) (*Handler, error) {
 	if !strings.HasSuffix(cfg.BasePath, "/") {
 		cfg.BasePath += "/"
 	}
-	h := &Handler{uploads: cfg.Uploads, base: cfg.BasePath, log: cfg.Log}
+	h := &Handler{uploads: cfg.Uploads, base: cfg.BasePath, uploadBase: cfg.PublicURL + cfg.BasePath, log: cfg.Log}
 	t, err := handler.NewHandler(handler.Config{
 		StoreComposer:   cfg.Composer,
 		BasePath:        cfg.PublicURL + cfg.BasePath,
@@ -95,6 +98,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Upload-Expires", time.UnixMicro(up.ExpiresAt).UTC().Format(http.TimeFormat))
 		}
 	}
+	if rest == "" && method == http.MethodPost {
+		if err := h.checkConcat(r.Context(), r.Header.Get("Upload-Concat")); err != nil {
+			apperr.WriteJSON(w, r, err)
+			return
+		}
+	}
 	ew := &errorRewriter{ResponseWriter: w, req: r}
 	http.StripPrefix(strings.TrimSuffix(h.base, "/"), h.tusd).ServeHTTP(ew, r)
 	ew.finish()
@@ -107,6 +116,9 @@ func (h *Handler) preCreate(ev handler.HookEvent) (handler.HTTPResponse, handler
 	p := auth.FromContext(ev.Context)
 	if p == nil {
 		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(auth.ErrUnauthenticated)
+	}
+	if err := checkMetadata(ev.HTTPRequest.Header.Get("Upload-Metadata")); err != nil {
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(err)
 	}
 	md := ev.Upload.MetaData
 	meta, err := metaOf(md)
@@ -135,6 +147,36 @@ func (h *Handler) preCreate(ev handler.HookEvent) (handler.HTTPResponse, handler
 		"Upload-Expires": time.UnixMicro(up.ExpiresAt).UTC().Format(http.TimeFormat),
 	}}
 	return resp, handler.FileInfoChanges{ID: up.ID, MetaData: keep}, nil
+}
+
+// checkConcat refuses a final Upload-Concat that names anything but known
+// uploads before tusd turns the names into store paths (tusd would read
+// "<files>/../../x.info" for a part URL ending in ../../x). Unknown parts
+// answer like checkPartials: NOT_FOUND.
+func (h *Handler) checkConcat(ctx context.Context, header string) error {
+	list, ok := strings.CutPrefix(header, "final;")
+	if !ok {
+		return nil
+	}
+	errUnknown := apperr.New(apperr.NotFound, "Upload-Concat names an unknown upload")
+	// Split as tusd does: on single spaces, trimmed, empty values skipped.
+	for _, u := range strings.Split(list, " ") {
+		if u = strings.TrimSpace(u); u == "" {
+			continue
+		}
+		_, id, found := strings.Cut(u, h.uploadBase)
+		id = strings.Trim(id, "/")
+		if !found || !ids.Valid(id) {
+			return errUnknown
+		}
+		if _, err := h.uploads.Pending(ctx, id); err != nil {
+			if errors.Is(err, uploads.ErrUploadNotFound) {
+				return errUnknown
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 func (h *Handler) preFinish(ev handler.HookEvent) (handler.HTTPResponse, error) {

@@ -12,6 +12,8 @@ import (
 	"io"
 
 	"github.com/tus/tusd/v2/pkg/handler"
+
+	"satchel/internal/ids"
 )
 
 // HashStates keeps the running SHA-256 of each unfinished upload between
@@ -57,6 +59,10 @@ func (s *hashingStore) NewUpload(ctx context.Context, info handler.FileInfo) (ha
 }
 
 func (s *hashingStore) GetUpload(ctx context.Context, id string) (handler.Upload, error) {
+	// IDs become paths in the filestore: anything but a Satchel ID is unknown.
+	if !ids.Valid(id) {
+		return nil, handler.ErrNotFound
+	}
 	up, err := s.inner.GetUpload(ctx, id)
 	if err != nil {
 		return nil, err

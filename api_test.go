@@ -1,0 +1,943 @@
+package main
+
+// Whole-API tests in the style of PocketBase's tests/api.go: each scenario is
+// one request (name, method, URL, headers, body) and what must come back
+// (status, error code, content). They run on SQLite and on PostgreSQL.
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"satchel/internal/auth"
+	"satchel/internal/config"
+	"satchel/internal/ids"
+	"satchel/internal/testdb"
+	"satchel/models"
+)
+
+// apiScenario is one request against the whole server and its expectations.
+type apiScenario struct {
+	name   string
+	method string
+	url    string
+	// key is sent as "Authorization: Bearer <key>" unless headers set
+	// Authorization themselves.
+	key     string
+	headers map[string]string
+	body    string
+	// chunked sends the body with no Content-Length (Transfer-Encoding: chunked).
+	chunked bool
+	// expectContinue sends "Expect: 100-continue" and waits for the server
+	// before sending the body, as curl does for large bodies.
+	expectContinue bool
+
+	status int
+	// code is the expected error code: {"error":{"code"}} on REST and tus
+	// routes, errors[0].extensions.code on /graphql. Every 4xx/5xx scenario
+	// names one; "" means success (and, on /graphql, no errors at all).
+	code        string
+	contains    []string
+	notContains []string
+	// headersWant are response headers that must have exactly these values.
+	headersWant map[string]string
+	after       func(t *testing.T, resp *http.Response, body []byte)
+}
+
+const apiTusVersion = "1.0.0"
+
+// apiLimitedUploads is the serverOption the bad-input tests use: a 1 MiB limit.
+func apiLimitedUploads(cfg *config.Config) { cfg.MaxUploadSize = 1 << 20 }
+
+func (sc apiScenario) run(t *testing.T, s *testServer) (*http.Response, []byte) {
+	t.Helper()
+	var body io.Reader
+	if sc.body != "" || sc.chunked {
+		body = strings.NewReader(sc.body)
+		if sc.chunked {
+			// Hide the length: the client streams it chunked.
+			body = struct{ io.Reader }{body}
+		}
+	}
+	req, err := http.NewRequest(sc.method, s.URL+sc.url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.key != "" {
+		req.Header.Set("Authorization", "Bearer "+sc.key)
+	}
+	for k, v := range sc.headers {
+		req.Header.Set(k, v)
+	}
+	client := s.Client()
+	if sc.expectContinue {
+		req.Header.Set("Expect", "100-continue")
+		client = &http.Client{Transport: &http.Transport{ExpectContinueTimeout: 10 * time.Second}}
+		defer client.CloseIdleConnections()
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", sc.method, sc.url, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	sc.check(t, s, resp, data)
+	return resp, data
+}
+
+func (sc apiScenario) check(t *testing.T, s *testServer, resp *http.Response, data []byte) {
+	t.Helper()
+	if resp.StatusCode != sc.status {
+		t.Fatalf("status %d, want %d; body %s", resp.StatusCode, sc.status, apiClip(data))
+	}
+	isGraphQL := strings.HasPrefix(sc.url, "/graphql")
+	if resp.StatusCode >= 400 {
+		if sc.code == "" {
+			t.Fatalf("scenario answers %d but names no error code", resp.StatusCode)
+		}
+		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+		if ct != "application/json" && ct != "application/graphql-response+json" {
+			t.Fatalf("error response Content-Type %q, want JSON; body %s", resp.Header.Get("Content-Type"), apiClip(data))
+		}
+	}
+	if sc.method == http.MethodHead {
+		if len(data) != 0 {
+			t.Fatalf("HEAD answered with a body: %s", apiClip(data))
+		}
+	} else if sc.code != "" {
+		if got := apiPayloadCode(t, data); got != sc.code {
+			t.Fatalf("error code %q, want %q; body %s", got, sc.code, apiClip(data))
+		}
+	} else if isGraphQL {
+		var r gqlResponse
+		if err := json.Unmarshal(data, &r); err != nil {
+			t.Fatalf("graphql response is not JSON: %s", apiClip(data))
+		}
+		if len(r.Errors) > 0 {
+			t.Fatalf("unexpected GraphQL errors: %s", apiClip(data))
+		}
+	}
+	for _, c := range sc.contains {
+		if !bytes.Contains(data, []byte(c)) {
+			t.Errorf("body does not contain %q: %s", c, apiClip(data))
+		}
+	}
+	for _, c := range append([]string{s.dataDir, "goroutine ", "runtime error", "SQLSTATE", "sqlite"}, sc.notContains...) {
+		if c != "" && bytes.Contains(data, []byte(c)) {
+			t.Errorf("body contains %q: %s", c, apiClip(data))
+		}
+	}
+	for k, v := range sc.headersWant {
+		if got := resp.Header.Get(k); got != v {
+			t.Errorf("header %s = %q, want %q", k, got, v)
+		}
+	}
+	if sc.after != nil {
+		sc.after(t, resp, data)
+	}
+}
+
+// apiRunScenarios runs each scenario as a subtest, in order.
+func apiRunScenarios(t *testing.T, s *testServer, scenarios []apiScenario) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, sc := range scenarios {
+		if seen[sc.name] {
+			t.Fatalf("duplicate scenario name %q", sc.name)
+		}
+		seen[sc.name] = true
+		t.Run(sc.name, func(t *testing.T) { sc.run(t, s) })
+	}
+}
+
+// apiPayloadCode reads the error code of a REST/tus payload or a GraphQL
+// response; every error must carry a non-empty message too.
+func apiPayloadCode(t testing.TB, body []byte) string {
+	t.Helper()
+	var p struct {
+		Error  json.RawMessage `json:"error"`
+		Errors []struct {
+			Message    string         `json:"message"`
+			Extensions map[string]any `json:"extensions"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatalf("error response is not JSON: %s", apiClip(body))
+	}
+	if len(p.Error) > 0 {
+		return errorCode(t, body)
+	}
+	if len(p.Errors) == 0 {
+		t.Fatalf("no error in response: %s", apiClip(body))
+	}
+	for _, e := range p.Errors {
+		if strings.TrimSpace(e.Message) == "" {
+			t.Fatalf("GraphQL error without message: %s", apiClip(body))
+		}
+		if c, _ := e.Extensions["code"].(string); c == "" {
+			t.Fatalf("GraphQL error without extensions.code: %s", apiClip(body))
+		}
+	}
+	c, _ := p.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+func apiClip(b []byte) string {
+	if len(b) > 600 {
+		return string(b[:600]) + "…"
+	}
+	return string(b)
+}
+
+// apiGqlBody is a GraphQL-over-HTTP POST body.
+func apiGqlBody(query string, vars map[string]any) string {
+	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return string(b)
+}
+
+var apiJsonHeaders = map[string]string{"Content-Type": "application/json"}
+
+func apiBasicAuth(user, pass string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+}
+
+// apiTusMeta encodes key/value pairs as an Upload-Metadata header.
+func apiTusMeta(kv ...string) string {
+	var parts []string
+	for i := 0; i+1 < len(kv); i += 2 {
+		parts = append(parts, kv[i]+" "+base64.StdEncoding.EncodeToString([]byte(kv[i+1])))
+	}
+	return strings.Join(parts, ",")
+}
+
+// apiWith returns base plus extra headers.
+func apiWith(base map[string]string, kv ...string) map[string]string {
+	h := map[string]string{}
+	for k, v := range base {
+		h[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		h[kv[i]] = kv[i+1]
+	}
+	return h
+}
+
+var apiTusBase = map[string]string{"Tus-Resumable": apiTusVersion}
+
+// apiBasicUpload uploads body through POST /files/basic and returns the file ID.
+func (s *testServer) apiBasicUpload(t testing.TB, key, name, mimeType string, body []byte) string {
+	t.Helper()
+	resp, data := s.do(t, http.MethodPost, "/files/basic", key, bytes.NewReader(body),
+		map[string]string{"X-Upload-File-Name": name, "Content-Type": mimeType})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("basic upload %q: %d %s", name, resp.StatusCode, data)
+	}
+	var r struct{ FileID, FileURL string }
+	if err := json.Unmarshal(data, &r); err != nil || !ids.Valid(r.FileID) || r.FileURL != s.cfg.PublicURL+"/files/"+r.FileID {
+		t.Fatalf("basic upload response %s", data)
+	}
+	return r.FileID
+}
+
+// apiTusCreate creates a tus upload of length bytes and returns its ID.
+func (s *testServer) apiTusCreate(t testing.TB, key string, length int, meta string) string {
+	t.Helper()
+	h := apiWith(apiTusBase, "Upload-Length", strconv.Itoa(length))
+	if meta != "" {
+		h["Upload-Metadata"] = meta
+	}
+	resp, data := s.do(t, http.MethodPost, "/uploads/", key, nil, h)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("tus create: %d %s", resp.StatusCode, data)
+	}
+	loc := resp.Header.Get("Location")
+	id := loc[strings.LastIndex(loc, "/")+1:]
+	if !ids.Valid(id) || loc != s.cfg.PublicURL+"/uploads/"+id {
+		t.Fatalf("tus Location %q", loc)
+	}
+	return id
+}
+
+// apiTusPatch sends body at offset and returns the response status.
+func (s *testServer) apiTusPatch(t testing.TB, id string, offset int, body []byte) (*http.Response, []byte) {
+	t.Helper()
+	return s.do(t, http.MethodPatch, "/uploads/"+id, "", bytes.NewReader(body), apiWith(apiTusBase,
+		"Upload-Offset", strconv.Itoa(offset), "Content-Type", "application/offset+octet-stream"))
+}
+
+// apiOtherAccount creates a second account with a secret key.
+func (s *testServer) apiOtherAccount(t testing.TB) (accountID, secret string) {
+	t.Helper()
+	svc := auth.Service{DB: s.app.db}
+	a, err := svc.CreateAccount(context.Background(), "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := svc.CreateKey(context.Background(), a.ID, models.KindSecret, auth.KeyOptions{Name: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.ID, key
+}
+
+// apiStillServing checks /healthz and a normal upload (REST and tus) after
+// hostile requests.
+func (s *testServer) apiStillServing(t *testing.T) {
+	t.Helper()
+	resp, data := s.do(t, http.MethodGet, "/healthz", "", nil, nil)
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(data, []byte(`"ok"`)) {
+		t.Fatalf("/healthz: %d %s", resp.StatusCode, data)
+	}
+	id := s.apiBasicUpload(t, s.keys.PublicKey, "after.txt", "text/plain", []byte("still here"))
+	resp, data = s.do(t, http.MethodGet, "/files/"+id, "", nil, nil)
+	if resp.StatusCode != http.StatusOK || string(data) != "still here" {
+		t.Fatalf("download after bad input: %d %q", resp.StatusCode, data)
+	}
+	tid := s.apiTusCreate(t, s.keys.PublicKey, 5, apiTusMeta("filename", "after.bin", "filetype", "application/octet-stream"))
+	if resp, data := s.apiTusPatch(t, tid, 0, []byte("hello")); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("tus PATCH after bad input: %d %s", resp.StatusCode, data)
+	}
+	code, r := s.gql(t, s.keys.SecretKey, `query($id: ID!) { file(id: $id) { name size } }`, map[string]any{"id": tid})
+	if code != 200 || string(r.Data) != `{"file":{"name":"after.bin","size":5}}` {
+		t.Fatalf("file after bad input: %d %s %+v", code, r.Data, r.Errors)
+	}
+}
+
+func TestAPIAuth(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		pub, sec := s.keys.PublicKey, s.keys.SecretKey
+		own := s.apiBasicUpload(t, sec, "own.txt", "text/plain", []byte("mine"))
+		_, otherSecret := s.apiOtherAccount(t)
+		theirs := s.apiBasicUpload(t, otherSecret, "theirs.txt", "text/plain", []byte("theirs"))
+		unknownKey := "secret_" + ids.Random(32)
+		unknownPublic := "public_" + ids.Random(32)
+
+		filesQ := apiGqlBody(`{ files { edges { node { id } } } }`, nil)
+		fileQ := func(id string) string {
+			return apiGqlBody(`query($id: ID!) { file(id: $id) { id name } }`, map[string]any{"id": id})
+		}
+		deleteQ := func(id string) string {
+			return apiGqlBody(`mutation($id: ID!) { deleteFile(id: $id) { id } }`, map[string]any{"id": id})
+		}
+		deleteManyQ := func(ids ...string) string {
+			return apiGqlBody(`mutation($ids: [ID!]!) { deleteFiles(ids: $ids) { deletedIds notFoundIds } }`, map[string]any{"ids": ids})
+		}
+		gqlAuth := func(auth string) map[string]string { return apiWith(apiJsonHeaders, "Authorization", auth) }
+		tusCreate := apiWith(apiTusBase, "Upload-Length", "4", "Upload-Metadata", apiTusMeta("filename", "a.txt"))
+		basic := map[string]string{"Content-Type": "text/plain", "X-Upload-File-Name": "a.txt"}
+		evil := "https://evil.example"
+
+		apiRunScenarios(t, s, []apiScenario{
+			// No key.
+			{name: "graphql files without key", method: "POST", url: "/graphql", headers: apiJsonHeaders, body: filesQ,
+				status: 200, code: "UNAUTHENTICATED"},
+			{name: "graphql deleteFile without key", method: "POST", url: "/graphql", headers: apiJsonHeaders, body: deleteQ(own),
+				status: 200, code: "UNAUTHENTICATED"},
+			{name: "basic upload without key", method: "POST", url: "/files/basic", headers: basic, body: "data",
+				status: 401, code: "UNAUTHENTICATED"},
+			{name: "tus creation without key", method: "POST", url: "/uploads/", headers: tusCreate,
+				status: 401, code: "UNAUTHENTICATED"},
+
+			// Unknown, well-formed keys.
+			{name: "graphql unknown secret key", method: "POST", url: "/graphql", key: unknownKey, headers: apiJsonHeaders, body: filesQ,
+				status: 401, code: "UNAUTHENTICATED"},
+			{name: "basic upload unknown public key", method: "POST", url: "/files/basic", key: unknownPublic, headers: basic, body: "data",
+				status: 401, code: "UNAUTHENTICATED"},
+			{name: "tus creation unknown public key", method: "POST", url: "/uploads/", key: unknownPublic, headers: tusCreate,
+				status: 401, code: "UNAUTHENTICATED"},
+			{name: "delivery apiWith unknown key", method: "GET", url: "/files/" + own, key: unknownKey,
+				status: 401, code: "UNAUTHENTICATED"},
+
+			// Malformed credentials.
+			{name: "graphql malformed bearer", method: "POST", url: "/graphql", headers: gqlAuth("Bearer not-a-key"), body: filesQ,
+				status: 401, code: "UNAUTHENTICATED"},
+			{name: "graphql empty bearer", method: "POST", url: "/graphql", headers: gqlAuth("Bearer"), body: filesQ,
+				status: 401, code: "UNAUTHENTICATED"},
+			{name: "graphql secret key truncated", method: "POST", url: "/graphql", headers: gqlAuth("Bearer " + sec[:len(sec)-1]), body: filesQ,
+				status: 401, code: "UNAUTHENTICATED"},
+			{name: "graphql public key apiWith secret prefix", method: "POST", url: "/graphql", headers: gqlAuth("Bearer secret_" + strings.TrimPrefix(pub, "public_")), body: filesQ,
+				status: 401, code: "UNAUTHENTICATED"},
+			{name: "graphql unknown scheme", method: "POST", url: "/graphql", headers: gqlAuth("Token " + sec), body: filesQ,
+				status: 401, code: "UNAUTHENTICATED"},
+			{name: "graphql basic not base64", method: "POST", url: "/graphql", headers: gqlAuth("Basic !!!"), body: filesQ,
+				status: 401, code: "UNAUTHENTICATED"},
+			{name: "graphql basic without password", method: "POST", url: "/graphql", headers: gqlAuth(apiBasicAuth("apikey", "")), body: filesQ,
+				status: 401, code: "UNAUTHENTICATED"},
+			{name: "basic upload malformed bearer", method: "POST", url: "/files/basic", headers: apiWith(basic, "Authorization", "Bearer public_short"), body: "data",
+				status: 401, code: "UNAUTHENTICATED"},
+			{name: "tus creation malformed basic", method: "POST", url: "/uploads/", headers: apiWith(tusCreate, "Authorization", "Basic Zm9v"),
+				status: 401, code: "UNAUTHENTICATED"},
+
+			// Bearer and Basic (user apikey) are both accepted; another user is not.
+			{name: "graphql bearer secret", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: filesQ,
+				status: 200, contains: []string{own}},
+			{name: "graphql lowercase bearer scheme", method: "POST", url: "/graphql", headers: gqlAuth("bearer " + sec), body: filesQ,
+				status: 200, contains: []string{own}},
+			{name: "graphql basic apikey secret", method: "POST", url: "/graphql", headers: gqlAuth(apiBasicAuth("apikey", sec)), body: filesQ,
+				status: 200, contains: []string{own}},
+			{name: "graphql basic other user", method: "POST", url: "/graphql", headers: gqlAuth(apiBasicAuth("admin", sec)), body: filesQ,
+				status: 401, code: "UNAUTHENTICATED"},
+			{name: "basic upload basic auth apikey", method: "POST", url: "/files/basic", headers: apiWith(basic, "Authorization", apiBasicAuth("apikey", pub)), body: "data",
+				status: 200, contains: []string{`"fileId"`, `"fileUrl"`}},
+			{name: "basic upload basic auth other user", method: "POST", url: "/files/basic", headers: apiWith(basic, "Authorization", apiBasicAuth("user", pub)), body: "data",
+				status: 401, code: "UNAUTHENTICATED"},
+			{name: "tus creation basic auth apikey", method: "POST", url: "/uploads/", headers: apiWith(tusCreate, "Authorization", apiBasicAuth("apikey", pub)),
+				status: 201},
+			{name: "tus creation basic auth other user", method: "POST", url: "/uploads/", headers: apiWith(tusCreate, "Authorization", apiBasicAuth("bob", pub)),
+				status: 401, code: "UNAUTHENTICATED"},
+
+			// A public key uploads and does nothing else.
+			{name: "public key basic upload", method: "POST", url: "/files/basic", key: pub, headers: basic, body: "data",
+				status: 200, contains: []string{`"fileId"`}},
+			{name: "public key tus creation", method: "POST", url: "/uploads/", key: pub, headers: tusCreate,
+				status: 201},
+			{name: "public key file query", method: "POST", url: "/graphql", key: pub, headers: apiJsonHeaders, body: fileQ(own),
+				status: 200, code: "FORBIDDEN", notContains: []string{"own.txt"}},
+			{name: "public key files query", method: "POST", url: "/graphql", key: pub, headers: apiJsonHeaders, body: filesQ,
+				status: 200, code: "FORBIDDEN", notContains: []string{own}},
+			{name: "public key deleteFile", method: "POST", url: "/graphql", key: pub, headers: apiJsonHeaders, body: deleteQ(own),
+				status: 200, code: "FORBIDDEN"},
+			{name: "public key deleteFiles", method: "POST", url: "/graphql", key: pub, headers: apiJsonHeaders, body: deleteManyQ(own),
+				status: 200, code: "FORBIDDEN"},
+
+			// Another account's file is not found, never forbidden, and stays.
+			{name: "other account file query", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: fileQ(theirs),
+				status: 200, contains: []string{`"data":{"file":null}`}, notContains: []string{"theirs.txt"}},
+			{name: "other account deleteFile", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: deleteQ(theirs),
+				status: 200, code: "NOT_FOUND"},
+			{name: "other account deleteFiles", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: deleteManyQ(theirs),
+				status: 200, contains: []string{`{"deleteFiles":{"deletedIds":[],"notFoundIds":["` + theirs + `"]}}`}},
+			{name: "other account files list", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: filesQ,
+				status: 200, contains: []string{own}, notContains: []string{theirs}},
+			{name: "owner still has the file", method: "POST", url: "/graphql", key: otherSecret, headers: apiJsonHeaders, body: fileQ(theirs),
+				status: 200, contains: []string{`"name":"theirs.txt"`}},
+			{name: "owner does not see the other account", method: "POST", url: "/graphql", key: otherSecret, headers: apiJsonHeaders, body: fileQ(own),
+				status: 200, contains: []string{`"data":{"file":null}`}},
+
+			// Secret keys from a browser on another origin are refused.
+			{name: "secret key cross-origin graphql", method: "POST", url: "/graphql", key: sec, headers: apiWith(apiJsonHeaders, "Origin", evil), body: filesQ,
+				status: 403, code: "FORBIDDEN", notContains: []string{own}},
+			{name: "secret key cross-origin basic upload", method: "POST", url: "/files/basic", key: sec, headers: apiWith(basic, "Origin", evil), body: "data",
+				status: 403, code: "FORBIDDEN"},
+			{name: "secret key cross-origin tus", method: "POST", url: "/uploads/", key: sec, headers: apiWith(tusCreate, "Origin", evil),
+				status: 403, code: "FORBIDDEN"},
+			{name: "secret key null origin", method: "POST", url: "/graphql", key: sec, headers: apiWith(apiJsonHeaders, "Origin", "null"), body: filesQ,
+				status: 403, code: "FORBIDDEN"},
+			{name: "secret key same-origin host apiWith other port", method: "POST", url: "/graphql", key: sec,
+				headers: apiWith(apiJsonHeaders, "Origin", strings.TrimSuffix(s.URL, s.URL[strings.LastIndex(s.URL, ":"):])+":1"), body: filesQ,
+				status: 403, code: "FORBIDDEN"},
+			{name: "secret key same-origin graphql", method: "POST", url: "/graphql", key: sec, headers: apiWith(apiJsonHeaders, "Origin", s.URL), body: filesQ,
+				status: 200, contains: []string{own}},
+			{name: "secret key same-origin basic upload", method: "POST", url: "/files/basic", key: sec, headers: apiWith(basic, "Origin", s.URL), body: "data",
+				status: 200},
+			{name: "public key cross-origin basic upload", method: "POST", url: "/files/basic", key: pub, headers: apiWith(basic, "Origin", evil), body: "data",
+				status: 200, headersWant: map[string]string{"Access-Control-Allow-Origin": evil}},
+			{name: "public key cross-origin tus", method: "POST", url: "/uploads/", key: pub, headers: apiWith(tusCreate, "Origin", evil),
+				status: 201},
+		})
+
+		// Nothing above deleted either file.
+		for _, id := range []string{own, theirs} {
+			if resp, _ := s.do(t, http.MethodGet, "/files/"+id, "", nil, nil); resp.StatusCode != http.StatusOK {
+				t.Fatalf("file %s gone after the auth scenarios: %d", id, resp.StatusCode)
+			}
+		}
+	})
+}
+
+func TestAPIBadInput(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b, apiLimitedUploads)
+		const limit = 1 << 20
+		pub, sec := s.keys.PublicKey, s.keys.SecretKey
+		own := s.apiBasicUpload(t, sec, "own.txt", "text/plain", []byte("mine"))
+		pending := s.apiTusCreate(t, pub, 10, apiTusMeta("filename", "pending.bin"))
+		unknown := ids.New()
+		malformed := []string{"not-an-id", "0123456789abcdefghijk", "0123456789abcdefghijklm", "0123456789abcdefghij_k", "..%2F..%2Fsatchel.db", "%00"}
+
+		tusCreate := func(kv ...string) map[string]string {
+			return apiWith(apiTusBase, append([]string{"Upload-Length", "4"}, kv...)...)
+		}
+		basic := func(kv ...string) map[string]string {
+			return apiWith(map[string]string{"Content-Type": "text/plain", "X-Upload-File-Name": "a.txt"}, kv...)
+		}
+		patch := func(kv ...string) map[string]string {
+			return apiWith(apiTusBase, append([]string{"Upload-Offset", "0", "Content-Type", "application/offset+octet-stream"}, kv...)...)
+		}
+		big := strings.Repeat("x", limit+1)
+		deep := `{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }`
+		graphqlJSON := apiWith(apiJsonHeaders, "Accept", "application/json")
+		graphqlResp := apiWith(apiJsonHeaders, "Accept", "application/graphql-response+json")
+
+		scenarios := []apiScenario{
+			// Upload-Metadata that is not the tus format.
+			{name: "tus metadata value not base64", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", "filename !!!notbase64"),
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "tus metadata three parts", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", "filename YQ== YQ=="),
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "tus metadata two spaces", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", "filename  YQ=="),
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "tus metadata empty pair", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", "filename YQ==,,filetype dGV4dC9wbGFpbg=="),
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "tus metadata duplicate key", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", "filename YQ==,filename Yg=="),
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "tus metadata trailing comma", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", "filename YQ==,"),
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "tus metadata base64url value", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", "filename _-8"),
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "tus metadata key without value", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", "filename YS50eHQ=,private"),
+				status: 201},
+			{name: "tus metadata bad filetype", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", apiTusMeta("filetype", "not a type")),
+				status: 400, code: "BAD_USER_INPUT"},
+
+			// Tags that are not a JSON array of tags.
+			{name: "tus tags not JSON", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", apiTusMeta("tags", "not json")),
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "tus tags object", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", apiTusMeta("tags", `{"name":"a"}`)),
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "tus tags numbers", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", apiTusMeta("tags", `[1,2]`)),
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "tus tags unknown field", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", apiTusMeta("tags", `[{"name":"a","colour":"red"}]`)),
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "tus tags bad name", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", apiTusMeta("tags", `["apiWith space"]`)),
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "basic tags not JSON", method: "POST", url: "/files/basic", key: pub, headers: basic("X-Upload-Tags", "not json"), body: "data",
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "basic tags truncated", method: "POST", url: "/files/basic", key: pub, headers: basic("X-Upload-Tags", `["a",`), body: "data",
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "basic tags object", method: "POST", url: "/files/basic", key: pub, headers: basic("X-Upload-Tags", `{"name":"a"}`), body: "data",
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "basic tags bad name", method: "POST", url: "/files/basic", key: pub, headers: basic("X-Upload-Tags", `["a b"]`), body: "data",
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "basic content type not a type", method: "POST", url: "/files/basic", key: pub, headers: basic("Content-Type", "not a type"), body: "data",
+				status: 400, code: "BAD_USER_INPUT"},
+
+			// tus protocol errors.
+			{name: "tus PATCH wrong offset", method: "PATCH", url: "/uploads/" + pending, headers: patch("Upload-Offset", "5"), body: "hello",
+				status: 409, code: "OFFSET_MISMATCH"},
+			{name: "tus PATCH offset not a number", method: "PATCH", url: "/uploads/" + pending, headers: patch("Upload-Offset", "abc"), body: "hello",
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "tus PATCH wrong content type", method: "PATCH", url: "/uploads/" + pending, headers: patch("Content-Type", "text/plain"), body: "hello",
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "tus PATCH past the upload length", method: "PATCH", url: "/uploads/" + pending, headers: patch(), body: "hello world",
+				status: 413, code: "TOO_LARGE"},
+			{name: "tus PATCH without Tus-Resumable", method: "PATCH", url: "/uploads/" + pending,
+				headers: map[string]string{"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}, body: "hello",
+				status: 412, code: "UNSUPPORTED_VERSION"},
+			{name: "tus creation length not a number", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Length", "four"),
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "tus creation negative length", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Length", "-1"),
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "tus creation Upload-Concat without parts", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Concat", "final;"),
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "tus creation Upload-Concat not an upload URL", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Concat", "final;nonsense"),
+				status: 404, code: "NOT_FOUND"},
+			{name: "tus creation Upload-Concat unknown part", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Concat", "final;"+s.URL+"/uploads/"+unknown),
+				status: 404, code: "NOT_FOUND"},
+			{name: "tus creation Upload-Concat path traversal", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Concat", "final;"+s.URL+"/uploads/../../satchel"),
+				status: 404, code: "NOT_FOUND"},
+			{name: "tus creation Upload-Concat unfinished part", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Concat", "final;"+s.URL+"/uploads/"+pending),
+				status: 400, code: "BAD_USER_INPUT"},
+
+			// Over SATCHEL_MAX_UPLOAD_SIZE.
+			{name: "tus creation over the limit", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Length", strconv.Itoa(limit+1)),
+				status: 413, code: "TOO_LARGE"},
+			{name: "tus creation at the limit", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Length", strconv.Itoa(limit)),
+				status: 201},
+			{name: "tus creation far over the limit", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Length", "9223372036854775807"),
+				status: 413, code: "TOO_LARGE"},
+			{name: "basic upload Content-Length over the limit", method: "POST", url: "/files/basic", key: pub, headers: basic(), body: big,
+				status: 413, code: "TOO_LARGE"},
+			{name: "basic upload Content-Length over the limit, 100-continue", method: "POST", url: "/files/basic", key: pub, headers: basic(), body: big,
+				expectContinue: true, status: 413, code: "TOO_LARGE"},
+			{name: "basic upload chunked past the limit", method: "POST", url: "/files/basic", key: pub, headers: basic(), body: big, chunked: true,
+				status: 413, code: "TOO_LARGE"},
+			{name: "basic upload chunked at the limit", method: "POST", url: "/files/basic", key: pub, headers: basic(), body: big[:limit], chunked: true,
+				status: 200},
+
+			// Unknown file IDs.
+			{name: "GET unknown file", method: "GET", url: "/files/" + unknown, status: 404, code: "NOT_FOUND"},
+			{name: "HEAD unknown file", method: "HEAD", url: "/files/" + unknown, status: 404, code: "NOT_FOUND"},
+			{name: "GET unfinished upload as file", method: "GET", url: "/files/" + pending, status: 404, code: "NOT_FOUND"},
+			{name: "tus HEAD unknown upload", method: "HEAD", url: "/uploads/" + unknown, headers: apiTusBase, status: 404, code: "NOT_FOUND"},
+			{name: "tus PATCH unknown upload", method: "PATCH", url: "/uploads/" + unknown, headers: patch(), body: "data", status: 404, code: "NOT_FOUND"},
+			{name: "tus DELETE unknown upload", method: "DELETE", url: "/uploads/" + unknown, headers: apiTusBase, status: 404, code: "NOT_FOUND"},
+			{name: "graphql file unknown", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders,
+				body:   apiGqlBody(`query($id: ID!) { file(id: $id) { id } }`, map[string]any{"id": unknown}),
+				status: 200, contains: []string{`"data":{"file":null}`}},
+			{name: "graphql deleteFile unknown", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders,
+				body:   apiGqlBody(`mutation($id: ID!) { deleteFile(id: $id) { id } }`, map[string]any{"id": unknown}),
+				status: 200, code: "NOT_FOUND"},
+			{name: "graphql deleteFiles unknown and malformed", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders,
+				body:   apiGqlBody(`mutation($ids: [ID!]!) { deleteFiles(ids: $ids) { deletedIds notFoundIds } }`, map[string]any{"ids": []string{unknown, "../x", ""}}),
+				status: 200, contains: []string{`{"deleteFiles":{"deletedIds":[],"notFoundIds":["` + unknown + `","../x",""]}}`}},
+		}
+		for _, m := range malformed {
+			scenarios = append(scenarios,
+				apiScenario{name: "GET malformed file id " + m, method: "GET", url: "/files/" + m, status: 404, code: "NOT_FOUND"},
+				apiScenario{name: "HEAD malformed file id " + m, method: "HEAD", url: "/files/" + m, status: 404, code: "NOT_FOUND"},
+				apiScenario{name: "tus HEAD malformed id " + m, method: "HEAD", url: "/uploads/" + m, headers: apiTusBase, status: 404, code: "NOT_FOUND"},
+				apiScenario{name: "tus PATCH malformed id " + m, method: "PATCH", url: "/uploads/" + m, headers: patch(), body: "data", status: 404, code: "NOT_FOUND"},
+				apiScenario{name: "tus DELETE malformed id " + m, method: "DELETE", url: "/uploads/" + m, headers: apiTusBase, status: 404, code: "NOT_FOUND"},
+			)
+		}
+		for i, m := range []string{"not-an-id", "../" + own, strings.Repeat("A", 5000), "\x00"} {
+			scenarios = append(scenarios,
+				apiScenario{name: "graphql file malformed id " + strconv.Itoa(i), method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders,
+					body:   apiGqlBody(`query($id: ID!) { file(id: $id) { id } }`, map[string]any{"id": m}),
+					status: 200, contains: []string{`"data":{"file":null}`}},
+				apiScenario{name: "graphql deleteFile malformed id " + strconv.Itoa(i), method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders,
+					body:   apiGqlBody(`mutation($id: ID!) { deleteFile(id: $id) { id } }`, map[string]any{"id": m}),
+					status: 200, code: "NOT_FOUND"})
+		}
+		scenarios = append(scenarios, []apiScenario{
+			// Unknown routes and wrong methods: JSON 404/405.
+			{name: "unknown route", method: "GET", url: "/nope", status: 404, code: "NOT_FOUND"},
+			{name: "unknown route POST", method: "POST", url: "/api/v1/files", body: "{}", status: 404, code: "NOT_FOUND"},
+			{name: "unknown route under graphql", method: "POST", url: "/graphql/extra", key: sec, headers: apiJsonHeaders, body: apiGqlBody(`{ files { edges { cursor } } }`, nil),
+				status: 404, code: "NOT_FOUND"},
+			{name: "files root", method: "GET", url: "/files/", status: 404, code: "NOT_FOUND"},
+			{name: "unknown route under files", method: "GET", url: "/files/" + own + "/x/y", status: 404, code: "NOT_FOUND"},
+			{name: "unknown route under uploads", method: "GET", url: "/uploads/" + pending + "/x", status: 404, code: "NOT_FOUND"},
+			{name: "wrong method on basic upload", method: "DELETE", url: "/files/basic", key: pub, status: 405, code: "METHOD_NOT_ALLOWED",
+				headersWant: map[string]string{"Allow": "POST"}},
+			{name: "GET on basic upload", method: "GET", url: "/files/basic", status: 405, code: "METHOD_NOT_ALLOWED",
+				headersWant: map[string]string{"Allow": "POST"}},
+			{name: "wrong method on a file", method: "PUT", url: "/files/" + own, key: sec, body: "x", status: 405, code: "METHOD_NOT_ALLOWED",
+				headersWant: map[string]string{"Allow": "GET, HEAD"}},
+			{name: "DELETE on a file", method: "DELETE", url: "/files/" + own, key: sec, status: 405, code: "METHOD_NOT_ALLOWED"},
+			{name: "wrong method on healthz", method: "POST", url: "/healthz", status: 405, code: "METHOD_NOT_ALLOWED"},
+			{name: "wrong method on metrics", method: "DELETE", url: "/metrics", status: 405, code: "METHOD_NOT_ALLOWED"},
+			{name: "wrong method on graphql", method: "DELETE", url: "/graphql", key: sec, status: 405, code: "METHOD_NOT_ALLOWED"},
+			{name: "PUT on graphql", method: "PUT", url: "/graphql", key: sec, headers: apiJsonHeaders, body: apiGqlBody(`{ files { edges { cursor } } }`, nil),
+				status: 405, code: "METHOD_NOT_ALLOWED"},
+			{name: "GET on tus creation URL", method: "GET", url: "/uploads/", key: pub, status: 405, code: "METHOD_NOT_ALLOWED"},
+			{name: "GET on a tus upload", method: "GET", url: "/uploads/" + pending, status: 405, code: "METHOD_NOT_ALLOWED"},
+			{name: "PUT on a tus upload", method: "PUT", url: "/uploads/" + pending, headers: apiTusBase, body: "x", status: 405, code: "METHOD_NOT_ALLOWED"},
+
+			// GraphQL requests that are not GraphQL.
+			{name: "graphql body not JSON", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: "{not json",
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "graphql body not JSON, graphql-response", method: "POST", url: "/graphql", key: sec, headers: graphqlResp, body: "query { files }",
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "graphql body JSON of the wrong shape", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: `["query"]`,
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "graphql does not parse, json", method: "POST", url: "/graphql", key: sec, headers: graphqlJSON, body: apiGqlBody(`{ files { edges `, nil),
+				status: 200, code: "GRAPHQL_PARSE_FAILED"},
+			{name: "graphql does not parse, graphql-response", method: "POST", url: "/graphql", key: sec, headers: graphqlResp, body: apiGqlBody(`{ files { edges `, nil),
+				status: 400, code: "GRAPHQL_PARSE_FAILED"},
+			{name: "graphql does not validate, json", method: "POST", url: "/graphql", key: sec, headers: graphqlJSON, body: apiGqlBody(`{ nope }`, nil),
+				status: 200, code: "GRAPHQL_VALIDATION_FAILED"},
+			{name: "graphql does not validate, graphql-response", method: "POST", url: "/graphql", key: sec, headers: graphqlResp, body: apiGqlBody(`{ nope }`, nil),
+				status: 400, code: "GRAPHQL_VALIDATION_FAILED"},
+			{name: "graphql bad variable, graphql-response", method: "POST", url: "/graphql", key: sec, headers: graphqlResp,
+				body:   apiGqlBody(`query($id: ID!) { file(id: $id) { id } }`, map[string]any{"id": map[string]any{"x": 1}}),
+				status: 400, code: "GRAPHQL_VALIDATION_FAILED"},
+			{name: "graphql GET does not parse, json", method: "GET", url: "/graphql?query=%7B+files+%7B", key: sec, headers: map[string]string{"Accept": "application/json"},
+				status: 200, code: "GRAPHQL_PARSE_FAILED"},
+			{name: "graphql GET does not parse, graphql-response", method: "GET", url: "/graphql?query=%7B+files+%7B", key: sec,
+				headers: map[string]string{"Accept": "application/graphql-response+json"},
+				status:  400, code: "GRAPHQL_PARSE_FAILED"},
+			{name: "graphql GET variables not JSON", method: "GET", url: "/graphql?query=%7B+files+%7B+edges+%7B+cursor+%7D+%7D+%7D&variables=%7Bnope", key: sec,
+				status: 400, code: "BAD_USER_INPUT"},
+			{name: "graphql GET mutation", method: "GET", url: "/graphql?query=mutation+%7B+deleteFile(id%3A%22" + own + "%22)+%7B+id+%7D+%7D", key: sec,
+				status: 405, code: "METHOD_NOT_ALLOWED", headersWant: map[string]string{"Allow": "POST"}},
+			{name: "graphql GET query", method: "GET", url: "/graphql?query=%7B+files+%7B+edges+%7B+cursor+%7D+%7D+%7D", key: sec,
+				status: 200, contains: []string{`"edges":[{`}},
+			{name: "graphql too deep, json", method: "POST", url: "/graphql", key: sec, headers: graphqlJSON, body: apiGqlBody(deep, nil),
+				status: 200, code: "BAD_USER_INPUT", notContains: []string{`"data":{`}},
+			{name: "graphql too deep, graphql-response", method: "POST", url: "/graphql", key: sec, headers: graphqlResp, body: apiGqlBody(deep, nil),
+				status: 400, code: "BAD_USER_INPUT", notContains: []string{`"data":{`}},
+		}...)
+		apiRunScenarios(t, s, scenarios)
+
+		// The pending upload survived the bad PATCHes at offset 0.
+		resp, _ := s.do(t, http.MethodHead, "/uploads/"+pending, "", nil, apiTusBase)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Upload-Offset") != "0" {
+			t.Fatalf("pending upload after bad PATCHes: %d offset %q", resp.StatusCode, resp.Header.Get("Upload-Offset"))
+		}
+		s.apiStillServing(t)
+	})
+}
+
+// apiHostileNames are file names no client may set.
+var apiHostileNames = map[string]string{
+	"parent traversal":     "../../../../outside.txt",
+	"dot dot":              "..",
+	"dot":                  ".",
+	"slash":                "dir/file.txt",
+	"absolute":             "/etc/passwd",
+	"backslash":            `..\..\outside.txt`,
+	"tab":                  "a\tb.txt",
+	"NUL":                  "evil\x00.txt",
+	"newline":              "evil\r\nX-Injected: 1.txt",
+	"escape sequence":      "\x1b[31mred.txt",
+	"DEL":                  "del\x7f.txt",
+	"bidi override":        "invoice\u202Efdp.exe",
+	"10 KB":                strings.Repeat("n", 10<<10),
+	"invalid UTF-8":        "\xff\xfe.txt",
+	"truncated UTF-8":      "r\xc3.txt",
+	"leading space":        " name.txt",
+	"overlong slash UTF-8": "\xc0\xaf..\xc0\xafoutside.txt",
+}
+
+// apiHeaderSafe reports whether s reaches the server unchanged as a header
+// value: Go's client refuses control characters, and servers trim
+// surrounding white space.
+func apiHeaderSafe(s string) bool {
+	if strings.TrimSpace(s) != s {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func TestAPIBadInputHostileNamesStayInDataDir(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		pub := s.keys.PublicKey
+		var scenarios []apiScenario
+		for label, name := range apiHostileNames {
+			scenarios = append(scenarios, apiScenario{
+				name: "tus filename " + label, method: "POST", url: "/uploads/", key: pub,
+				headers: apiWith(apiTusBase, "Upload-Length", "4", "Upload-Metadata", apiTusMeta("filename", name, "filetype", "text/plain")),
+				status:  400, code: "BAD_USER_INPUT",
+			})
+			scenarios = append(scenarios, apiScenario{
+				name: "tus creation-apiWith-upload filename " + label, method: "POST", url: "/uploads/", key: pub,
+				headers: apiWith(apiTusBase, "Upload-Length", "4", "Upload-Metadata", apiTusMeta("filename", name),
+					"Content-Type", "application/offset+octet-stream"),
+				body:   "evil",
+				status: 400, code: "BAD_USER_INPUT",
+			})
+			if apiHeaderSafe(name) {
+				scenarios = append(scenarios, apiScenario{
+					name: "X-Upload-File-Name " + label, method: "POST", url: "/files/basic", key: pub,
+					headers: map[string]string{"Content-Type": "text/plain", "X-Upload-File-Name": name},
+					body:    "evil",
+					status:  400, code: "BAD_USER_INPUT",
+				})
+			}
+		}
+		// Deterministic order for readable output.
+		apiSortScenarios(scenarios)
+		apiRunScenarios(t, s, scenarios)
+
+		// Nothing was written outside the data dir: beside it there is only
+		// the SQLite database of the sqlite backend.
+		parent := filepath.Dir(s.dataDir)
+		err := filepath.WalkDir(parent, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if p == s.dataDir {
+				return filepath.SkipDir
+			}
+			if d.IsDir() {
+				return nil
+			}
+			if b.Name == "sqlite" && strings.HasPrefix(p, b.URL) {
+				return nil
+			}
+			t.Errorf("file outside the data dir: %s", p)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range apiHostileNames {
+			for _, p := range []string{filepath.Join(s.dataDir, name), filepath.Join(s.cfg.FilesDir(), name)} {
+				if _, err := os.Lstat(p); err == nil && p != s.dataDir && p != s.cfg.FilesDir() && !strings.HasPrefix(s.dataDir, p) {
+					t.Errorf("a hostile name reached the disk: %q", p)
+				}
+			}
+		}
+		// Inside the data dir, the filestore holds only ID-named files.
+		entry := regexp.MustCompile(`^[0-9A-Za-z]{22}(\.info|\.sha256)?$`)
+		entries, err := os.ReadDir(s.cfg.FilesDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if !entry.MatchString(e.Name()) {
+				t.Errorf("unexpected entry in the filestore: %q", e.Name())
+			}
+		}
+		// None of the refused uploads left a row behind.
+		var n int
+		if err := s.app.db.NewSelect().Model((*models.Upload)(nil)).ColumnExpr("count(*)").Scan(context.Background(), &n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Errorf("%d upload rows left by refused creations", n)
+		}
+		s.apiStillServing(t)
+	})
+}
+
+func apiSortScenarios(sc []apiScenario) {
+	for i := 1; i < len(sc); i++ {
+		for j := i; j > 0 && sc[j].name < sc[j-1].name; j-- {
+			sc[j], sc[j-1] = sc[j-1], sc[j]
+		}
+	}
+}
+
+func TestAPIBadInputTusTermination(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		pub := s.keys.PublicKey
+		finished := s.apiTusCreate(t, pub, 5, apiTusMeta("filename", "done.txt"))
+		if resp, data := s.apiTusPatch(t, finished, 0, []byte("hello")); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("PATCH: %d %s", resp.StatusCode, data)
+		}
+		unfinished := s.apiTusCreate(t, pub, 10, apiTusMeta("filename", "half.txt"))
+		if resp, data := s.apiTusPatch(t, unfinished, 0, []byte("hello")); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("PATCH: %d %s", resp.StatusCode, data)
+		}
+		ctx := context.Background()
+		if _, err := models.GetUpload(ctx, s.app.db, unfinished); err != nil {
+			t.Fatalf("unfinished upload row: %v", err)
+		}
+
+		apiRunScenarios(t, s, []apiScenario{
+			{name: "DELETE finished upload", method: "DELETE", url: "/uploads/" + finished, headers: apiTusBase,
+				status: 403, code: "FORBIDDEN"},
+			{name: "DELETE finished upload apiWith a secret key", method: "DELETE", url: "/uploads/" + finished, key: s.keys.SecretKey, headers: apiTusBase,
+				status: 403, code: "FORBIDDEN"},
+			{name: "finished file still served", method: "GET", url: "/files/" + finished,
+				status: 200, contains: []string{"hello"}},
+			{name: "DELETE unfinished upload", method: "DELETE", url: "/uploads/" + unfinished, headers: apiTusBase,
+				status: 204},
+			{name: "HEAD deleted upload", method: "HEAD", url: "/uploads/" + unfinished, headers: apiTusBase,
+				status: 404, code: "NOT_FOUND"},
+			{name: "PATCH deleted upload", method: "PATCH", url: "/uploads/" + unfinished,
+				headers: apiWith(apiTusBase, "Upload-Offset", "5", "Content-Type", "application/offset+octet-stream"), body: "world",
+				status: 404, code: "NOT_FOUND"},
+			{name: "DELETE deleted upload", method: "DELETE", url: "/uploads/" + unfinished, headers: apiTusBase,
+				status: 404, code: "NOT_FOUND"},
+		})
+
+		if _, err := models.GetUpload(ctx, s.app.db, unfinished); !errors.Is(err, models.ErrNotFound) {
+			t.Fatalf("upload row after DELETE: %v, want not found", err)
+		}
+		for _, p := range []string{unfinished, unfinished + ".info", unfinished + ".sha256"} {
+			if _, err := os.Stat(filepath.Join(s.cfg.FilesDir(), p)); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%s left in the filestore after DELETE: %v", p, err)
+			}
+		}
+		code, r := s.gql(t, s.keys.SecretKey, `query($id: ID!) { file(id: $id) { name size } }`, map[string]any{"id": finished})
+		if code != 200 || string(r.Data) != `{"file":{"name":"done.txt","size":5}}` {
+			t.Fatalf("finished file after refused DELETE: %d %s %+v", code, r.Data, r.Errors)
+		}
+	})
+}
+
+func TestAPIDeliveryHeaders(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		sec := s.keys.SecretKey
+		type upload struct {
+			name, mime, body string
+			disposition      string
+		}
+		uploads := []upload{
+			{"résumé.pdf", "application/pdf", "%PDF-1.4 not really", "inline"},
+			{`say "hi".txt`, "text/plain; charset=utf-8", "hi", "inline"},
+			{`a;b=c, "d".txt`, "text/plain", "odd", "inline"},
+			{"日本語 ファイル.png", "image/png", "\x89PNG\r\n\x1a\n", "inline"},
+			{"page.html", "text/html", "<script>alert(1)</script>", "attachment"},
+			{"page.htm", "text/html; charset=utf-8", "<b>x</b>", "attachment"},
+			{"vector.svg", "image/svg+xml", "<svg xmlns='http://www.w3.org/2000/svg'/>", "attachment"},
+			{"page.xhtml", "application/xhtml+xml", "<html/>", "attachment"},
+		}
+		for _, u := range uploads {
+			t.Run(u.name, func(t *testing.T) {
+				id := s.apiBasicUpload(t, sec, u.name, u.mime, []byte(u.body))
+				var last http.Header
+				apiRunScenarios(t, s, []apiScenario{{
+					name: "GET", method: "GET", url: "/files/" + id, status: 200, contains: []string{u.body},
+					headersWant: map[string]string{
+						"Content-Length":         strconv.Itoa(len(u.body)),
+						"X-Content-Type-Options": "nosniff",
+					},
+					after: func(t *testing.T, resp *http.Response, body []byte) {
+						last = resp.Header
+						apiCheckDeliveryHeaders(t, resp.Header, u.name, u.mime, u.disposition)
+						if string(body) != u.body {
+							t.Fatalf("body %q, want %q", body, u.body)
+						}
+					},
+				}})
+				apiRunScenarios(t, s, []apiScenario{
+					{name: "HEAD", method: "HEAD", url: "/files/" + id, status: 200,
+						headersWant: map[string]string{"Content-Length": strconv.Itoa(len(u.body)), "X-Content-Type-Options": "nosniff"},
+						after: func(t *testing.T, resp *http.Response, _ []byte) {
+							apiCheckDeliveryHeaders(t, resp.Header, u.name, u.mime, u.disposition)
+							for _, h := range []string{"ETag", "Last-Modified", "Content-Disposition", "Content-Type"} {
+								if resp.Header.Get(h) != last.Get(h) {
+									t.Errorf("HEAD %s = %q, GET had %q", h, resp.Header.Get(h), last.Get(h))
+								}
+							}
+						}},
+					{name: "If-None-Match", method: "GET", url: "/files/" + id, headers: map[string]string{"If-None-Match": last.Get("ETag")},
+						status: 304},
+					{name: "If-Modified-Since", method: "GET", url: "/files/" + id, headers: map[string]string{"If-Modified-Since": last.Get("Last-Modified")},
+						status: 304},
+				})
+			})
+		}
+	})
+}
+
+func apiCheckDeliveryHeaders(t *testing.T, h http.Header, name, mimeType, disposition string) {
+	t.Helper()
+	wantType, wantParams, _ := mime.ParseMediaType(mimeType)
+	gotType, gotParams, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if err != nil || gotType != wantType || gotParams["charset"] != wantParams["charset"] {
+		t.Errorf("Content-Type %q, want %q", h.Get("Content-Type"), mimeType)
+	}
+	if etag := h.Get("ETag"); !regexp.MustCompile(`^"[0-9a-f]{64}"$`).MatchString(etag) {
+		t.Errorf("ETag %q, want the quoted SHA-256", etag)
+	}
+	if lm, err := http.ParseTime(h.Get("Last-Modified")); err != nil || time.Since(lm) > time.Hour || time.Until(lm) > time.Minute {
+		t.Errorf("Last-Modified %q", h.Get("Last-Modified"))
+	}
+	cd := h.Get("Content-Disposition")
+	for i := 0; i < len(cd); i++ {
+		if cd[i] < 0x20 || cd[i] >= 0x7f {
+			t.Fatalf("Content-Disposition is not plain ASCII: %q", cd)
+		}
+	}
+	disp, params, err := mime.ParseMediaType(cd)
+	if err != nil {
+		t.Fatalf("Content-Disposition %q does not parse: %v", cd, err)
+	}
+	if disp != disposition {
+		t.Errorf("Content-Disposition %q, want %s", cd, disposition)
+	}
+	if params["filename"] != name {
+		t.Errorf("Content-Disposition %q names %q, want %q", cd, params["filename"], name)
+	}
+	if h.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("X-Content-Type-Options %q", h.Get("X-Content-Type-Options"))
+	}
+}
