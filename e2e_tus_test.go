@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/bdragon300/tusgo"
 
@@ -43,6 +44,9 @@ type cuttingBody struct {
 
 func (b *cuttingBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
+		// Give the server time to read what was sent before the link dies,
+		// as a real dropped connection does; then fail the body.
+		time.Sleep(200 * time.Millisecond)
 		b.t.cut.Store(true)
 		return 0, errCut
 	}
