@@ -12,6 +12,7 @@ type Upload struct {
 	ID        string `bun:"id,pk"`
 	AccountID string `bun:"account_id,notnull"`
 	KeyID     string `bun:"key_id,notnull"`
+	TicketID  string `bun:"ticket_id,notnull"`
 	Name      string `bun:"name,notnull"`
 	Mime      string `bun:"mime,notnull"`
 	Tags      []Tag  `bun:"tags,type:text,notnull"`
