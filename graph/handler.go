@@ -57,7 +57,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		o.Log.Error("graphql panic", "panic", v)
 		return apperr.New(apperr.Internal, "internal server error")
 	})
-	h := http.MaxBytesHandler(srv, o.MaxBodyBytes)
+	h := anonymousGate(o.MaxBodyBytes, http.MaxBytesHandler(srv, o.MaxBodyBytes))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodGet, http.MethodPost, http.MethodOptions:

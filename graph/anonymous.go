@@ -1,0 +1,98 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+
+	"satchel/internal/auth"
+)
+
+// anonymousGate answers requests without an API key with 401, except
+// operations that only introspect the schema, so that the playground and
+// code generators can load it before a key is entered.
+func anonymousGate(maxBody int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if auth.FromContext(r.Context()) != nil || r.Method == http.MethodOptions || !isGraphQLMethod(r.Method) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		query, ok := peekQuery(w, r, maxBody)
+		if ok && introspectionOnly(query) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		WriteError(w, r, auth.ErrUnauthenticated)
+	})
+}
+
+func isGraphQLMethod(m string) bool { return m == http.MethodGet || m == http.MethodPost }
+
+// peekQuery reads the query text of a GET or JSON POST request, leaving the
+// body readable for the handler.
+func peekQuery(w http.ResponseWriter, r *http.Request, maxBody int64) (string, bool) {
+	if r.Method == http.MethodGet {
+		return r.URL.Query().Get("query"), true
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "application/json" {
+		return "", false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		return "", false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var p struct {
+		Query string `json:"query"`
+	}
+	if json.Unmarshal(body, &p) != nil {
+		return "", false
+	}
+	return p.Query, true
+}
+
+// introspectionOnly reports whether every operation in query selects only
+// __schema, __type and __typename at its root.
+func introspectionOnly(query string) bool {
+	doc, err := parser.ParseQuery(&ast.Source{Input: query})
+	if err != nil || len(doc.Operations) == 0 {
+		return false
+	}
+	var ok func(set ast.SelectionSet, depth int) bool
+	ok = func(set ast.SelectionSet, depth int) bool {
+		if depth > 8 {
+			return false
+		}
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				if !strings.HasPrefix(s.Name, "__") {
+					return false
+				}
+			case *ast.InlineFragment:
+				if !ok(s.SelectionSet, depth+1) {
+					return false
+				}
+			case *ast.FragmentSpread:
+				f := doc.Fragments.ForName(s.Name)
+				if f == nil || !ok(f.SelectionSet, depth+1) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	for _, op := range doc.Operations {
+		if op.Operation != ast.Query || !ok(op.SelectionSet, 0) {
+			return false
+		}
+	}
+	return true
+}
