@@ -199,7 +199,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func
 	svc := &uploads.Service{
 		DB: d, Bytes: store, Log: log, PublicURL: cfg.PublicURL,
 		MaxUploadSize: cfg.MaxUploadSize, UploadTTL: cfg.UploadTTL,
-		Observer: httpapi.NewMetrics(reg),
+		Observer: httpapi.NewMetrics(reg), Limiter: uploads.NewWindowLimiter(),
 	}
 	if getenv("SATCHEL_FAULT") == "finish-before-commit" {
 		// Test hook for crash safety: die between the last byte and the commit.
@@ -215,7 +215,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func
 	}
 	reg.MustRegister(prometheuscollector.New(tusH.Metrics()))
 
-	gql := graph.NewHandler(&graph.Resolver{Uploads: svc, Log: log}, graph.Options{Introspection: cfg.Introspection, Log: log})
+	gql := graph.NewHandler(&graph.Resolver{Uploads: svc, Auth: authSvc, Log: log}, graph.Options{Introspection: cfg.Introspection, Log: log})
 	authMW := authSvc.Middleware(apperr.WriteJSON)
 	gqlAuthMW := authSvc.Middleware(graph.WriteError)
 

@@ -8,11 +8,13 @@ package graph
 import (
 	"log/slog"
 
+	"satchel/internal/auth"
 	"satchel/internal/uploads"
 )
 
 // Resolver holds the dependencies of every resolver.
 type Resolver struct {
 	Uploads *uploads.Service
+	Auth    *auth.Service
 	Log     *slog.Logger
 }

@@ -46,3 +46,21 @@ func GetAPIKeyByHash(c ctx, db bun.IDB, hash string) (*APIKey, error) {
 	err := db.NewSelect().Model(k).Where("hash = ?", hash).Where("revoked_at IS NULL").Scan(c)
 	return k, notFound(err)
 }
+
+// ListAPIKeys returns the account's keys, revoked ones included, oldest first.
+func ListAPIKeys(c ctx, db bun.IDB, accountID string) ([]APIKey, error) {
+	var ks []APIKey
+	err := db.NewSelect().Model(&ks).Where("account_id = ?", accountID).Order("created_at ASC", "id ASC").Scan(c)
+	return ks, err
+}
+
+// RevokeAPIKey marks the account's key revoked (idempotently) and returns it.
+func RevokeAPIKey(c ctx, db bun.IDB, accountID, id string, atUs int64) (*APIKey, error) {
+	if _, err := db.NewUpdate().Model((*APIKey)(nil)).Set("revoked_at = ?", atUs).
+		Where("id = ?", id).Where("account_id = ?", accountID).Where("revoked_at IS NULL").Exec(c); err != nil {
+		return nil, err
+	}
+	k := new(APIKey)
+	err := db.NewSelect().Model(k).Where("id = ?", id).Where("account_id = ?", accountID).Scan(c)
+	return k, notFound(err)
+}

@@ -64,3 +64,14 @@ func DeleteTicketsBefore(c ctx, db bun.IDB, cutoffUs int64) (int64, error) {
 	}
 	return res.RowsAffected()
 }
+
+// ListUploadsOfSpentTickets returns up to limit unfinished uploads whose
+// ticket another upload has spent: they can never finish.
+func ListUploadsOfSpentTickets(c ctx, db bun.IDB, limit int64) ([]Upload, error) {
+	var us []Upload
+	err := db.NewSelect().Model(&us).
+		Where("ticket_id <> ''").
+		Where("ticket_id IN (SELECT id FROM upload_tickets WHERE consumed_at IS NOT NULL)").
+		Order("id ASC").Limit(limit).Scan(c)
+	return us, err
+}

@@ -26,6 +26,8 @@ type Uploads interface {
 	Begin(ctx context.Context, p *auth.Principal, in uploads.BeginInput) (*models.Upload, error)
 	Finish(ctx context.Context, id string) (*models.File, error)
 	Pending(ctx context.Context, id string) (*models.Upload, error)
+	Resumable(ctx context.Context, id string) (*models.Upload, error)
+	TicketPrincipal(ctx context.Context, uploadID string) (*auth.Principal, error)
 	Abort(ctx context.Context, id string)
 	FileURL(id string) string
 }
@@ -94,7 +96,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		method = o
 	}
 	if rest != "" && (method == http.MethodHead || method == http.MethodPatch) {
-		if up, err := h.uploads.Pending(r.Context(), rest); err == nil {
+		up, err := h.uploads.Resumable(r.Context(), rest)
+		if errors.Is(err, uploads.ErrTicketUsed) && method == http.MethodPatch {
+			// Another upload spent this one's upload ID: it can never finish.
+			apperr.WriteJSON(w, r, err)
+			return
+		}
+		if up != nil {
 			w.Header().Set("Upload-Expires", time.UnixMicro(up.ExpiresAt).UTC().Format(http.TimeFormat))
 		}
 	}
@@ -113,14 +121,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) preCreate(ev handler.HookEvent) (handler.HTTPResponse, handler.FileInfoChanges, error) {
-	p := auth.FromContext(ev.Context)
-	if p == nil {
-		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(auth.ErrUnauthenticated)
-	}
 	if err := checkMetadata(ev.HTTPRequest.Header.Get("Upload-Metadata")); err != nil {
 		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(err)
 	}
 	md := ev.Upload.MetaData
+	// An upload ID in the metadata authorises the upload by itself: the
+	// browser that holds it holds no key.
+	p := auth.FromContext(ev.Context)
+	if uploadID, ok := md["uploadId"]; ok {
+		var err error
+		if p, err = h.uploads.TicketPrincipal(ev.Context, uploadID); err != nil {
+			return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(err)
+		}
+	}
+	if p == nil {
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(auth.ErrUnauthenticated)
+	}
 	meta, err := metaOf(md)
 	if err != nil {
 		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(err)

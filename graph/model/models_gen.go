@@ -3,8 +3,48 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"satchel/models"
+	"strconv"
+	"time"
 )
+
+// Rules of a new key. Unset rules do not restrict.
+type CreateAPIKeyInput struct {
+	Kind APIKeyKind `json:"kind"`
+	// A label for people.
+	Name *string `json:"name,omitempty"`
+	// Browser origins the key may be used from, like https://app.example.com.
+	AllowedOrigins []string `json:"allowedOrigins,omitempty"`
+	// The largest file the key may upload, in bytes.
+	MaxFileSize *int64 `json:"maxFileSize,omitempty"`
+	// Media types the key may upload, exact or patterns like image/*.
+	AllowedMimeTypes []string `json:"allowedMimeTypes,omitempty"`
+	// Uploads the key may start per minute (per instance).
+	UploadsPerMinute *int `json:"uploadsPerMinute,omitempty"`
+}
+
+// Constraints on the upload an upload ID allows. All optional.
+type CreateUploadTicketInput struct {
+	// The name the file gets, whatever the client sends.
+	FileName *string `json:"fileName,omitempty"`
+	// Media types the file may declare, exact or patterns like image/*.
+	AllowedMimeTypes []string `json:"allowedMimeTypes,omitempty"`
+	// The largest file, in bytes.
+	MaxFileSize *int64 `json:"maxFileSize,omitempty"`
+	// Tags the file gets (before any the client adds).
+	Tags []TagInput `json:"tags,omitempty"`
+	// Lifetime in seconds, 1 to 3600 (the default).
+	ExpiresInSeconds *int `json:"expiresInSeconds,omitempty"`
+}
+
+// A new key: the key itself is shown only here.
+type CreatedAPIKey struct {
+	Key    string         `json:"key"`
+	APIKey *models.APIKey `json:"apiKey"`
+}
 
 // The result of deleteFiles.
 type DeleteFilesResult struct {
@@ -49,4 +89,79 @@ type PageInfo struct {
 }
 
 type Query struct {
+}
+
+// A tag to set on a file.
+type TagInput struct {
+	Name string `json:"name"`
+	// Whether filters match it; true by default.
+	Searchable *bool `json:"searchable,omitempty"`
+}
+
+// An upload ID and where to use it.
+type UploadTicket struct {
+	// The upload ID: at least 128 random bits, single use.
+	UploadID string `json:"uploadId"`
+	// After this, the ID can no longer start an upload (one started in time may finish).
+	ExpiresAt time.Time `json:"expiresAt"`
+	// One-shot upload: POST the raw bytes here, no key needed.
+	UploadURL string `json:"uploadUrl"`
+	// The tus endpoint: create the upload with Upload-Metadata uploadId.
+	TusEndpoint string `json:"tusEndpoint"`
+}
+
+// What a key may do: public keys upload, secret keys do everything.
+type APIKeyKind string
+
+const (
+	APIKeyKindPublic APIKeyKind = "PUBLIC"
+	APIKeyKindSecret APIKeyKind = "SECRET"
+)
+
+var AllAPIKeyKind = []APIKeyKind{
+	APIKeyKindPublic,
+	APIKeyKindSecret,
+}
+
+func (e APIKeyKind) IsValid() bool {
+	switch e {
+	case APIKeyKindPublic, APIKeyKindSecret:
+		return true
+	}
+	return false
+}
+
+func (e APIKeyKind) String() string {
+	return string(e)
+}
+
+func (e *APIKeyKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = APIKeyKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ApiKeyKind", str)
+	}
+	return nil
+}
+
+func (e APIKeyKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *APIKeyKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e APIKeyKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

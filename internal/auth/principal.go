@@ -7,10 +7,12 @@ import (
 	"satchel/models"
 )
 
-// Principal is who a request acts for.
+// Principal is who a request acts for: an API key, or an upload ticket
+// (an upload ID minted by the account's backend) that may upload one file.
 type Principal struct {
 	AccountID string
 	Key       *models.APIKey
+	Ticket    *models.Ticket
 }
 
 // Secret reports whether the principal holds a secret key.

@@ -17,6 +17,7 @@ import (
 
 	"satchel/internal/apperr"
 	"satchel/internal/ids"
+	"satchel/internal/mimes"
 	"satchel/models"
 )
 
@@ -96,6 +97,9 @@ func (s *Service) Middleware(writeErr func(http.ResponseWriter, *http.Request, e
 			if err == nil && p.Secret() && s.crossOrigin(r) {
 				err = apperr.New(apperr.Forbidden, "secret keys must not be used from a browser on another origin; use a public key or an upload ID")
 			}
+			if err == nil && !OriginAllowed(p.Key.Origins, r.Header.Get("Origin")) {
+				err = apperr.New(apperr.Forbidden, "this key is not allowed from this origin")
+			}
 			if err != nil {
 				writeErr(w, r, err)
 				return
@@ -120,6 +124,21 @@ func (s *Service) crossOrigin(r *http.Request) bool {
 		return true
 	}
 	return !strings.EqualFold(u.Host, r.Host)
+}
+
+// OriginAllowed reports whether a browser request from origin may use a key
+// restricted to allowed origins. Requests without an Origin (servers, CLIs)
+// and keys without restrictions are always allowed.
+func OriginAllowed(allowed []string, origin string) bool {
+	if len(allowed) == 0 || origin == "" {
+		return true
+	}
+	for _, a := range allowed {
+		if strings.EqualFold(strings.TrimRight(a, "/"), origin) {
+			return true
+		}
+	}
+	return false
 }
 
 func originOf(raw string) string {
@@ -157,6 +176,20 @@ type KeyOptions struct {
 func (s *Service) CreateKey(ctx context.Context, accountID, kind string, opt KeyOptions) (string, *models.APIKey, error) {
 	if kind != models.KindPublic && kind != models.KindSecret {
 		return "", nil, apperr.New(apperr.BadUserInput, "kind must be public or secret")
+	}
+	if len(opt.Name) > 200 {
+		return "", nil, apperr.New(apperr.BadUserInput, "key name must be at most 200 characters")
+	}
+	if opt.MaxFileSize < 0 || opt.UploadsPerMinute < 0 {
+		return "", nil, apperr.New(apperr.BadUserInput, "maxFileSize and uploadsPerMinute must not be negative")
+	}
+	if len(opt.Origins) > 50 || len(opt.MimeTypes) > 50 {
+		return "", nil, apperr.New(apperr.BadUserInput, "at most 50 origins and 50 MIME types per key")
+	}
+	for _, m := range opt.MimeTypes {
+		if !mimes.ValidPattern(m) {
+			return "", nil, apperr.Newf(apperr.BadUserInput, "MIME type %q is not a type or pattern like image/*", m)
+		}
 	}
 	for _, o := range opt.Origins {
 		u, err := url.Parse(o)
@@ -227,4 +260,22 @@ func (s *Service) Bootstrap(ctx context.Context, dataDir string) (*BootstrapKeys
 		return nil, err
 	}
 	return b, nil
+}
+
+// ListKeys returns the account's keys (their hashes never leave here).
+func (s *Service) ListKeys(ctx context.Context, accountID string) ([]models.APIKey, error) {
+	return models.ListAPIKeys(ctx, s.DB, accountID)
+}
+
+// RevokeKey revokes one of the account's keys; another account's key is
+// NOT_FOUND.
+func (s *Service) RevokeKey(ctx context.Context, accountID, id string) (*models.APIKey, error) {
+	if !ids.Valid(id) {
+		return nil, apperr.New(apperr.NotFound, "key not found")
+	}
+	k, err := models.RevokeAPIKey(ctx, s.DB, accountID, id, models.Micros(time.Now()))
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, apperr.New(apperr.NotFound, "key not found")
+	}
+	return k, err
 }

@@ -24,6 +24,7 @@ type API struct {
 // Register mounts the routes on mux.
 func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("/files/basic", methods{http.MethodPost: a.basicUpload})
+	mux.Handle("/files/public/{uploadId}", methods{http.MethodPost: a.publicUpload})
 	mux.Handle("/files/{fileId}", methods{http.MethodGet: a.serveFile, http.MethodHead: a.serveFile})
 	mux.HandleFunc("/files/", func(w http.ResponseWriter, r *http.Request) {
 		apperr.WriteJSON(w, r, apperr.New(apperr.NotFound, "no such route"))
@@ -58,6 +59,21 @@ func (a *API) basicUpload(w http.ResponseWriter, r *http.Request) {
 		apperr.WriteJSON(w, r, err)
 		return
 	}
+	a.upload(w, r, p)
+}
+
+// publicUpload is the one-shot upload a browser makes with an upload ID
+// minted by its backend, and no key.
+func (a *API) publicUpload(w http.ResponseWriter, r *http.Request) {
+	p, err := a.Uploads.TicketPrincipal(r.Context(), r.PathValue("uploadId"))
+	if err != nil {
+		apperr.WriteJSON(w, r, err)
+		return
+	}
+	a.upload(w, r, p)
+}
+
+func (a *API) upload(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	if r.ContentLength >= 0 {
 		if err := a.Uploads.CheckSize(p, r.ContentLength); err != nil {
 			apperr.WriteJSON(w, r, err)

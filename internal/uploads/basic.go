@@ -87,10 +87,20 @@ func (s *Service) UploadBasic(ctx context.Context, p *auth.Principal, meta Meta,
 	return f, nil
 }
 
+// limitFor is the largest upload p may make: the server's limit, narrowed
+// by the key's or the upload ID's.
 func (s *Service) limitFor(p *auth.Principal) int64 {
 	limit := s.MaxUploadSize
-	if p != nil && p.Key != nil && p.Key.MaxFileSize > 0 && (limit == 0 || p.Key.MaxFileSize < limit) {
-		limit = p.Key.MaxFileSize
+	narrow := func(l int64) {
+		if l > 0 && (limit == 0 || l < limit) {
+			limit = l
+		}
+	}
+	if p != nil && p.Key != nil {
+		narrow(p.Key.MaxFileSize)
+	}
+	if p != nil && p.Ticket != nil {
+		narrow(p.Ticket.MaxFileSize)
 	}
 	return limit
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"satchel/internal/apperr"
+	"satchel/internal/mimes"
 	"satchel/models"
 )
 
@@ -149,25 +150,8 @@ func NormalizeTags(in []models.Tag) ([]models.Tag, error) {
 	return out, nil
 }
 
-// MimeAllowed reports whether mt matches one of patterns ("image/*",
-// "application/pdf", "*/*"). No patterns allow everything.
-func MimeAllowed(mt string, patterns []string) bool {
-	if len(patterns) == 0 {
-		return true
-	}
-	base, _, _ := strings.Cut(mt, ";")
-	base = strings.ToLower(strings.TrimSpace(base))
-	for _, p := range patterns {
-		p = strings.ToLower(strings.TrimSpace(p))
-		if p == "*/*" || p == base {
-			return true
-		}
-		if strings.HasSuffix(p, "/*") && strings.HasPrefix(base, strings.TrimSuffix(p, "*")) {
-			return true
-		}
-	}
-	return false
-}
+// MimeAllowed reports whether mt matches one of patterns.
+func MimeAllowed(mt string, patterns []string) bool { return mimes.Allowed(mt, patterns) }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

@@ -48,10 +48,33 @@ func (s *Service) Reconcile(ctx context.Context) (finished int, err error) {
 	}
 }
 
-// Sweep deletes unfinished uploads past their expiry, rows and bytes.
+// Sweep deletes unfinished uploads past their expiry or whose upload ID was
+// spent by another upload (rows and bytes), and forgets tickets spent or
+// expired longer than TicketRetention ago.
 func (s *Service) Sweep(ctx context.Context) (swept int, err error) {
+	n, err := s.sweepBatches(ctx, func() ([]models.Upload, error) {
+		return models.ListExpiredUploads(ctx, s.DB, models.Micros(s.now()), 200)
+	})
+	swept += n
+	if err != nil {
+		return swept, err
+	}
+	n, err = s.sweepBatches(ctx, func() ([]models.Upload, error) {
+		return models.ListUploadsOfSpentTickets(ctx, s.DB, 200)
+	})
+	swept += n
+	if err != nil {
+		return swept, err
+	}
+	if _, err := models.DeleteTicketsBefore(ctx, s.DB, models.Micros(s.now().Add(-TicketRetention))); err != nil {
+		return swept, fmt.Errorf("sweep tickets: %w", err)
+	}
+	return swept, nil
+}
+
+func (s *Service) sweepBatches(ctx context.Context, next func() ([]models.Upload, error)) (swept int, err error) {
 	for {
-		ups, err := models.ListExpiredUploads(ctx, s.DB, models.Micros(s.now()), 200)
+		ups, err := next()
 		if err != nil {
 			return swept, fmt.Errorf("sweep: %w", err)
 		}

@@ -47,6 +47,8 @@ type Service struct {
 	MaxUploadSize int64
 	UploadTTL     time.Duration
 	Observer      Observer
+	// Limiter enforces the keys' uploads-per-minute rules (nil: none).
+	Limiter RateLimiter
 	// BeforeCommit, when set, runs just before a finishing transaction
 	// commits. Crash tests use it to stop the process at that point.
 	BeforeCommit func(id string)
@@ -115,8 +117,18 @@ func (s *Service) Begin(ctx context.Context, p *auth.Principal, in BeginInput) (
 	if err := s.CheckSize(p, in.Size); err != nil {
 		return nil, err
 	}
+	if p.Ticket != nil {
+		if err := applyTicket(p.Ticket, &in); err != nil {
+			return nil, err
+		}
+	}
 	if in.Mime != "" && p.Key != nil && !MimeAllowed(in.Mime, p.Key.MimeTypes) {
 		return nil, apperr.Newf(apperr.MimeNotAllowed, "file type %s is not allowed for this key", in.Mime)
+	}
+	if p.Key != nil && s.Limiter != nil {
+		if wait := s.Limiter.Allow(p.Key.ID, p.Key.UploadsPerMinute); wait > 0 {
+			return nil, &apperr.Error{Code: apperr.RateLimited, Message: "too many uploads with this key; slow down", RetryAfter: wait}
+		}
 	}
 	if len(in.PartialIDs) > 0 {
 		if err := s.checkPartials(ctx, p.AccountID, in.PartialIDs); err != nil {
@@ -131,6 +143,9 @@ func (s *Service) Begin(ctx context.Context, p *auth.Principal, in BeginInput) (
 	}
 	if p.Key != nil {
 		u.KeyID = p.Key.ID
+	}
+	if p.Ticket != nil {
+		u.TicketID = p.Ticket.ID
 	}
 	if err := models.InsertUpload(ctx, s.DB, u); err != nil {
 		return nil, fmt.Errorf("insert upload: %w", err)
@@ -243,6 +258,17 @@ func (s *Service) finish(ctx context.Context, id, source string) (*models.File, 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errAlreadyFinished
 		}
+		if up.TicketID != "" {
+			// The ticket is spent in the transaction that commits its
+			// file: exactly one upload per ID wins, whatever the race.
+			won, err := models.ConsumeTicket(ctx, tx, up.TicketID, id, f.UploadedAt)
+			if err != nil {
+				return err
+			}
+			if !won {
+				return ErrTicketUsed
+			}
+		}
 		if err := models.InsertFile(ctx, tx, f); err != nil {
 			return err
 		}
@@ -256,6 +282,11 @@ func (s *Service) finish(ctx context.Context, id, source string) (*models.File, 
 			return f, nil
 		}
 		return nil, ErrUploadNotFound
+	}
+	if errors.Is(err, ErrTicketUsed) {
+		// Another upload spent the ticket first: this one can never finish.
+		s.dropUpload(context.WithoutCancel(ctx), id)
+		return nil, ErrTicketUsed
 	}
 	if err != nil {
 		return nil, fmt.Errorf("finish %s: %w", id, err)
