@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -80,7 +81,7 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request, p *auth.Principal) 
 			return
 		}
 	}
-	meta, err := uploads.ParseMeta(r.Header.Get("X-Upload-File-Name"), r.Header.Get("Content-Type"), r.Header.Get("X-Upload-Tags"))
+	meta, err := uploads.ParseMeta(headerFileName(r.Header.Get("X-Upload-File-Name")), r.Header.Get("Content-Type"), r.Header.Get("X-Upload-Tags"))
 	if err != nil {
 		apperr.WriteJSON(w, r, err)
 		return
@@ -91,6 +92,20 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request, p *auth.Principal) 
 		return
 	}
 	writeJSON(w, http.StatusOK, uploadResponse{FileID: f.ID, FileURL: a.Uploads.FileURL(f.ID)})
+}
+
+// headerFileName reads X-Upload-File-Name. Header values cannot carry
+// UTF-8 from a browser, so a name may come percent-encoded
+// (encodeURIComponent); a value that is not valid percent-encoding is taken
+// as it is ("100%.txt").
+func headerFileName(v string) string {
+	if !strings.Contains(v, "%") {
+		return v
+	}
+	if d, err := url.PathUnescape(v); err == nil {
+		return d
+	}
+	return v
 }
 
 // activeTypes could run script if a browser rendered them on our origin.
