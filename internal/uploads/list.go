@@ -2,6 +2,7 @@ package uploads
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -42,6 +43,7 @@ type Page struct {
 
 // position is a keyset position: the sort key of one file in one ordering.
 type position struct {
+	Acct string `json:"a"`           // a digest of the account: cursors are not portable
 	Mode string `json:"m"`           // "", "tag" or "prefix"
 	Tag  string `json:"g,omitempty"` // the filter's tag
 	Sort string `json:"s,omitempty"` // prefix mode: the file's greatest matching tag
@@ -57,8 +59,14 @@ func encodeCursor(p position) string {
 
 var errBadCursor = apperr.New(apperr.BadUserInput, "invalid cursor")
 
+// accountDigest ties cursors to the account they were made for.
+func accountDigest(accountID string) string {
+	sum := sha256.Sum256([]byte("satchel cursor " + accountID))
+	return base64.RawURLEncoding.EncodeToString(sum[:6])
+}
+
 // decodeCursor reads a cursor and checks it belongs to this listing.
-func decodeCursor(s, mode, tag string) (position, error) {
+func decodeCursor(s, acct, mode, tag string) (position, error) {
 	var p position
 	if len(s) > 1024 {
 		return p, errBadCursor
@@ -72,7 +80,7 @@ func decodeCursor(s, mode, tag string) (position, error) {
 	if err := dec.Decode(&p); err != nil || dec.More() {
 		return p, errBadCursor
 	}
-	if p.Mode != mode || p.Tag != tag || !ids.Valid(p.ID) || p.At < 0 {
+	if p.Acct != acct || p.Mode != mode || p.Tag != tag || !ids.Valid(p.ID) || p.At < 0 {
 		return p, errBadCursor
 	}
 	if mode == modePrefix && (!strings.HasPrefix(p.Sort, tag) || !ValidTagName(p.Sort)) {
@@ -133,7 +141,7 @@ func (s *Service) List(ctx context.Context, accountID string, lp ListParams) (*P
 	var cur *position
 	for _, c := range []*string{lp.After, lp.Before} {
 		if c != nil {
-			p, err := decodeCursor(*c, mode, tag)
+			p, err := decodeCursor(*c, accountDigest(accountID), mode, tag)
 			if err != nil {
 				return nil, err
 			}
@@ -165,6 +173,7 @@ func (s *Service) List(ctx context.Context, accountID string, lp ListParams) (*P
 	} else {
 		page.HasNextPage, page.HasPreviousPage = more, other
 	}
+	acct := accountDigest(accountID)
 	fileIDs := make([]string, len(rows))
 	for i, r := range rows {
 		fileIDs[i] = r.FileID
@@ -177,7 +186,7 @@ func (s *Service) List(ctx context.Context, accountID string, lp ListParams) (*P
 		if files[i] == nil {
 			continue // deleted between the two reads
 		}
-		p := position{Mode: mode, Tag: tag, At: r.UploadedAt, ID: r.FileID}
+		p := position{Acct: acct, Mode: mode, Tag: tag, At: r.UploadedAt, ID: r.FileID}
 		if mode == modePrefix {
 			p.Sort = r.Tag
 		}
@@ -196,25 +205,33 @@ type keyQuery struct {
 // fetch reads up to limit sort keys past cur (descending order; ascending
 // when reverse). inclusive includes cur itself.
 func (q keyQuery) fetch(ctx context.Context, cur *position, reverse, inclusive bool, limit int) ([]keyRow, error) {
-	var from string
+	var from, sel string
 	var args []any
-	var cols []string
+	var cols, where []string
 	switch q.mode {
 	case modeAll:
-		from = "(SELECT id AS file_id, '' AS tag, uploaded_at FROM files WHERE account_id = ?) k"
+		from, sel = "files k", "k.id AS file_id, '' AS tag, k.uploaded_at"
+		where = append(where, "k.account_id = ?")
 		args = append(args, q.account)
-		cols = []string{"k.uploaded_at", "k.file_id"}
+		cols = []string{"k.uploaded_at", "k.id"}
 	case modeTag:
-		from = "(SELECT file_id, name AS tag, uploaded_at FROM file_tags WHERE account_id = ? AND name = ?) k"
+		from, sel = "file_tags k", "k.file_id, k.name AS tag, k.uploaded_at"
+		where = append(where, "k.account_id = ?", "k.name = ?")
 		args = append(args, q.account, q.tag)
 		cols = []string{"k.uploaded_at", "k.file_id"}
 	case modePrefix:
-		// Tag characters are all below '~', so [tag, tag+"~") is the prefix range.
-		from = "(SELECT file_id, MAX(name) AS tag, MAX(uploaded_at) AS uploaded_at FROM file_tags WHERE account_id = ? AND name >= ? AND name < ? GROUP BY file_id) k"
-		args = append(args, q.account, q.tag, q.tag+"~")
-		cols = []string{"k.tag", "k.uploaded_at", "k.file_id"}
+		// Walk the tag index in (name, uploaded_at, file_id) order within the
+		// prefix range (tag characters are all below '~', so the range is
+		// [tag, tag+"~")), keeping a row only when it is the file's greatest
+		// matching tag: each file once, found by index seeks, never by
+		// grouping every match.
+		from, sel = "file_tags k", "k.file_id, k.name AS tag, k.uploaded_at"
+		where = append(where, "k.account_id = ?", "k.name >= ?", "k.name < ?",
+			"NOT EXISTS (SELECT 1 FROM file_tags g WHERE g.file_id = k.file_id AND g.name > k.name AND g.name < ?)")
+		args = append(args, q.account, q.tag, q.tag+"~", q.tag+"~")
+		cols = []string{"k.name", "k.uploaded_at", "k.file_id"}
 	}
-	sql := "SELECT k.file_id, k.tag, k.uploaded_at FROM " + from
+	sql := "SELECT " + sel + " FROM " + from
 	if cur != nil {
 		vals := []any{cur.At, cur.ID}
 		if q.mode == modePrefix {
@@ -225,8 +242,11 @@ func (q keyQuery) fetch(ctx context.Context, cur *position, reverse, inclusive b
 			op = ">"
 		}
 		cond, cargs := keysetCond(cols, vals, op, inclusive)
-		sql += " WHERE " + cond
+		where = append(where, cond)
 		args = append(args, cargs...)
+	}
+	if len(where) > 0 {
+		sql += " WHERE " + strings.Join(where, " AND ")
 	}
 	dir := "DESC"
 	if reverse {
