@@ -314,7 +314,7 @@ func TestFilesListingStableUnderChanges(t *testing.T) {
 					// cursor, never seen), one not yet seen and one already
 					// seen are deleted.
 					snapshot = append(snapshot, seedFiles(t, s, sk, 1, 1000+page)...)
-					rest := slices.DeleteFunc(slices.Clone(start[len(got):]), func(id string) bool { return deleted[id] })
+					rest := slices.DeleteFunc(slices.Clone(start), func(id string) bool { return deleted[id] || slices.Contains(got, id) })
 					var del []string
 					if len(rest) > 3 {
 						del = append(del, rest[2])
