@@ -4,8 +4,12 @@
 # `make test`.
 set -euo pipefail
 
-# Debian packages the build and the tests need (none is installed twice).
-APT_PACKAGES=(${SATCHEL_APT_PACKAGES:-})
+# Debian packages the build and the tests need (none is installed twice):
+# chromium (/usr/bin/chromium) for the browser end-to-end test in test/node,
+# driven by playwright-core, which never downloads a browser of its own.
+# SATCHEL_APT_PACKAGES, when set, replaces this list (set it empty to install
+# nothing).
+APT_PACKAGES=(${SATCHEL_APT_PACKAGES-chromium})
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
