@@ -1,9 +1,51 @@
 package graph
 
+import (
+	"satchel/graph/model"
+	"satchel/internal/uploads"
+	"satchel/models"
+)
+
 // nonNil turns a nil slice into an empty one, for non-null list fields.
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
 	}
 	return s
+}
+
+// partOf presents a multipart part.
+func (r *Resolver) partOf(p *models.Part) *model.UploadPart {
+	return &model.UploadPart{
+		UploadPartIndex: p.Index,
+		UploadURL:       r.Uploads.PartURL(p),
+		Range:           &model.ByteRange{InclusiveStart: p.RangeStart, InclusiveEnd: p.RangeEnd},
+	}
+}
+
+// metaOf validates optional file name, type and tags from GraphQL input.
+func metaOf(name, mime *string, tags []model.TagInput) (uploads.Meta, error) {
+	var m uploads.Meta
+	var err error
+	if name != nil {
+		if m.Name, err = uploads.ValidateFileName(*name); err != nil {
+			return m, err
+		}
+	}
+	if mime != nil {
+		if m.Mime, err = uploads.ValidateMime(*mime); err != nil {
+			return m, err
+		}
+	}
+	m.Tags, err = uploads.NormalizeTags(tagsOf(tags))
+	return m, err
+}
+
+// tagsOf converts tag inputs (searchable unless said otherwise).
+func tagsOf(in []model.TagInput) []models.Tag {
+	out := make([]models.Tag, 0, len(in))
+	for _, t := range in {
+		out = append(out, models.Tag{Name: t.Name, Searchable: t.Searchable == nil || *t.Searchable})
+	}
+	return out
 }

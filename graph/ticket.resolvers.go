@@ -34,9 +34,7 @@ func (r *mutationResolver) CreateUploadTicket(ctx context.Context, input model.C
 		}
 		in.ExpiresIn = time.Duration(*input.ExpiresInSeconds) * time.Second
 	}
-	for _, t := range input.Tags {
-		in.Tags = append(in.Tags, models.Tag{Name: t.Name, Searchable: t.Searchable == nil || *t.Searchable})
-	}
+	in.Tags = tagsOf(input.Tags)
 	t, err := r.Uploads.CreateTicket(ctx, p, in)
 	if err != nil {
 		return nil, err

@@ -18,6 +18,10 @@ type Upload struct {
 	Tags      []Tag  `bun:"tags,type:text,notnull"`
 	Size      int64  `bun:"size,notnull"` // -1 while the length is deferred
 	Partial   bool   `bun:"partial,notnull"`
+	// Parts > 0 marks the final upload of a multipart session.
+	Parts int `bun:"parts,notnull"`
+	// SessionID is the final file's ID for a part of a multipart session.
+	SessionID string `bun:"session_id,notnull"`
 	CreatedAt int64  `bun:"created_at,notnull"`
 	ExpiresAt int64  `bun:"expires_at,notnull"`
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/tus/tusd/v2/pkg/handler"
@@ -35,13 +36,17 @@ var tusdCodes = map[string]string{
 func hookError(err error) error {
 	e := apperr.From(err)
 	body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": e.Code, "message": e.Message}})
+	header := handler.HTTPHeader{"Content-Type": "application/json; charset=utf-8"}
+	if e.RetryAfter > 0 {
+		header["Retry-After"] = strconv.Itoa(e.RetryAfter)
+	}
 	return handler.Error{
 		ErrorCode: e.Code,
 		Message:   e.Message,
 		HTTPResponse: handler.HTTPResponse{
 			StatusCode: e.Status(),
 			Body:       string(body) + "\n",
-			Header:     handler.HTTPHeader{"Content-Type": "application/json; charset=utf-8"},
+			Header:     header,
 		},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -29,6 +30,8 @@ type Uploads interface {
 	Resumable(ctx context.Context, id string) (*models.Upload, error)
 	TicketPrincipal(ctx context.Context, uploadID string) (*auth.Principal, error)
 	Abort(ctx context.Context, id string)
+	PutPart(ctx context.Context, uploadID string, length int64, body io.Reader) (etag string, err error)
+	PartETag(ctx context.Context, uploadID string) (string, error)
 	FileURL(id string) string
 }
 
@@ -94,6 +97,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	method := r.Method
 	if o := r.Header.Get("X-HTTP-Method-Override"); o != "" {
 		method = o
+	}
+	if rest != "" && method == http.MethodPut {
+		h.putPart(w, r, rest)
+		return
 	}
 	if rest != "" && (method == http.MethodHead || method == http.MethodPatch) {
 		up, err := h.uploads.Resumable(r.Context(), rest)
@@ -185,11 +192,15 @@ func (h *Handler) checkConcat(ctx context.Context, header string) error {
 		if !found || !ids.Valid(id) {
 			return errUnknown
 		}
-		if _, err := h.uploads.Pending(ctx, id); err != nil {
-			if errors.Is(err, uploads.ErrUploadNotFound) {
-				return errUnknown
-			}
+		up, err := h.uploads.Pending(ctx, id)
+		if errors.Is(err, uploads.ErrUploadNotFound) {
+			return errUnknown
+		}
+		if err != nil {
 			return err
+		}
+		if up.SessionID != "" {
+			return errUnknown // a multipart part belongs to its session
 		}
 	}
 	return nil
@@ -211,17 +222,45 @@ func (h *Handler) preFinish(ev handler.HookEvent) (handler.HTTPResponse, error) 
 	if f != nil {
 		resp.Header["X-File-Url"] = h.uploads.FileURL(f.ID)
 	}
+	if ev.Upload.IsPartial {
+		// A part of a multipart upload answers its ETag, as a PUT does.
+		etag, err := h.uploads.PartETag(ctx, ev.Upload.ID)
+		if err != nil {
+			return handler.HTTPResponse{}, hookError(err)
+		}
+		resp.Header["ETag"] = etag
+	}
 	return resp, nil
+}
+
+// putPart takes a multipart part's bytes in one request and answers its ETag.
+func (h *Handler) putPart(w http.ResponseWriter, r *http.Request, id string) {
+	etag, err := h.uploads.PutPart(r.Context(), id, r.ContentLength, r.Body)
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.Internal {
+			h.log.Error("put part", "id", id, "err", err)
+		}
+		apperr.WriteJSON(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, "{\"etag\":%q}\n", etag)
 }
 
 func (h *Handler) preTerminate(ev handler.HookEvent) (handler.HTTPResponse, error) {
 	// The upload URL authorises resuming, not deleting a finished file:
 	// finished files are deleted through the API with a secret key.
-	if _, err := h.uploads.Pending(ev.Context, ev.Upload.ID); err != nil {
+	up, err := h.uploads.Pending(ev.Context, ev.Upload.ID)
+	if err != nil {
 		if errors.Is(err, uploads.ErrUploadNotFound) {
 			return handler.HTTPResponse{}, hookError(apperr.New(apperr.Forbidden, "finished files are deleted with deleteFile"))
 		}
 		return handler.HTTPResponse{}, hookError(err)
+	}
+	if up.SessionID != "" {
+		return handler.HTTPResponse{}, hookError(apperr.New(apperr.Forbidden, "a part of a multipart upload is replaced with PUT, not deleted"))
 	}
 	return handler.HTTPResponse{}, nil
 }

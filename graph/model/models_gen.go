@@ -11,6 +11,42 @@ import (
 	"time"
 )
 
+// A file to be uploaded in parts.
+type BeginMultipartUploadInput struct {
+	FileName *string `json:"fileName,omitempty"`
+	// The exact size in bytes.
+	FileSize int64 `json:"fileSize"`
+	// The media type; sniffed from the bytes when absent.
+	Mime *string    `json:"mime,omitempty"`
+	Tags []TagInput `json:"tags,omitempty"`
+}
+
+// A multipart upload: the file's ID and its parts.
+type BeginMultipartUploadResult struct {
+	// The ID the file will have once assembled.
+	FileID      string       `json:"fileId"`
+	UploadParts *UploadParts `json:"uploadParts"`
+}
+
+// Bytes inclusiveStart to inclusiveEnd of a file; an empty file's one part is 0 to -1.
+type ByteRange struct {
+	InclusiveStart int64 `json:"inclusiveStart"`
+	InclusiveEnd   int64 `json:"inclusiveEnd"`
+}
+
+type CompleteUploadPartInput struct {
+	FileID          string `json:"fileId"`
+	UploadPartIndex int    `json:"uploadPartIndex"`
+	// The ETag the part's upload answered, quoted or not.
+	Etag string `json:"etag"`
+}
+
+type CompleteUploadPartResult struct {
+	RemainingUploadParts []int `json:"remainingUploadParts"`
+	// The assembled file once the last part is completed; null before.
+	File *models.File `json:"file,omitempty"`
+}
+
 // Rules of a new key. Unset rules do not restrict.
 type CreateAPIKeyInput struct {
 	Kind APIKeyKind `json:"kind"`
@@ -96,6 +132,35 @@ type TagInput struct {
 	Name string `json:"name"`
 	// Whether filters match it; true by default.
 	Searchable *bool `json:"searchable,omitempty"`
+}
+
+// Optional details of an uploaded file.
+type UploadFileInput struct {
+	// The name the file gets; the part's filename when absent.
+	FileName *string `json:"fileName,omitempty"`
+	// The media type; the part's Content-Type, or sniffed, when absent.
+	Mime *string    `json:"mime,omitempty"`
+	Tags []TagInput `json:"tags,omitempty"`
+}
+
+// One part: where to send it and which bytes of the file it holds.
+type UploadPart struct {
+	UploadPartIndex int `json:"uploadPartIndex"`
+	// Send the part's bytes here as one PUT (answered with an ETag), or
+	// resumably as tus PATCHes (HEAD gives its offset).
+	UploadURL string     `json:"uploadUrl"`
+	Range     *ByteRange `json:"range"`
+}
+
+// The parts not yet completed.
+type UploadPartList struct {
+	RemainingUploadParts []int `json:"remainingUploadParts"`
+}
+
+// How many parts there are, and the first one; ask uploadPart for the others.
+type UploadParts struct {
+	Count int         `json:"count"`
+	First *UploadPart `json:"first"`
 }
 
 // An upload ID and where to use it.

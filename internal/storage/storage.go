@@ -152,3 +152,15 @@ func (f fileStates) Delete(_ context.Context, id string) error {
 func (s *Store) DeclareLength(ctx context.Context, up handler.Upload, length int64) error {
 	return s.hashing.AsLengthDeclarableUpload(up).DeclareLength(ctx, length)
 }
+
+// Concat appends the bytes of parts, in order, to final (tus concatenation;
+// the filestore copies in the kernel with copy_file_range where it can).
+func (s *Store) Concat(ctx context.Context, final handler.Upload, parts []handler.Upload) error {
+	return s.hashing.AsConcatableUpload(final).ConcatUploads(ctx, parts)
+}
+
+// NewLock returns the upload lock for id from the store's locker, the same
+// lock tusd takes for every request on that upload.
+func (s *Store) NewLock(id string) (handler.Lock, error) {
+	return s.composer.Locker.NewLock(id)
+}

@@ -27,6 +27,18 @@ func (s *Service) Reconcile(ctx context.Context) (finished int, err error) {
 			if u.Partial {
 				continue
 			}
+			if u.Parts > 0 {
+				// A multipart session whose parts are all completed but
+				// whose file was never assembled (a crash in between).
+				if left, err := models.RemainingParts(ctx, s.DB, u.ID); err == nil && len(left) == 0 {
+					if _, err := s.assemble(ctx, u.ID); err != nil {
+						s.Log.Error("reconcile: assemble", "id", u.ID, "err", err)
+						continue
+					}
+					finished++
+				}
+				continue
+			}
 			bu, err := s.Bytes.GetUpload(ctx, u.ID)
 			if errors.Is(err, storage.ErrNotFound) {
 				continue // never started writing; the sweeper expires it
@@ -87,6 +99,11 @@ func (s *Service) sweepBatches(ctx context.Context, next func() ([]models.Upload
 			}
 			if err := s.Bytes.Delete(ctx, u.ID); err != nil {
 				s.Log.Warn("sweep: delete bytes", "id", u.ID, "err", err)
+			}
+			if u.Parts > 0 {
+				if err := models.DeleteParts(ctx, s.DB, u.ID); err != nil {
+					s.Log.Warn("sweep: delete parts", "id", u.ID, "err", err)
+				}
 			}
 			swept++
 		}

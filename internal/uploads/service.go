@@ -169,7 +169,8 @@ func (s *Service) checkPartials(ctx context.Context, accountID string, partIDs [
 	}
 	mine := map[string]bool{}
 	for _, u := range ups {
-		if u.Partial {
+		// Parts of a multipart session are assembled by the session only.
+		if u.Partial && u.SessionID == "" {
 			mine[u.ID] = true
 		}
 	}
