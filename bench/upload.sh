@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Upload benchmark: Satchel against the standalone tusd binary (v2.10.0), both
+# on this machine, in one run. It builds both servers and the driver
+# (bench/uploadbench), starts each server on 127.0.0.1 with a fresh data dir,
+# runs the driver against both (it alternates them) and prints a table of
+# figures and Satchel/tusd ratios. Nothing here fails on a figure: the goals
+# are printed next to them.
+#
+#   bench/upload.sh                 full run: 1 GiB upload, 1000 uploads (~2 min,
+#                                   plus ~2 min for the first build of tusd)
+#   BENCH_QUICK=1 bench/upload.sh   smoke run: 256 MiB, 200 uploads
+#   bench/upload.sh -phases 2       extra arguments go to the driver
+#                                   (bench/out/bin/uploadbench -h lists them)
+#
+# Environment: BENCH_QUICK=1 (see above); BENCH_RUNS=N runs phases (1) and (2)
+# N times per server instead of 3; BENCH_DATA_DIR=DIR puts the servers' data
+# dirs in DIR/satchel-upload-bench instead of bench/out/data (e.g. /dev/shm to
+# take the disk's file system out of the picture); BENCH_KEEP_DATA=1 keeps
+# them after the run; BENCH_PERF=1 records CPU profiles of both server
+# processes with `perf` for the whole driver run (bench/out/{satchel,tusd}.perf.data).
+#
+# Output: the table on stdout, bench/out/upload-results.md, and in full mode a
+# copy in bench/RESULTS-upload.md (tracked). bench/out/ is gitignored.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/bench/out
+BIN=$OUT/bin
+TUSD_VERSION=v2.10.0
+START=$SECONDS
+
+if [[ "${BENCH_QUICK:-0}" == 1 ]]; then
+	MODE=quick SIZE=$((256 << 20)) SIZE_NAME=256MiB N=200
+else
+	MODE=full SIZE=$((1 << 30)) SIZE_NAME=1GiB N=1000
+fi
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+export GOTOOLCHAIN=local GOWORK=off
+mkdir -p "$BIN"
+
+log "building satchel"
+go build -buildvcs=false -o "$BIN/satchel" .
+log "building the driver"
+go build -buildvcs=false -o "$BIN/uploadbench" ./bench/uploadbench
+
+# tusd, pinned. `GOBIN=... go install github.com/tus/tusd/v2/cmd/tusd@v2.10.0`
+# is refused here: before installing, go install looks up the module's
+# deprecation, which needs the proxy's version list
+# (github.com/tus/tusd/v2/@v/list), and the proxy answers that with
+# "403 Forbidden: This module version is not available" (the exact version's
+# .info/.mod/.zip are served fine). So the same build is made from a throwaway
+# module that requires exactly tusd v2.10.0 and nothing else: `go get` of an
+# exact version does no list lookup, its dependencies are the ones tusd
+# v2.10.0's go.mod selects (minimal version selection, as go install would
+# pick), and every download is checked against the checksum database.
+build_tusd() {
+	local mod=$OUT/tusd-build
+	mkdir -p "$mod"
+	if ! grep -qs "github.com/tus/tusd/v2 $TUSD_VERSION" "$mod/go.mod"; then
+		rm -f "$mod/go.mod" "$mod/go.sum"
+		printf 'module satchelbench/tusd\n\ngo 1.25.8\n' >"$mod/go.mod"
+		(cd "$mod" && go get "github.com/tus/tusd/v2/cmd/tusd@$TUSD_VERSION") >"$mod/get.log" 2>&1 || {
+			cat "$mod/get.log" >&2
+			return 1
+		}
+	fi
+	(cd "$mod" && go build -buildvcs=false -trimpath \
+		-ldflags "-X github.com/tus/tusd/v2/cmd/tusd/cli.VersionName=$TUSD_VERSION" \
+		-o "$BIN/tusd" github.com/tus/tusd/v2/cmd/tusd)
+}
+log "building tusd $TUSD_VERSION (standalone binary; the first build takes ~2 min)"
+build_tusd
+"$BIN/tusd" -version | grep -q "Version: $TUSD_VERSION" || {
+	log "tusd binary does not report $TUSD_VERSION"
+	exit 1
+}
+
+SPID= TPID= PERFPIDS= DATA=
+cleanup() {
+	local pid
+	for pid in $PERFPIDS $SPID $TPID; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in $PERFPIDS $SPID $TPID; do
+		wait "$pid" 2>/dev/null || true
+	done
+	if [[ -n "$DATA" && "${BENCH_KEEP_DATA:-0}" != 1 ]]; then
+		rm -rf "$DATA"
+	fi
+}
+trap cleanup EXIT
+
+# free_port prints the first port from $1 on that nothing listens on.
+free_port() {
+	local p
+	for ((p = $1; p < $1 + 200; p++)); do
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	log "no free port from $1"
+	return 1
+}
+
+# wait_listening PORT PID NAME LOG waits until the process listens.
+wait_listening() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		if ! kill -0 "$2" 2>/dev/null; then
+			log "$3 exited at start-up:"
+			tail -n 20 "$4" >&2
+			exit 1
+		fi
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	log "$3 did not listen on 127.0.0.1:$1 within 30 s"
+	exit 1
+}
+
+DATA=$OUT/data
+[[ -z "${BENCH_DATA_DIR:-}" ]] || DATA=$BENCH_DATA_DIR/satchel-upload-bench
+rm -rf "$DATA"
+SDATA=$DATA/satchel TDATA=$DATA/tusd
+mkdir -p "$SDATA" "$TDATA"
+
+SPORT=$(free_port 18480)
+log "starting satchel on 127.0.0.1:$SPORT (data: ${SDATA#"$ROOT"/})"
+env -u DATABASE_URL -u SATCHEL_STORAGE \
+	SATCHEL_DATA_DIR="$SDATA" SATCHEL_ADDR="127.0.0.1:$SPORT" \
+	SATCHEL_PUBLIC_URL="http://127.0.0.1:$SPORT" SATCHEL_LOG_LEVEL=warn \
+	SATCHEL_MAX_UPLOAD_SIZE=20GiB \
+	"$BIN/satchel" serve >"$OUT/satchel.log" 2>&1 &
+SPID=$!
+wait_listening "$SPORT" "$SPID" satchel "$OUT/satchel.log"
+[[ -s "$SDATA/bootstrap-keys.json" ]] || {
+	log "satchel wrote no $SDATA/bootstrap-keys.json"
+	exit 1
+}
+
+TPORT=$(free_port $((SPORT + 1)))
+log "starting tusd $TUSD_VERSION on 127.0.0.1:$TPORT (data: ${TDATA#"$ROOT"/})"
+"$BIN/tusd" -upload-dir "$TDATA" -host 127.0.0.1 -port "$TPORT" -base-path /files/ \
+	-verbose=false -show-startup-logs=false -show-greeting=false \
+	>"$OUT/tusd.log" 2>&1 &
+TPID=$!
+wait_listening "$TPORT" "$TPID" tusd "$OUT/tusd.log"
+
+if [[ "${BENCH_PERF:-0}" == 1 ]]; then
+	log "recording CPU profiles of satchel (pid $SPID) and tusd (pid $TPID) with perf"
+	perf record -F 499 -g -p "$SPID" -o "$OUT/satchel.perf.data" >"$OUT/satchel.perf.log" 2>&1 &
+	PERFPIDS=$!
+	perf record -F 499 -g -p "$TPID" -o "$OUT/tusd.perf.data" >"$OUT/tusd.perf.log" 2>&1 &
+	PERFPIDS="$PERFPIDS $!"
+fi
+
+REV=$(git describe --always --dirty 2>/dev/null || echo unknown)
+log "running the driver ($MODE: $SIZE_NAME upload, $N uploads; satchel pid $SPID, tusd pid $TPID)"
+"$BIN/uploadbench" \
+	-satchel-url "http://127.0.0.1:$SPORT/uploads/" -satchel-data "$SDATA" -satchel-pid "$SPID" \
+	-tusd-url "http://127.0.0.1:$TPORT/files/" -tusd-pid "$TPID" \
+	-file "$OUT/blob-$SIZE_NAME.bin" -size "$SIZE" -n "$N" -runs "${BENCH_RUNS:-3}" \
+	-mode "$MODE" -nproc "$(nproc)" -satchel-rev "$REV" -tusd-version "$TUSD_VERSION" \
+	-md "$OUT/upload-results.md" "$@"
+
+if [[ -n "$PERFPIDS" ]]; then
+	for pid in $PERFPIDS; do
+		kill -INT "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	PERFPIDS=
+	log "profiles: perf report --no-children -i ${OUT#"$ROOT"/}/satchel.perf.data (or tusd.perf.data)"
+fi
+
+for name in satchel tusd; do
+	pid=$SPID
+	[[ $name == tusd ]] && pid=$TPID
+	kill -0 "$pid" 2>/dev/null || log "warning: $name (pid $pid) is no longer running"
+	lines=$(grep -ciE 'warn|error' "$OUT/$name.log" || true)
+	((lines == 0)) || log "note: $name logged $lines warnings/errors, see ${OUT#"$ROOT"/}/$name.log"
+done
+
+if [[ $MODE == full && $# == 0 ]]; then
+	cp "$OUT/upload-results.md" "$ROOT/bench/RESULTS-upload.md"
+	log "wrote bench/RESULTS-upload.md"
+else
+	log "quick mode or driver arguments: bench/RESULTS-upload.md left as it was"
+fi
+log "done in $((SECONDS - START)) s"
