@@ -1,0 +1,1478 @@
+package main
+
+// Tests for upload IDs ("tickets", DESIGN.md "Upload IDs") and for the
+// per-key rules and key management of "Accounts, keys, auth". Every test
+// runs on SQLite and on PostgreSQL through the real routes: GraphQL
+// createUploadTicket with a secret key, tus creation with Upload-Metadata
+// uploadId and no key, and POST /files/public/{uploadId} with no key.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"satchel/internal/auth"
+	"satchel/internal/ids"
+	"satchel/internal/testdb"
+	"satchel/internal/uploads"
+	"satchel/models"
+)
+
+// ---------------------------------------------------------------------------
+// Helpers (prefixed tk to stay out of the other test files' way).
+
+type tkTicket struct {
+	UploadID    string    `json:"uploadId"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+	UploadURL   string    `json:"uploadUrl"`
+	TusEndpoint string    `json:"tusEndpoint"`
+}
+
+const tkCreateTicketQuery = `mutation($in: CreateUploadTicketInput!) {
+  createUploadTicket(input: $in) { uploadId expiresAt uploadUrl tusEndpoint }
+}`
+
+var tkIDPattern = regexp.MustCompile(`^[0-9A-Za-z]{22}$`)
+
+// tkTryTicket runs createUploadTicket and returns the raw outcome.
+func (s *testServer) tkTryTicket(t testing.TB, key string, in map[string]any) (int, gqlResponse, *tkTicket) {
+	t.Helper()
+	if in == nil {
+		in = map[string]any{}
+	}
+	status, r := s.gql(t, key, tkCreateTicketQuery, map[string]any{"in": in})
+	var out struct {
+		CreateUploadTicket *tkTicket `json:"createUploadTicket"`
+	}
+	if len(r.Data) > 0 && string(r.Data) != "null" {
+		if err := json.Unmarshal(r.Data, &out); err != nil {
+			t.Fatalf("createUploadTicket data %s: %v", r.Data, err)
+		}
+	}
+	return status, r, out.CreateUploadTicket
+}
+
+// tkNewTicket mints a ticket with key (the bootstrap secret when "").
+func (s *testServer) tkNewTicket(t testing.TB, key string, in map[string]any) tkTicket {
+	t.Helper()
+	if key == "" {
+		key = s.keys.SecretKey
+	}
+	status, r, tk := s.tkTryTicket(t, key, in)
+	if status != http.StatusOK || len(r.Errors) > 0 || tk == nil || !tkIDPattern.MatchString(tk.UploadID) {
+		t.Fatalf("createUploadTicket(%v): %d %s %+v", in, status, r.Data, r.Errors)
+	}
+	return *tk
+}
+
+// tkMeta encodes key/value pairs as an Upload-Metadata header.
+func tkMeta(kv ...string) string {
+	var parts []string
+	for i := 0; i+1 < len(kv); i += 2 {
+		parts = append(parts, kv[i]+" "+b64(kv[i+1]))
+	}
+	return strings.Join(parts, ",")
+}
+
+// tkTusCreate creates a tus upload with no Authorization header.
+func (s *testServer) tkTusCreate(t *testing.T, length int, meta string, body []byte) (*http.Response, []byte) {
+	t.Helper()
+	h := map[string]string{"Upload-Length": strconv.Itoa(length)}
+	if meta != "" {
+		h["Upload-Metadata"] = meta
+	}
+	return s.tusCreate(t, "", h, body)
+}
+
+// tkTusCreateOK creates a tus upload with an upload ID and returns its
+// location.
+func (s *testServer) tkTusCreateOK(t *testing.T, uploadID string, length int, kv ...string) string {
+	t.Helper()
+	resp, body := s.tkTusCreate(t, length, tkMeta(append([]string{"uploadId", uploadID}, kv...)...), nil)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("tus create with upload ID: %d %s", resp.StatusCode, body)
+	}
+	loc := resp.Header.Get("Location")
+	if !ids.Valid(idOf(loc)) || loc != s.cfg.PublicURL+"/uploads/"+idOf(loc) {
+		t.Fatalf("tus Location %q", loc)
+	}
+	return loc
+}
+
+// tkPost sends a one-shot POST /files/public/{uploadId} with no key.
+func (s *testServer) tkPost(t *testing.T, uploadID string, body []byte, headers map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	return s.do(t, http.MethodPost, "/files/public/"+uploadID, "", bytes.NewReader(body), headers)
+}
+
+// tkPostOK uploads through POST /files/public/{uploadId} and returns the
+// file ID.
+func (s *testServer) tkPostOK(t *testing.T, uploadID string, body []byte, headers map[string]string) string {
+	t.Helper()
+	resp, data := s.tkPost(t, uploadID, body, headers)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /files/public/%s: %d %s", uploadID, resp.StatusCode, data)
+	}
+	var r struct{ FileID, FileURL string }
+	if err := json.Unmarshal(data, &r); err != nil || !ids.Valid(r.FileID) || r.FileURL != s.cfg.PublicURL+"/files/"+r.FileID {
+		t.Fatalf("POST /files/public response %s", data)
+	}
+	return r.FileID
+}
+
+// tkWantErr checks an error answer of a REST or tus route: the status, a
+// JSON Content-Type and the {"error":{"code","message"}} payload's code.
+func tkWantErr(t *testing.T, what string, resp *http.Response, body []byte, status int, code string) {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Fatalf("%s: status %d, want %d (%s); body %s", what, resp.StatusCode, status, code, body)
+	}
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if ct != "application/json" {
+		t.Fatalf("%s: Content-Type %q, want application/json; body %s", what, resp.Header.Get("Content-Type"), body)
+	}
+	if got := errorCode(t, body); got != code {
+		t.Fatalf("%s: code %q, want %q; body %s", what, got, code, body)
+	}
+}
+
+type tkTag struct {
+	Name       string `json:"name"`
+	Searchable bool   `json:"searchable"`
+}
+
+type tkFile struct {
+	ID        string  `json:"id"`
+	AccountID string  `json:"accountId"`
+	Name      string  `json:"name"`
+	Mime      string  `json:"mime"`
+	Size      int64   `json:"size"`
+	SHA256    string  `json:"sha256"`
+	URL       string  `json:"url"`
+	Tags      []tkTag `json:"tags"`
+}
+
+// tkGetFile returns the file as key's account sees it, or nil.
+func (s *testServer) tkGetFile(t testing.TB, key, id string) *tkFile {
+	t.Helper()
+	status, r := s.gql(t, key, `query($id: ID!) { file(id: $id) { id accountId name mime size sha256 url tags { name searchable } } }`, map[string]any{"id": id})
+	var out struct {
+		File *tkFile `json:"file"`
+	}
+	if status != http.StatusOK || len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil {
+		t.Fatalf("file(%s): %d %s %+v", id, status, r.Data, r.Errors)
+	}
+	return out.File
+}
+
+// tkFileIDs lists the IDs of key's account's files.
+func (s *testServer) tkFileIDs(t testing.TB, key string) map[string]bool {
+	t.Helper()
+	status, r := s.gql(t, key, `{ files(first: 1000) { edges { node { id } } pageInfo { hasNextPage } } }`, nil)
+	var out struct {
+		Files struct {
+			Edges []struct {
+				Node struct {
+					ID string `json:"id"`
+				} `json:"node"`
+			} `json:"edges"`
+			PageInfo struct {
+				HasNextPage bool `json:"hasNextPage"`
+			} `json:"pageInfo"`
+		} `json:"files"`
+	}
+	if status != http.StatusOK || len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil {
+		t.Fatalf("files: %d %s %+v", status, r.Data, r.Errors)
+	}
+	if out.Files.PageInfo.HasNextPage {
+		t.Fatal("files: more than one page; the test expects fewer than 1000 files")
+	}
+	got := map[string]bool{}
+	for _, e := range out.Files.Edges {
+		got[e.Node.ID] = true
+	}
+	return got
+}
+
+// tkNewIDs is after minus before.
+func tkNewIDs(before, after map[string]bool) []string {
+	var out []string
+	for id := range after {
+		if !before[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// tkOtherAccount creates a second account with a secret key.
+func (s *testServer) tkOtherAccount(t testing.TB, name string) (accountID, secret string) {
+	t.Helper()
+	svc := auth.Service{DB: s.app.db}
+	a, err := svc.CreateAccount(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := svc.CreateKey(context.Background(), a.ID, models.KindSecret, auth.KeyOptions{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.ID, key
+}
+
+// tkGQL runs a GraphQL operation with extra request headers and returns the
+// status, the decoded response and the raw body.
+func (s *testServer) tkGQL(t testing.TB, key string, headers map[string]string, query string, vars map[string]any) (int, gqlResponse, []byte) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	h := map[string]string{"Content-Type": "application/json"}
+	for k, v := range headers {
+		h[k] = v
+	}
+	resp, data := s.do(t, http.MethodPost, "/graphql", key, bytes.NewReader(body), h)
+	var r gqlResponse
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatalf("graphql response %d is not JSON: %s", resp.StatusCode, data)
+	}
+	return resp.StatusCode, r, data
+}
+
+const tkCreateKeyQuery = `mutation($in: CreateApiKeyInput!) {
+  createApiKey(input: $in) { key apiKey { id kind name hint allowedOrigins maxFileSize allowedMimeTypes uploadsPerMinute revokedAt } }
+}`
+
+type tkAPIKey struct {
+	ID               string   `json:"id"`
+	Kind             string   `json:"kind"`
+	Name             string   `json:"name"`
+	Hint             string   `json:"hint"`
+	AllowedOrigins   []string `json:"allowedOrigins"`
+	MaxFileSize      *int64   `json:"maxFileSize"`
+	AllowedMimeTypes []string `json:"allowedMimeTypes"`
+	UploadsPerMinute *int     `json:"uploadsPerMinute"`
+	RevokedAt        *string  `json:"revokedAt"`
+}
+
+// tkCreateKey creates a key with the secret key and returns it.
+func (s *testServer) tkCreateKey(t testing.TB, secret string, in map[string]any) (string, tkAPIKey) {
+	t.Helper()
+	status, r := s.gql(t, secret, tkCreateKeyQuery, map[string]any{"in": in})
+	var out struct {
+		CreateAPIKey struct {
+			Key    string   `json:"key"`
+			APIKey tkAPIKey `json:"apiKey"`
+		} `json:"createApiKey"`
+	}
+	if status != http.StatusOK || len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil {
+		t.Fatalf("createApiKey(%v): %d %s %+v", in, status, r.Data, r.Errors)
+	}
+	k := out.CreateAPIKey
+	kind := strings.ToLower(k.APIKey.Kind)
+	if !regexp.MustCompile(`^`+kind+`_[0-9A-Za-z]{32}$`).MatchString(k.Key) || !ids.Valid(k.APIKey.ID) {
+		t.Fatalf("createApiKey: key %q id %q", k.Key, k.APIKey.ID)
+	}
+	return k.Key, k.APIKey
+}
+
+// tkListKeys runs apiKeys with key and returns the keys and the raw data.
+func (s *testServer) tkListKeys(t testing.TB, key string) ([]tkAPIKey, []byte) {
+	t.Helper()
+	status, r := s.gql(t, key, `{ apiKeys { id kind name hint allowedOrigins maxFileSize allowedMimeTypes uploadsPerMinute revokedAt } }`, nil)
+	var out struct {
+		APIKeys []tkAPIKey `json:"apiKeys"`
+	}
+	if status != http.StatusOK || len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil {
+		t.Fatalf("apiKeys: %d %s %+v", status, r.Data, r.Errors)
+	}
+	return out.APIKeys, r.Data
+}
+
+// tkBasic sends POST /files/basic with key.
+func (s *testServer) tkBasic(t *testing.T, key string, body []byte, headers map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	return s.do(t, http.MethodPost, "/files/basic", key, bytes.NewReader(body), headers)
+}
+
+// tkSend is a request for goroutines other than the test's: it reports
+// failures as errors instead of calling t.Fatal.
+func (s *testServer) tkSend(method, path string, body []byte, headers map[string]string) (int, http.Header, []byte, error) {
+	req, err := http.NewRequest(method, s.URL+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, data, err
+}
+
+// tkShortBody sends a POST whose Content-Length promises more than the body
+// holds, then half-closes the connection: the server sees the body end
+// early. It returns the status (0 when no response could be read).
+func (s *testServer) tkShortBody(t *testing.T, path string, declared int, body []byte, headers map[string]string) (int, []byte) {
+	t.Helper()
+	conn, err := net.Dial("tcp", s.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(15 * time.Second))
+	var b strings.Builder
+	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nConnection: close\r\n", path, s.Listener.Addr(), declared)
+	for k, v := range headers {
+		fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+	}
+	b.WriteString("\r\n")
+	if _, err := conn.Write(append([]byte(b.String()), body...)); err != nil {
+		t.Fatal(err)
+	}
+	conn.(*net.TCPConn).CloseWrite()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, data
+}
+
+// tkOnDisk reports whether any of an upload's files remain in the store.
+func (s *testServer) tkOnDisk(id string) []string {
+	var left []string
+	for _, p := range []string{id, id + ".info", id + ".sha256"} {
+		if _, err := os.Stat(filepath.Join(s.cfg.FilesDir(), p)); err == nil {
+			left = append(left, p)
+		}
+	}
+	return left
+}
+
+// tkSetNow makes the upload service see now+d until reset. No request may
+// be in flight while it changes.
+func (s *testServer) tkSetNow(d time.Duration) {
+	s.app.uploads.Now = func() time.Time { return time.Now().Add(d) }
+}
+
+func (s *testServer) tkResetNow() { s.app.uploads.Now = nil }
+
+// tkWaitExpired sleeps until the ticket has expired.
+func tkWaitExpired(tk tkTicket) {
+	time.Sleep(time.Until(tk.ExpiresAt) + 50*time.Millisecond)
+}
+
+// tkBody is some deterministic content of n bytes.
+func tkBody(tag string, n int) []byte {
+	b := bytes.Repeat([]byte(tag+"-"), n/(len(tag)+1)+1)
+	return b[:n]
+}
+
+// ---------------------------------------------------------------------------
+// 1. createUploadTicket
+
+func TestUploadTicketCreate(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+
+		t.Run("needs a secret key", func(t *testing.T) {
+			status, r, tk := s.tkTryTicket(t, s.keys.PublicKey, nil)
+			if status != http.StatusOK || r.errCode() != "FORBIDDEN" || tk != nil {
+				t.Fatalf("public key: %d %s %+v", status, r.Data, r.Errors)
+			}
+			status, r, tk = s.tkTryTicket(t, "", nil)
+			if status != http.StatusUnauthorized || r.errCode() != "UNAUTHENTICATED" || tk != nil {
+				t.Fatalf("no key: %d %s %+v", status, r.Data, r.Errors)
+			}
+		})
+
+		t.Run("defaults", func(t *testing.T) {
+			before := time.Now()
+			tk := s.tkNewTicket(t, "", nil)
+			after := time.Now()
+			if !tkIDPattern.MatchString(tk.UploadID) {
+				t.Fatalf("uploadId %q is not 22 base62 characters", tk.UploadID)
+			}
+			if lo, hi := before.Add(time.Hour-time.Second), after.Add(time.Hour+time.Second); tk.ExpiresAt.Before(lo) || tk.ExpiresAt.After(hi) {
+				t.Fatalf("expiresAt %s, want about 1h after %s", tk.ExpiresAt, before)
+			}
+			if want := s.cfg.PublicURL + "/files/public/" + tk.UploadID; tk.UploadURL != want {
+				t.Fatalf("uploadUrl %q, want %q", tk.UploadURL, want)
+			}
+			if want := s.cfg.PublicURL + "/uploads/"; tk.TusEndpoint != want {
+				t.Fatalf("tusEndpoint %q, want %q", tk.TusEndpoint, want)
+			}
+			if tk2 := s.tkNewTicket(t, "", nil); tk2.UploadID == tk.UploadID {
+				t.Fatalf("two tickets share the ID %s", tk.UploadID)
+			}
+		})
+
+		t.Run("expiresInSeconds", func(t *testing.T) {
+			for _, sec := range []int{60, 1, 3600} {
+				before := time.Now()
+				tk := s.tkNewTicket(t, "", map[string]any{"expiresInSeconds": sec})
+				after := time.Now()
+				d := time.Duration(sec) * time.Second
+				if lo, hi := before.Add(d-time.Second), after.Add(d+time.Second); tk.ExpiresAt.Before(lo) || tk.ExpiresAt.After(hi) {
+					t.Fatalf("expiresInSeconds %d: expiresAt %s, want about %s", sec, tk.ExpiresAt, before.Add(d))
+				}
+			}
+		})
+
+		bad := []struct {
+			name string
+			in   map[string]any
+		}{
+			{"expiresInSeconds 0", map[string]any{"expiresInSeconds": 0}},
+			{"expiresInSeconds -1", map[string]any{"expiresInSeconds": -1}},
+			{"expiresInSeconds 3601", map[string]any{"expiresInSeconds": 3601}},
+			{"mime nope", map[string]any{"allowedMimeTypes": []string{"nope"}}},
+			{"mime among good ones", map[string]any{"allowedMimeTypes": []string{"image/*", "text/"}}},
+			{"negative maxFileSize", map[string]any{"maxFileSize": -1}},
+			{"tag with a space", map[string]any{"tags": []map[string]any{{"name": "bad tag"}}}},
+			{"empty tag", map[string]any{"tags": []map[string]any{{"name": ""}}}},
+			{"tag too long", map[string]any{"tags": []map[string]any{{"name": strings.Repeat("a", 129)}}}},
+			{"fileName traversal", map[string]any{"fileName": "../../etc/passwd"}},
+			{"fileName slash", map[string]any{"fileName": "a/b.txt"}},
+			{"fileName backslash", map[string]any{"fileName": `a\b.txt`}},
+			{"fileName dotdot", map[string]any{"fileName": ".."}},
+			{"fileName NUL", map[string]any{"fileName": "evil\x00.txt"}},
+			{"fileName newline", map[string]any{"fileName": "evil\r\nX-Injected: 1"}},
+			{"fileName RTL override", map[string]any{"fileName": "invoice\u202etxt.exe"}},
+			{"fileName leading space", map[string]any{"fileName": " x.txt"}},
+			{"fileName too long", map[string]any{"fileName": strings.Repeat("a", 256)}},
+		}
+		for _, c := range bad {
+			t.Run("bad input/"+c.name, func(t *testing.T) {
+				status, r, tk := s.tkTryTicket(t, s.keys.SecretKey, c.in)
+				if r.errCode() != "BAD_USER_INPUT" || tk != nil {
+					t.Fatalf("%v: %d %s %+v", c.in, status, r.Data, r.Errors)
+				}
+			})
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 2. Uploading with an upload ID
+
+func TestUploadTicketUpload(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		// The ticket belongs to another account than the bootstrap one: the
+		// file must land in the ticket's account.
+		otherAcct, otherSecret := s.tkOtherAccount(t, "tickets")
+		ticketIn := map[string]any{
+			"fileName": "avatar.txt",
+			"tags": []map[string]any{
+				{"name": "ticket-a"},
+				{"name": "ticket-b", "searchable": false},
+			},
+		}
+		clientTags := `[{"name":"ticket-a","searchable":false},"client-c"]`
+		wantTags := []tkTag{{"ticket-a", true}, {"ticket-b", false}, {"client-c", true}}
+
+		check := func(t *testing.T, id string, data []byte) {
+			t.Helper()
+			f := s.tkGetFile(t, otherSecret, id)
+			if f == nil {
+				t.Fatalf("file %s not in the ticket's account", id)
+			}
+			if f.AccountID != otherAcct || f.Name != "avatar.txt" || f.Mime != "text/plain" ||
+				f.Size != int64(len(data)) || f.SHA256 != shaHex(data) || f.URL != s.cfg.PublicURL+"/files/"+id {
+				t.Fatalf("file %+v; want account %s, name avatar.txt, text/plain, %d bytes, sha %s", f, otherAcct, len(data), shaHex(data))
+			}
+			if fmt.Sprint(f.Tags) != fmt.Sprint(wantTags) {
+				t.Fatalf("tags %v, want %v", f.Tags, wantTags)
+			}
+			if g := s.tkGetFile(t, s.keys.SecretKey, id); g != nil {
+				t.Fatalf("file %s visible to the bootstrap account: %+v", id, g)
+			}
+			resp, got := s.do(t, http.MethodGet, "/files/"+id, "", nil, nil)
+			if resp.StatusCode != http.StatusOK || !bytes.Equal(got, data) {
+				t.Fatalf("GET /files/%s: %d, %d bytes", id, resp.StatusCode, len(got))
+			}
+		}
+
+		t.Run("tus, no key", func(t *testing.T) {
+			tk := s.tkNewTicket(t, otherSecret, ticketIn)
+			data := tkBody("tus", 1500)
+			loc := s.tkTusCreateOK(t, tk.UploadID, len(data), "filename", "client-name.bin", "filetype", "text/plain", "tags", clientTags)
+			if r, body := s.tusPatch(t, loc, 0, data); r.StatusCode != http.StatusNoContent || r.Header.Get("X-File-Url") != s.cfg.PublicURL+"/files/"+idOf(loc) {
+				t.Fatalf("patch: %d %q %s", r.StatusCode, r.Header.Get("X-File-Url"), body)
+			}
+			check(t, idOf(loc), data)
+		})
+
+		t.Run("tus creation-with-upload, no key", func(t *testing.T) {
+			tk := s.tkNewTicket(t, otherSecret, ticketIn)
+			data := tkBody("cwu", 700)
+			resp, body := s.tkTusCreate(t, len(data), tkMeta("uploadId", tk.UploadID, "filename", "x.bin", "filetype", "text/plain", "tags", clientTags), data)
+			if resp.StatusCode != http.StatusCreated || resp.Header.Get("Upload-Offset") != strconv.Itoa(len(data)) {
+				t.Fatalf("create with upload: %d %q %s", resp.StatusCode, resp.Header.Get("Upload-Offset"), body)
+			}
+			check(t, idOf(resp.Header.Get("Location")), data)
+		})
+
+		t.Run("POST /files/public, no key", func(t *testing.T) {
+			tk := s.tkNewTicket(t, otherSecret, ticketIn)
+			data := tkBody("post", 2048)
+			id := s.tkPostOK(t, tk.UploadID, data, map[string]string{
+				"Content-Type": "text/plain", "X-Upload-File-Name": "client-name.bin", "X-Upload-Tags": clientTags,
+			})
+			check(t, id, data)
+		})
+
+		t.Run("uploadUrl from the ticket is the route", func(t *testing.T) {
+			tk := s.tkNewTicket(t, otherSecret, nil)
+			data := []byte("plain upload via uploadUrl")
+			resp, err := s.Client().Post(tk.UploadURL, "text/plain", bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var r struct{ FileID string }
+			if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &r) != nil {
+				t.Fatalf("POST %s: %d %s", tk.UploadURL, resp.StatusCode, body)
+			}
+			f := s.tkGetFile(t, otherSecret, r.FileID)
+			if f == nil || f.SHA256 != shaHex(data) || f.Name != "file" || len(f.Tags) != 0 {
+				t.Fatalf("file %+v", f)
+			}
+		})
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 3. Single use
+
+func TestUploadTicketSingleUse(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		ctx := t.Context()
+
+		t.Run("after a tus upload completes", func(t *testing.T) {
+			tk := s.tkNewTicket(t, "", nil)
+			data := []byte("first and only")
+			loc := s.tkTusCreateOK(t, tk.UploadID, len(data))
+			if r, body := s.tusPatch(t, loc, 0, data); r.StatusCode != http.StatusNoContent {
+				t.Fatalf("patch: %d %s", r.StatusCode, body)
+			}
+			resp, body := s.tkTusCreate(t, 3, tkMeta("uploadId", tk.UploadID), nil)
+			tkWantErr(t, "tus creation after use", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
+			resp, body = s.tkTusCreate(t, 3, tkMeta("uploadId", tk.UploadID), []byte("abc"))
+			tkWantErr(t, "tus creation-with-upload after use", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
+			resp, body = s.tkPost(t, tk.UploadID, []byte("abc"), map[string]string{"Content-Type": "text/plain"})
+			tkWantErr(t, "POST after use", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
+		})
+
+		t.Run("after a POST completes", func(t *testing.T) {
+			tk := s.tkNewTicket(t, "", nil)
+			s.tkPostOK(t, tk.UploadID, []byte("one"), nil)
+			resp, body := s.tkPost(t, tk.UploadID, []byte("two"), nil)
+			tkWantErr(t, "second POST", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
+			resp, body = s.tkTusCreate(t, 3, tkMeta("uploadId", tk.UploadID), nil)
+			tkWantErr(t, "tus creation after POST", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
+		})
+
+		t.Run("an older unfinished upload can no longer finish and is swept", func(t *testing.T) {
+			tk := s.tkNewTicket(t, "", nil)
+			data := tkBody("older", 100)
+			older := s.tkTusCreateOK(t, tk.UploadID, len(data), "filename", "older.bin")
+			if r, body := s.tusPatch(t, older, 0, data[:40]); r.StatusCode != http.StatusNoContent {
+				t.Fatalf("older first patch: %d %s", r.StatusCode, body)
+			}
+			// A second, newer upload with the same ID completes first.
+			newer := s.tkTusCreateOK(t, tk.UploadID, 5)
+			if r, body := s.tusPatch(t, newer, 0, []byte("fresh")); r.StatusCode != http.StatusNoContent {
+				t.Fatalf("newer patch: %d %s", r.StatusCode, body)
+			}
+			if f := s.tkGetFile(t, s.keys.SecretKey, idOf(newer)); f == nil || f.SHA256 != shaHex([]byte("fresh")) {
+				t.Fatalf("newer file: %+v", f)
+			}
+			r, body := s.tusPatch(t, older, 40, data[40:])
+			tkWantErr(t, "older upload's next PATCH", r, body, http.StatusConflict, "UPLOAD_ID_USED")
+			// Again: it stays refused.
+			r, body = s.tusPatch(t, older, 40, data[40:])
+			tkWantErr(t, "older upload's PATCH retried", r, body, http.StatusConflict, "UPLOAD_ID_USED")
+			if f := s.tkGetFile(t, s.keys.SecretKey, idOf(older)); f != nil {
+				t.Fatalf("older upload became a File: %+v", f)
+			}
+			if left := s.tkOnDisk(idOf(older)); len(left) == 0 {
+				t.Fatal("the older upload's bytes are gone before the sweep: the test cannot see the sweeper work")
+			}
+			if _, err := s.app.uploads.Pending(ctx, idOf(older)); err != nil {
+				t.Fatalf("older upload row before the sweep: %v", err)
+			}
+			if _, err := s.app.uploads.Sweep(ctx); err != nil {
+				t.Fatalf("sweep: %v", err)
+			}
+			if _, err := s.app.uploads.Pending(ctx, idOf(older)); !errors.Is(err, uploads.ErrUploadNotFound) {
+				t.Fatalf("older upload row after the sweep: %v", err)
+			}
+			if left := s.tkOnDisk(idOf(older)); len(left) != 0 {
+				t.Fatalf("older upload's bytes after the sweep: %v", left)
+			}
+			// The winner is untouched by the sweep.
+			if f := s.tkGetFile(t, s.keys.SecretKey, idOf(newer)); f == nil {
+				t.Fatal("the sweep removed the winning file")
+			}
+			resp, got := s.do(t, http.MethodGet, "/files/"+idOf(newer), "", nil, nil)
+			if resp.StatusCode != http.StatusOK || string(got) != "fresh" {
+				t.Fatalf("winner after sweep: %d %q", resp.StatusCode, got)
+			}
+			if f := s.tkGetFile(t, s.keys.SecretKey, idOf(older)); f != nil {
+				t.Fatalf("older upload became a File after the sweep: %+v", f)
+			}
+		})
+
+		t.Run("an older unfinished upload after a POST spent the ID", func(t *testing.T) {
+			tk := s.tkNewTicket(t, "", nil)
+			older := s.tkTusCreateOK(t, tk.UploadID, 10)
+			if r, body := s.tusPatch(t, older, 0, []byte("01234")); r.StatusCode != http.StatusNoContent {
+				t.Fatalf("older first patch: %d %s", r.StatusCode, body)
+			}
+			s.tkPostOK(t, tk.UploadID, []byte("winner"), nil)
+			r, body := s.tusPatch(t, older, 5, []byte("56789"))
+			tkWantErr(t, "older upload's PATCH", r, body, http.StatusConflict, "UPLOAD_ID_USED")
+			if f := s.tkGetFile(t, s.keys.SecretKey, idOf(older)); f != nil {
+				t.Fatalf("older upload became a File: %+v", f)
+			}
+		})
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 4. Failed or interrupted uploads do not consume the ID
+
+func TestUploadTicketFailuresDoNotConsume(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+
+		t.Run("interrupted tus upload resumes", func(t *testing.T) {
+			tk := s.tkNewTicket(t, "", nil)
+			data := tkBody("resume", 1000)
+			loc := s.tkTusCreateOK(t, tk.UploadID, len(data), "filename", "r.bin")
+			if r, body := s.tusPatch(t, loc, 0, data[:400]); r.StatusCode != http.StatusNoContent || r.Header.Get("Upload-Offset") != "400" {
+				t.Fatalf("first patch: %d %q %s", r.StatusCode, r.Header.Get("Upload-Offset"), body)
+			}
+			if f := s.tkGetFile(t, s.keys.SecretKey, idOf(loc)); f != nil {
+				t.Fatalf("half an upload is a File: %+v", f)
+			}
+			head, body := s.do(t, http.MethodHead, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			if head.StatusCode != http.StatusOK || head.Header.Get("Upload-Offset") != "400" || head.Header.Get("Upload-Length") != "1000" {
+				t.Fatalf("HEAD: %d offset %q length %q %s", head.StatusCode, head.Header.Get("Upload-Offset"), head.Header.Get("Upload-Length"), body)
+			}
+			if r, body := s.tusPatch(t, loc, 400, data[400:]); r.StatusCode != http.StatusNoContent {
+				t.Fatalf("resume patch: %d %s", r.StatusCode, body)
+			}
+			if sum, size := s.fileSHA(t, idOf(loc)); sum != shaHex(data) || size != 1000 {
+				t.Fatalf("sha %s size %d", sum, size)
+			}
+			resp, body := s.tkPost(t, tk.UploadID, []byte("x"), nil)
+			tkWantErr(t, "POST after the resumed upload", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
+		})
+
+		t.Run("a new upload with the same ID after an unfinished one", func(t *testing.T) {
+			tk := s.tkNewTicket(t, "", nil)
+			abandoned := s.tkTusCreateOK(t, tk.UploadID, 10)
+			if r, body := s.tusPatch(t, abandoned, 0, []byte("abc")); r.StatusCode != http.StatusNoContent {
+				t.Fatalf("patch: %d %s", r.StatusCode, body)
+			}
+			// The client starts over with the same ticket.
+			id := s.tkPostOK(t, tk.UploadID, []byte("start over"), nil)
+			if sum, _ := s.fileSHA(t, id); sum != shaHex([]byte("start over")) {
+				t.Fatalf("sha %s", sum)
+			}
+		})
+
+		t.Run("terminated upload", func(t *testing.T) {
+			tk := s.tkNewTicket(t, "", nil)
+			loc := s.tkTusCreateOK(t, tk.UploadID, 10)
+			if r, body := s.tusPatch(t, loc, 0, []byte("12345")); r.StatusCode != http.StatusNoContent {
+				t.Fatalf("patch: %d %s", r.StatusCode, body)
+			}
+			r, body := s.do(t, http.MethodDelete, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			if r.StatusCode != http.StatusNoContent {
+				t.Fatalf("DELETE: %d %s", r.StatusCode, body)
+			}
+			if left := s.tkOnDisk(idOf(loc)); len(left) != 0 {
+				t.Fatalf("terminated upload left %v", left)
+			}
+			data := []byte("after termination")
+			loc2 := s.tkTusCreateOK(t, tk.UploadID, len(data))
+			if r, body := s.tusPatch(t, loc2, 0, data); r.StatusCode != http.StatusNoContent {
+				t.Fatalf("new upload with the same ID: %d %s", r.StatusCode, body)
+			}
+			if sum, _ := s.fileSHA(t, idOf(loc2)); sum != shaHex(data) {
+				t.Fatalf("sha %s", sum)
+			}
+		})
+
+		t.Run("one-shot POST with a short body", func(t *testing.T) {
+			tk := s.tkNewTicket(t, "", nil)
+			status, body := s.tkShortBody(t, "/files/public/"+tk.UploadID, 100, []byte("only ten b"), map[string]string{"Content-Type": "text/plain"})
+			if status != http.StatusBadRequest {
+				t.Fatalf("short body: %d %s", status, body)
+			}
+			if code := errorCode(t, body); code != "BAD_USER_INPUT" {
+				t.Fatalf("short body code %s", code)
+			}
+			id := s.tkPostOK(t, tk.UploadID, []byte("complete body"), map[string]string{"Content-Type": "text/plain"})
+			if sum, size := s.fileSHA(t, id); sum != shaHex([]byte("complete body")) || size != 13 {
+				t.Fatalf("sha %s size %d", sum, size)
+			}
+		})
+
+		t.Run("one-shot POST over the ticket's maxFileSize", func(t *testing.T) {
+			tk := s.tkNewTicket(t, "", map[string]any{"maxFileSize": 10})
+			resp, body := s.tkPost(t, tk.UploadID, []byte("0123456789A"), nil)
+			tkWantErr(t, "POST 11 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+			// Chunked: the server learns the size only while reading.
+			status, h, body, err := s.tkSendChunked("/files/public/"+tk.UploadID, bytes.Repeat([]byte("z"), 50))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tkWantErr(t, "chunked POST of 50 bytes", &http.Response{StatusCode: status, Header: h}, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+			id := s.tkPostOK(t, tk.UploadID, []byte("0123456789"), nil)
+			if _, size := s.fileSHA(t, id); size != 10 {
+				t.Fatalf("size %d", size)
+			}
+		})
+
+		t.Run("refused types do not consume", func(t *testing.T) {
+			tk := s.tkNewTicket(t, "", map[string]any{"allowedMimeTypes": []string{"image/png"}})
+			resp, body := s.tkPost(t, tk.UploadID, []byte("text"), map[string]string{"Content-Type": "text/plain"})
+			tkWantErr(t, "POST text/plain", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+			resp, body = s.tkTusCreate(t, 4, tkMeta("uploadId", tk.UploadID, "filetype", "text/plain"), nil)
+			tkWantErr(t, "tus text/plain", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+			s.tkPostOK(t, tk.UploadID, []byte("\x89PNG"), map[string]string{"Content-Type": "image/png"})
+		})
+	})
+}
+
+// tkSendChunked POSTs body with no Content-Length (chunked) and no key.
+func (s *testServer) tkSendChunked(path string, body []byte) (int, http.Header, []byte, error) {
+	req, err := http.NewRequest(http.MethodPost, s.URL+path, struct{ io.Reader }{bytes.NewReader(body)})
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, data, err
+}
+
+// ---------------------------------------------------------------------------
+// 5. Distinct errors
+
+func TestUploadIDErrors(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+
+		// Both routes for one upload ID: tus creation (with filetype when
+		// given) and a one-shot POST (with that Content-Type).
+		both := func(t *testing.T, uploadID string, size int, filetype string, status int, code string) {
+			t.Helper()
+			meta := []string{"uploadId", uploadID}
+			if filetype != "" {
+				meta = append(meta, "filetype", filetype)
+			}
+			resp, body := s.tkTusCreate(t, size, tkMeta(meta...), nil)
+			tkWantErr(t, "tus creation", resp, body, status, code)
+			h := map[string]string{}
+			if filetype != "" {
+				h["Content-Type"] = filetype
+			}
+			resp, body = s.tkPost(t, uploadID, tkBody("p", size), h)
+			tkWantErr(t, "POST /files/public", resp, body, status, code)
+		}
+
+		t.Run("unknown well-formed ID", func(t *testing.T) {
+			both(t, ids.New(), 5, "", http.StatusNotFound, "UPLOAD_ID_UNKNOWN")
+		})
+		for _, bad := range []string{"abc", "0123456789abcdefABCDEFG", "0123456789abcdefABCDE!", "0123456789abcdefABCD%20"} {
+			t.Run("malformed ID "+bad, func(t *testing.T) {
+				resp, body := s.tkTusCreate(t, 5, tkMeta("uploadId", bad), nil)
+				tkWantErr(t, "tus creation", resp, body, http.StatusNotFound, "UPLOAD_ID_UNKNOWN")
+				resp, body = s.tkPost(t, bad, []byte("hello"), nil)
+				tkWantErr(t, "POST", resp, body, http.StatusNotFound, "UPLOAD_ID_UNKNOWN")
+			})
+		}
+		t.Run("malformed ID in tus metadata only", func(t *testing.T) {
+			for _, bad := range []string{"../../etc/passwd", "x y", strings.Repeat("A", 5000)} {
+				resp, body := s.tkTusCreate(t, 5, "uploadId "+b64(bad), nil)
+				tkWantErr(t, "tus creation with "+bad[:min(len(bad), 20)], resp, body, http.StatusNotFound, "UPLOAD_ID_UNKNOWN")
+			}
+		})
+
+		t.Run("expired", func(t *testing.T) {
+			tk := s.tkNewTicket(t, "", map[string]any{"expiresInSeconds": 1})
+			tkWaitExpired(tk)
+			both(t, tk.UploadID, 5, "", http.StatusGone, "UPLOAD_ID_EXPIRED")
+		})
+
+		t.Run("expired by the service clock", func(t *testing.T) {
+			tk := s.tkNewTicket(t, "", map[string]any{"expiresInSeconds": 60})
+			s.tkSetNow(61 * time.Second)
+			resp, body := s.tkTusCreate(t, 5, tkMeta("uploadId", tk.UploadID), nil)
+			resp2, body2 := s.tkPost(t, tk.UploadID, []byte("hello"), nil)
+			s.tkResetNow()
+			tkWantErr(t, "tus creation", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
+			tkWantErr(t, "POST", resp2, body2, http.StatusGone, "UPLOAD_ID_EXPIRED")
+			// Back on the real clock it is live again: expiry is a time
+			// comparison, not a state.
+			s.tkPostOK(t, tk.UploadID, []byte("hello"), nil)
+		})
+
+		t.Run("used", func(t *testing.T) {
+			tk := s.tkNewTicket(t, "", nil)
+			s.tkPostOK(t, tk.UploadID, []byte("spent"), nil)
+			both(t, tk.UploadID, 5, "", http.StatusConflict, "UPLOAD_ID_USED")
+		})
+
+		t.Run("used beats expired", func(t *testing.T) {
+			tk := s.tkNewTicket(t, "", map[string]any{"expiresInSeconds": 1})
+			s.tkPostOK(t, tk.UploadID, []byte("spent"), nil)
+			tkWaitExpired(tk)
+			both(t, tk.UploadID, 5, "", http.StatusConflict, "UPLOAD_ID_USED")
+		})
+
+		t.Run("too large", func(t *testing.T) {
+			tk := s.tkNewTicket(t, "", map[string]any{"maxFileSize": 10})
+			both(t, tk.UploadID, 11, "", http.StatusRequestEntityTooLarge, "TOO_LARGE")
+			// tus creation-with-upload over the limit too.
+			resp, body := s.tkTusCreate(t, 11, tkMeta("uploadId", tk.UploadID), []byte("0123456789A"))
+			tkWantErr(t, "tus creation-with-upload", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+			// Exactly the limit is fine.
+			loc := s.tkTusCreateOK(t, tk.UploadID, 10)
+			if r, body := s.tusPatch(t, loc, 0, []byte("0123456789")); r.StatusCode != http.StatusNoContent {
+				t.Fatalf("10 bytes: %d %s", r.StatusCode, body)
+			}
+		})
+
+		t.Run("type not allowed", func(t *testing.T) {
+			tk := s.tkNewTicket(t, "", map[string]any{"allowedMimeTypes": []string{"image/*"}})
+			both(t, tk.UploadID, 5, "text/plain", http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+			both(t, tk.UploadID, 5, "", http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+			both(t, tk.UploadID, 5, "imagex/png", http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+			// An allowed type goes through, and gets the declared type.
+			loc := s.tkTusCreateOK(t, tk.UploadID, 4, "filetype", "image/png")
+			if r, body := s.tusPatch(t, loc, 0, []byte("\x89PNG")); r.StatusCode != http.StatusNoContent {
+				t.Fatalf("image/png: %d %s", r.StatusCode, body)
+			}
+			if f := s.tkGetFile(t, s.keys.SecretKey, idOf(loc)); f == nil || f.Mime != "image/png" {
+				t.Fatalf("file %+v", f)
+			}
+		})
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 6. Expiry is checked at creation
+
+func TestUploadTicketExpiryCheckedAtCreation(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		tk := s.tkNewTicket(t, "", map[string]any{"expiresInSeconds": 2})
+		data := tkBody("late", 600)
+		loc := s.tkTusCreateOK(t, tk.UploadID, len(data), "filename", "late.bin")
+		if r, body := s.tusPatch(t, loc, 0, data[:300]); r.StatusCode != http.StatusNoContent {
+			t.Fatalf("first patch: %d %s", r.StatusCode, body)
+		}
+		tkWaitExpired(tk)
+		// The ticket has expired: no new upload may start with it...
+		resp, body := s.tkTusCreate(t, 3, tkMeta("uploadId", tk.UploadID), nil)
+		tkWantErr(t, "tus creation after expiry", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
+		resp, body = s.tkPost(t, tk.UploadID, []byte("abc"), nil)
+		tkWantErr(t, "POST after expiry", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
+		// ...but the one created in time resumes and finishes.
+		head, _ := s.do(t, http.MethodHead, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+		if head.StatusCode != http.StatusOK || head.Header.Get("Upload-Offset") != "300" {
+			t.Fatalf("HEAD after expiry: %d %q", head.StatusCode, head.Header.Get("Upload-Offset"))
+		}
+		if r, body := s.tusPatch(t, loc, 300, data[300:]); r.StatusCode != http.StatusNoContent {
+			t.Fatalf("PATCH after expiry: %d %s", r.StatusCode, body)
+		}
+		f := s.tkGetFile(t, s.keys.SecretKey, idOf(loc))
+		if f == nil || f.SHA256 != shaHex(data) || f.Size != int64(len(data)) || f.Name != "late.bin" {
+			t.Fatalf("file %+v", f)
+		}
+		// Once finished, the (expired) ID reports USED.
+		resp, body = s.tkPost(t, tk.UploadID, []byte("abc"), nil)
+		tkWantErr(t, "POST after the late finish", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 7. Races: one ID, many uploads, exactly one File
+
+const (
+	tkRaceUploads = 20
+	tkRaceRounds  = 10
+)
+
+type tkOutcome struct {
+	status int
+	header http.Header
+	body   []byte
+	err    error
+}
+
+// tkFire runs n requests at once behind a start barrier.
+func tkFire(n int, req func(i int) tkOutcome) []tkOutcome {
+	out := make([]tkOutcome, n)
+	start := make(chan struct{})
+	var ready, done sync.WaitGroup
+	for i := 0; i < n; i++ {
+		ready.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			ready.Done()
+			<-start
+			out[i] = req(i)
+		}()
+	}
+	ready.Wait()
+	close(start)
+	done.Wait()
+	return out
+}
+
+// tkOneWinner checks that exactly one outcome has the success status and
+// every other one is 409 UPLOAD_ID_USED; it returns the winner's index.
+func tkOneWinner(t *testing.T, outs []tkOutcome, success int) int {
+	t.Helper()
+	winner := -1
+	for i, o := range outs {
+		if o.err != nil {
+			t.Fatalf("request %d: %v", i, o.err)
+		}
+		switch o.status {
+		case success:
+			if winner >= 0 {
+				t.Fatalf("requests %d and %d both succeeded", winner, i)
+			}
+			winner = i
+		case http.StatusConflict:
+			var e struct {
+				Error struct{ Code, Message string }
+			}
+			if json.Unmarshal(o.body, &e) != nil || e.Error.Code != "UPLOAD_ID_USED" || e.Error.Message == "" {
+				t.Fatalf("request %d: 409 %s, want UPLOAD_ID_USED", i, o.body)
+			}
+		default:
+			t.Fatalf("request %d: %d %s, want %d or 409 UPLOAD_ID_USED", i, o.status, o.body, success)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("no request succeeded: %+v", outs)
+	}
+	return winner
+}
+
+func TestUploadTicketRace(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		ctx := t.Context()
+
+		t.Run("concurrent tus uploads", func(t *testing.T) {
+			var losers []string
+			for round := 0; round < tkRaceRounds; round++ {
+				before := s.tkFileIDs(t, s.keys.SecretKey)
+				tk := s.tkNewTicket(t, "", nil)
+				locs := make([]string, tkRaceUploads)
+				datas := make([][]byte, tkRaceUploads)
+				for i := range locs {
+					datas[i] = tkBody(fmt.Sprintf("r%d-u%d", round, i), 256)
+					locs[i] = s.tkTusCreateOK(t, tk.UploadID, len(datas[i]))
+					// Half the bytes first: the racing PATCH is the final one.
+					if r, body := s.tusPatch(t, locs[i], 0, datas[i][:128]); r.StatusCode != http.StatusNoContent {
+						t.Fatalf("round %d upload %d first patch: %d %s", round, i, r.StatusCode, body)
+					}
+				}
+				outs := tkFire(tkRaceUploads, func(i int) tkOutcome {
+					st, h, body, err := s.tkSend(http.MethodPatch, strings.TrimPrefix(locs[i], s.URL), datas[i][128:], map[string]string{
+						"Tus-Resumable": "1.0.0", "Upload-Offset": "128", "Content-Type": "application/offset+octet-stream",
+					})
+					return tkOutcome{st, h, body, err}
+				})
+				w := tkOneWinner(t, outs, http.StatusNoContent)
+				winID := idOf(locs[w])
+				if got := outs[w].header.Get("X-File-Url"); got != s.cfg.PublicURL+"/files/"+winID {
+					t.Fatalf("round %d: winner's X-File-Url %q", round, got)
+				}
+				added := tkNewIDs(before, s.tkFileIDs(t, s.keys.SecretKey))
+				if len(added) != 1 || added[0] != winID {
+					t.Fatalf("round %d: new files %v, want exactly [%s]", round, added, winID)
+				}
+				if sum, size := s.fileSHA(t, winID); sum != shaHex(datas[w]) || size != 256 {
+					t.Fatalf("round %d: winner sha %s size %d", round, sum, size)
+				}
+				for i, l := range locs {
+					if i != w {
+						losers = append(losers, idOf(l))
+					}
+				}
+			}
+			// Whatever the losers left behind, the sweeper clears it.
+			if _, err := s.app.uploads.Sweep(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range losers {
+				if _, err := s.app.uploads.Pending(ctx, id); !errors.Is(err, uploads.ErrUploadNotFound) {
+					t.Fatalf("loser %s still pending after sweep: %v", id, err)
+				}
+				if left := s.tkOnDisk(id); len(left) != 0 {
+					t.Fatalf("loser %s left %v", id, left)
+				}
+			}
+		})
+
+		t.Run("concurrent one-shot POSTs", func(t *testing.T) {
+			for round := 0; round < tkRaceRounds; round++ {
+				before := s.tkFileIDs(t, s.keys.SecretKey)
+				tk := s.tkNewTicket(t, "", nil)
+				datas := make([][]byte, tkRaceUploads)
+				for i := range datas {
+					datas[i] = tkBody(fmt.Sprintf("p%d-u%d", round, i), 300)
+				}
+				outs := tkFire(tkRaceUploads, func(i int) tkOutcome {
+					st, h, body, err := s.tkSend(http.MethodPost, "/files/public/"+tk.UploadID, datas[i], map[string]string{"Content-Type": "application/octet-stream"})
+					return tkOutcome{st, h, body, err}
+				})
+				w := tkOneWinner(t, outs, http.StatusOK)
+				var r struct{ FileID string }
+				if err := json.Unmarshal(outs[w].body, &r); err != nil || !ids.Valid(r.FileID) {
+					t.Fatalf("round %d: winner body %s", round, outs[w].body)
+				}
+				added := tkNewIDs(before, s.tkFileIDs(t, s.keys.SecretKey))
+				if len(added) != 1 || added[0] != r.FileID {
+					t.Fatalf("round %d: new files %v, want exactly [%s]", round, added, r.FileID)
+				}
+				if sum, size := s.fileSHA(t, r.FileID); sum != shaHex(datas[w]) || size != 300 {
+					t.Fatalf("round %d: winner sha %s size %d", round, sum, size)
+				}
+			}
+		})
+
+		t.Run("concurrent tus and POST mixed", func(t *testing.T) {
+			for round := 0; round < 3; round++ {
+				before := s.tkFileIDs(t, s.keys.SecretKey)
+				tk := s.tkNewTicket(t, "", nil)
+				locs := make([]string, tkRaceUploads/2)
+				for i := range locs {
+					locs[i] = s.tkTusCreateOK(t, tk.UploadID, 8)
+				}
+				outs := tkFire(tkRaceUploads, func(i int) tkOutcome {
+					var st int
+					var h http.Header
+					var body []byte
+					var err error
+					if i < len(locs) {
+						st, h, body, err = s.tkSend(http.MethodPatch, strings.TrimPrefix(locs[i], s.URL), []byte("tus-body"), map[string]string{
+							"Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream",
+						})
+						if st == http.StatusNoContent {
+							st = http.StatusOK // count both kinds of success alike
+						}
+					} else {
+						st, h, body, err = s.tkSend(http.MethodPost, "/files/public/"+tk.UploadID, []byte("post-body"), nil)
+					}
+					return tkOutcome{st, h, body, err}
+				})
+				tkOneWinner(t, outs, http.StatusOK)
+				if added := tkNewIDs(before, s.tkFileIDs(t, s.keys.SecretKey)); len(added) != 1 {
+					t.Fatalf("round %d: new files %v, want exactly one", round, added)
+				}
+			}
+		})
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 8. Sweeper and tombstones
+
+func TestUploadTicketSweeper(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		ctx := t.Context()
+
+		spent := s.tkNewTicket(t, "", nil)
+		s.tkPostOK(t, spent.UploadID, []byte("spent"), nil)
+		// An expired ticket, minted on a clock two hours behind.
+		s.tkSetNow(-2 * time.Hour)
+		expired := s.tkNewTicket(t, "", map[string]any{"expiresInSeconds": 60})
+		s.tkResetNow()
+		if time.Until(expired.ExpiresAt) > -time.Hour {
+			t.Fatalf("expired ticket's expiresAt %s is not in the past", expired.ExpiresAt)
+		}
+		live := s.tkNewTicket(t, "", nil)
+
+		probe := func(t *testing.T, id string, status int, code string) {
+			t.Helper()
+			resp, body := s.tkTusCreate(t, 3, tkMeta("uploadId", id), nil)
+			tkWantErr(t, "tus creation", resp, body, status, code)
+			resp, body = s.tkPost(t, id, []byte("abc"), nil)
+			tkWantErr(t, "POST", resp, body, status, code)
+		}
+		sweepAt := func(t *testing.T, d time.Duration) {
+			t.Helper()
+			s.tkSetNow(d)
+			_, err := s.app.uploads.Sweep(ctx)
+			s.tkResetNow()
+			if err != nil {
+				t.Fatalf("sweep: %v", err)
+			}
+		}
+
+		t.Run("tombstones before the retention", func(t *testing.T) {
+			probe(t, spent.UploadID, http.StatusConflict, "UPLOAD_ID_USED")
+			probe(t, expired.UploadID, http.StatusGone, "UPLOAD_ID_EXPIRED")
+			sweepAt(t, 0)
+			probe(t, spent.UploadID, http.StatusConflict, "UPLOAD_ID_USED")
+			probe(t, expired.UploadID, http.StatusGone, "UPLOAD_ID_EXPIRED")
+			// Six days on, still within TicketRetention.
+			sweepAt(t, uploads.TicketRetention-24*time.Hour)
+			probe(t, spent.UploadID, http.StatusConflict, "UPLOAD_ID_USED")
+			probe(t, expired.UploadID, http.StatusGone, "UPLOAD_ID_EXPIRED")
+		})
+
+		t.Run("a live ticket survives a sweep", func(t *testing.T) {
+			loc := s.tkTusCreateOK(t, live.UploadID, 4)
+			if r, body := s.tusPatch(t, loc, 0, []byte("live")); r.StatusCode != http.StatusNoContent {
+				t.Fatalf("live ticket after sweeps: %d %s", r.StatusCode, body)
+			}
+		})
+
+		t.Run("forgotten after the retention", func(t *testing.T) {
+			if uploads.TicketRetention != 7*24*time.Hour {
+				t.Fatalf("TicketRetention is %s, DESIGN says 7 days", uploads.TicketRetention)
+			}
+			sweepAt(t, 8*24*time.Hour)
+			probe(t, spent.UploadID, http.StatusNotFound, "UPLOAD_ID_UNKNOWN")
+			probe(t, expired.UploadID, http.StatusNotFound, "UPLOAD_ID_UNKNOWN")
+			probe(t, live.UploadID, http.StatusNotFound, "UPLOAD_ID_UNKNOWN")
+			// The files the tickets made stay.
+			if n := len(s.tkFileIDs(t, s.keys.SecretKey)); n != 2 {
+				t.Fatalf("%d files after forgetting tickets, want 2", n)
+			}
+		})
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 9. Per-key rules
+
+func TestKeyRules(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		sec := s.keys.SecretKey
+		tusHeaders := func(length int, meta string, extra map[string]string) map[string]string {
+			h := map[string]string{"Upload-Length": strconv.Itoa(length)}
+			if meta != "" {
+				h["Upload-Metadata"] = meta
+			}
+			for k, v := range extra {
+				h[k] = v
+			}
+			return h
+		}
+
+		t.Run("allowed origins", func(t *testing.T) {
+			key, k := s.tkCreateKey(t, sec, map[string]any{"kind": "PUBLIC", "allowedOrigins": []string{"https://app.example.com"}})
+			if fmt.Sprint(k.AllowedOrigins) != "[https://app.example.com]" {
+				t.Fatalf("allowedOrigins %v", k.AllowedOrigins)
+			}
+			for _, origin := range []string{"https://app.example.com", ""} {
+				h := map[string]string{"Content-Type": "text/plain"}
+				if origin != "" {
+					h["Origin"] = origin
+				}
+				if resp, body := s.tkBasic(t, key, []byte("hi"), h); resp.StatusCode != http.StatusOK {
+					t.Fatalf("basic upload, Origin %q: %d %s", origin, resp.StatusCode, body)
+				}
+				var extra map[string]string
+				if origin != "" {
+					extra = map[string]string{"Origin": origin}
+				}
+				if resp, body := s.tusCreate(t, key, tusHeaders(2, "", extra), nil); resp.StatusCode != http.StatusCreated {
+					t.Fatalf("tus creation, Origin %q: %d %s", origin, resp.StatusCode, body)
+				}
+			}
+			for _, origin := range []string{"https://evil.example.com", "http://app.example.com", "https://app.example.com.evil.net", "null"} {
+				resp, body := s.tkBasic(t, key, []byte("hi"), map[string]string{"Origin": origin})
+				tkWantErr(t, "basic upload from "+origin, resp, body, http.StatusForbidden, "FORBIDDEN")
+				resp, body = s.tusCreate(t, key, tusHeaders(2, "", map[string]string{"Origin": origin}), nil)
+				tkWantErr(t, "tus creation from "+origin, resp, body, http.StatusForbidden, "FORBIDDEN")
+			}
+		})
+
+		t.Run("max file size", func(t *testing.T) {
+			key, k := s.tkCreateKey(t, sec, map[string]any{"kind": "PUBLIC", "maxFileSize": 10})
+			if k.MaxFileSize == nil || *k.MaxFileSize != 10 {
+				t.Fatalf("maxFileSize %v", k.MaxFileSize)
+			}
+			resp, body := s.tusCreate(t, key, tusHeaders(11, "", nil), nil)
+			tkWantErr(t, "tus creation of 11 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+			resp, body = s.tkBasic(t, key, []byte("0123456789A"), nil)
+			tkWantErr(t, "basic upload of 11 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+			if resp, body := s.tusCreate(t, key, tusHeaders(10, "", nil), nil); resp.StatusCode != http.StatusCreated {
+				t.Fatalf("tus creation of 10 bytes: %d %s", resp.StatusCode, body)
+			}
+			if resp, body := s.tkBasic(t, key, []byte("0123456789"), nil); resp.StatusCode != http.StatusOK {
+				t.Fatalf("basic upload of 10 bytes: %d %s", resp.StatusCode, body)
+			}
+		})
+
+		t.Run("allowed MIME types", func(t *testing.T) {
+			key, k := s.tkCreateKey(t, sec, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
+			if fmt.Sprint(k.AllowedMimeTypes) != "[image/*]" {
+				t.Fatalf("allowedMimeTypes %v", k.AllowedMimeTypes)
+			}
+			resp, body := s.tusCreate(t, key, tusHeaders(4, tkMeta("filetype", "text/plain"), nil), nil)
+			tkWantErr(t, "tus creation of text/plain", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+			resp, body = s.tkBasic(t, key, []byte("text"), map[string]string{"Content-Type": "text/plain"})
+			tkWantErr(t, "basic upload of text/plain", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+			if resp, body := s.tusCreate(t, key, tusHeaders(4, tkMeta("filetype", "image/png"), nil), nil); resp.StatusCode != http.StatusCreated {
+				t.Fatalf("tus creation of image/png: %d %s", resp.StatusCode, body)
+			}
+			if resp, body := s.tkBasic(t, key, []byte("\x89PNG"), map[string]string{"Content-Type": "image/png"}); resp.StatusCode != http.StatusOK {
+				t.Fatalf("basic upload of image/png: %d %s", resp.StatusCode, body)
+			}
+		})
+
+		retryAfter := func(t *testing.T, what string, resp *http.Response, body []byte) {
+			t.Helper()
+			tkWantErr(t, what, resp, body, http.StatusTooManyRequests, "RATE_LIMITED")
+			ra := resp.Header.Get("Retry-After")
+			n, err := strconv.Atoi(ra)
+			if err != nil || n <= 0 || n > 60 {
+				t.Fatalf("%s: Retry-After %q, want whole seconds in 1..60; headers %v body %s", what, ra, resp.Header, body)
+			}
+		}
+
+		t.Run("uploads per minute, basic upload", func(t *testing.T) {
+			key, k := s.tkCreateKey(t, sec, map[string]any{"kind": "PUBLIC", "uploadsPerMinute": 3})
+			if k.UploadsPerMinute == nil || *k.UploadsPerMinute != 3 {
+				t.Fatalf("uploadsPerMinute %v", k.UploadsPerMinute)
+			}
+			for i := 0; i < 3; i++ {
+				if resp, body := s.tkBasic(t, key, []byte("x"), nil); resp.StatusCode != http.StatusOK {
+					t.Fatalf("upload %d: %d %s", i+1, resp.StatusCode, body)
+				}
+			}
+			resp, body := s.tkBasic(t, key, []byte("x"), nil)
+			retryAfter(t, "4th basic upload", resp, body)
+			// Other keys are not affected.
+			if resp, body := s.tkBasic(t, s.keys.PublicKey, []byte("x"), nil); resp.StatusCode != http.StatusOK {
+				t.Fatalf("another key: %d %s", resp.StatusCode, body)
+			}
+		})
+
+		t.Run("uploads per minute, tus creation", func(t *testing.T) {
+			key, _ := s.tkCreateKey(t, sec, map[string]any{"kind": "PUBLIC", "uploadsPerMinute": 3})
+			for i := 0; i < 3; i++ {
+				if resp, body := s.tusCreate(t, key, tusHeaders(1, "", nil), nil); resp.StatusCode != http.StatusCreated {
+					t.Fatalf("creation %d: %d %s", i+1, resp.StatusCode, body)
+				}
+			}
+			resp, body := s.tusCreate(t, key, tusHeaders(1, "", nil), nil)
+			retryAfter(t, "4th tus creation", resp, body)
+		})
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 10. Key management
+
+func TestKeyRulesManagement(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		sec := s.keys.SecretKey
+		_, otherSecret := s.tkOtherAccount(t, "other")
+
+		t.Run("apiKeys lists the account's keys only, without secrets", func(t *testing.T) {
+			key, created := s.tkCreateKey(t, sec, map[string]any{
+				"kind": "PUBLIC", "name": "web", "allowedOrigins": []string{"https://app.example.com"},
+				"maxFileSize": 1000, "allowedMimeTypes": []string{"image/*"}, "uploadsPerMinute": 5,
+			})
+			otherKey, otherCreated := s.tkCreateKey(t, otherSecret, map[string]any{"kind": "PUBLIC", "name": "theirs"})
+
+			list, raw := s.tkListKeys(t, sec)
+			if len(list) != 3 {
+				t.Fatalf("apiKeys: %d keys, want 3 (2 bootstrap + 1): %s", len(list), raw)
+			}
+			var got *tkAPIKey
+			kinds := map[string]int{}
+			for i := range list {
+				kinds[list[i].Kind]++
+				if list[i].ID == otherCreated.ID {
+					t.Fatalf("another account's key listed: %s", raw)
+				}
+				if list[i].ID == created.ID {
+					got = &list[i]
+				}
+			}
+			if kinds["PUBLIC"] != 2 || kinds["SECRET"] != 1 {
+				t.Fatalf("kinds %v", kinds)
+			}
+			if got == nil {
+				t.Fatalf("created key not listed: %s", raw)
+			}
+			if got.Name != "web" || got.Hint != key[:len("public_")+4]+"…" ||
+				fmt.Sprint(got.AllowedOrigins) != "[https://app.example.com]" || fmt.Sprint(got.AllowedMimeTypes) != "[image/*]" ||
+				got.MaxFileSize == nil || *got.MaxFileSize != 1000 || got.UploadsPerMinute == nil || *got.UploadsPerMinute != 5 || got.RevokedAt != nil {
+				t.Fatalf("listed key %+v (key %s…)", *got, key[:11])
+			}
+			for _, secret := range []string{key, sec, s.keys.PublicKey, otherKey, otherSecret} {
+				if bytes.Contains(raw, []byte(secret)) || bytes.Contains(raw, []byte(secret[len(secret)-20:])) {
+					t.Fatalf("apiKeys shows a key: %s", raw)
+				}
+			}
+			theirs, raw := s.tkListKeys(t, otherSecret)
+			if len(theirs) != 2 {
+				t.Fatalf("other account's apiKeys: %s", raw)
+			}
+			for _, k := range theirs {
+				if k.ID == created.ID {
+					t.Fatalf("other account sees our key: %s", raw)
+				}
+			}
+			// Public keys may not list keys.
+			if _, r := s.gql(t, s.keys.PublicKey, `{ apiKeys { id } }`, nil); r.errCode() != "FORBIDDEN" {
+				t.Fatalf("apiKeys with a public key: %s %+v", r.Data, r.Errors)
+			}
+		})
+
+		t.Run("revokeApiKey takes effect at once", func(t *testing.T) {
+			pub, pk := s.tkCreateKey(t, sec, map[string]any{"kind": "PUBLIC"})
+			secret2, sk := s.tkCreateKey(t, sec, map[string]any{"kind": "SECRET"})
+			if resp, body := s.tkBasic(t, pub, []byte("before"), nil); resp.StatusCode != http.StatusOK {
+				t.Fatalf("before revoke: %d %s", resp.StatusCode, body)
+			}
+			if st, r := s.gql(t, secret2, `{ apiKeys { id } }`, nil); st != http.StatusOK || len(r.Errors) > 0 {
+				t.Fatalf("second secret before revoke: %d %+v", st, r.Errors)
+			}
+			for _, id := range []string{pk.ID, sk.ID} {
+				st, r := s.gql(t, sec, `mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }`, map[string]any{"id": id})
+				var out struct {
+					RevokeAPIKey struct {
+						ID        string  `json:"id"`
+						RevokedAt *string `json:"revokedAt"`
+					} `json:"revokeApiKey"`
+				}
+				if st != http.StatusOK || len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil || out.RevokeAPIKey.ID != id || out.RevokeAPIKey.RevokedAt == nil {
+					t.Fatalf("revokeApiKey(%s): %d %s %+v", id, st, r.Data, r.Errors)
+				}
+			}
+			resp, body := s.tkBasic(t, pub, []byte("after"), nil)
+			tkWantErr(t, "basic upload with a revoked key", resp, body, http.StatusUnauthorized, "UNAUTHENTICATED")
+			resp, body = s.tusCreate(t, pub, map[string]string{"Upload-Length": "1"}, nil)
+			tkWantErr(t, "tus creation with a revoked key", resp, body, http.StatusUnauthorized, "UNAUTHENTICATED")
+			st, r := s.gql(t, secret2, `{ apiKeys { id } }`, nil)
+			if st != http.StatusUnauthorized || r.errCode() != "UNAUTHENTICATED" {
+				t.Fatalf("GraphQL with a revoked secret: %d %s %+v", st, r.Data, r.Errors)
+			}
+			st, r, _ = s.tkTryTicket(t, secret2, nil)
+			if st != http.StatusUnauthorized || r.errCode() != "UNAUTHENTICATED" {
+				t.Fatalf("createUploadTicket with a revoked secret: %d %+v", st, r.Errors)
+			}
+			list, _ := s.tkListKeys(t, sec)
+			for _, k := range list {
+				if (k.ID == pk.ID || k.ID == sk.ID) != (k.RevokedAt != nil) {
+					t.Fatalf("revokedAt of %s: %v", k.ID, k.RevokedAt)
+				}
+			}
+		})
+
+		t.Run("revoking another account's key is NOT_FOUND", func(t *testing.T) {
+			theirKey, theirs := s.tkCreateKey(t, otherSecret, map[string]any{"kind": "PUBLIC"})
+			for _, id := range []string{theirs.ID, ids.New(), "not-an-id"} {
+				_, r := s.gql(t, sec, `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, map[string]any{"id": id})
+				if r.errCode() != "NOT_FOUND" || string(r.Data) != "null" {
+					t.Fatalf("revokeApiKey(%s): %s %+v", id, r.Data, r.Errors)
+				}
+			}
+			if resp, body := s.tkBasic(t, theirKey, []byte("still mine"), nil); resp.StatusCode != http.StatusOK {
+				t.Fatalf("their key after our revoke attempt: %d %s", resp.StatusCode, body)
+			}
+		})
+
+		t.Run("createApiKey bad input", func(t *testing.T) {
+			before, _ := s.tkListKeys(t, sec)
+			for _, in := range []map[string]any{
+				{"kind": "PUBLIC", "allowedOrigins": []string{"not a url"}},
+				{"kind": "PUBLIC", "allowedOrigins": []string{"https://app.example.com/path"}},
+				{"kind": "PUBLIC", "allowedOrigins": []string{"ftp://app.example.com"}},
+				{"kind": "PUBLIC", "allowedMimeTypes": []string{"x"}},
+				{"kind": "PUBLIC", "maxFileSize": -1},
+				{"kind": "PUBLIC", "uploadsPerMinute": -1},
+			} {
+				st, r := s.gql(t, sec, tkCreateKeyQuery, map[string]any{"in": in})
+				if r.errCode() != "BAD_USER_INPUT" || bytes.Contains(r.Data, []byte("_")) {
+					t.Fatalf("createApiKey(%v): %d %s %+v", in, st, r.Data, r.Errors)
+				}
+			}
+			if after, raw := s.tkListKeys(t, sec); len(after) != len(before) {
+				t.Fatalf("bad input created keys: %s", raw)
+			}
+			// A public key may not create keys.
+			if _, r := s.gql(t, s.keys.PublicKey, tkCreateKeyQuery, map[string]any{"in": map[string]any{"kind": "PUBLIC"}}); r.errCode() != "FORBIDDEN" {
+				t.Fatalf("createApiKey with a public key: %+v", r.Errors)
+			}
+		})
+
+		t.Run("secret key from another origin", func(t *testing.T) {
+			st, r, _ := s.tkGQL(t, sec, map[string]string{"Origin": "https://other.example"}, `{ apiKeys { id } }`, nil)
+			if st != http.StatusForbidden || r.errCode() != "FORBIDDEN" {
+				t.Fatalf("cross-origin secret on /graphql: %d %s %+v", st, r.Data, r.Errors)
+			}
+			st, r, _ = s.tkGQL(t, sec, map[string]string{"Origin": "https://other.example"}, tkCreateTicketQuery, map[string]any{"in": map[string]any{}})
+			if st != http.StatusForbidden || r.errCode() != "FORBIDDEN" {
+				t.Fatalf("cross-origin createUploadTicket: %d %s %+v", st, r.Data, r.Errors)
+			}
+			resp, body := s.tkBasic(t, sec, []byte("x"), map[string]string{"Origin": "https://other.example"})
+			tkWantErr(t, "cross-origin secret on /files/basic", resp, body, http.StatusForbidden, "FORBIDDEN")
+			// Same origin (the playground) and no origin (a server) are fine.
+			for _, origin := range []string{s.cfg.PublicURL, ""} {
+				h := map[string]string{}
+				if origin != "" {
+					h["Origin"] = origin
+				}
+				st, r, _ := s.tkGQL(t, sec, h, `{ apiKeys { id } }`, nil)
+				if st != http.StatusOK || len(r.Errors) > 0 {
+					t.Fatalf("secret with Origin %q: %d %+v", origin, st, r.Errors)
+				}
+			}
+			// A public key from another origin is fine (no origin rule).
+			if resp, body := s.tkBasic(t, s.keys.PublicKey, []byte("x"), map[string]string{"Origin": "https://other.example"}); resp.StatusCode != http.StatusOK {
+				t.Fatalf("public key cross-origin: %d %s", resp.StatusCode, body)
+			}
+		})
+	})
+}
