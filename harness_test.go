@@ -53,7 +53,12 @@ func newTestServer(t testing.TB, b testdb.Backend, opts ...serverOption) *testSe
 	}
 	ts.Config.Handler = a.handler
 	ts.Start()
+	workers, stopWorkers := context.WithCancel(context.Background())
+	workersDone := make(chan struct{})
+	go func() { defer close(workersDone); a.images.Run(workers, 2) }()
 	t.Cleanup(func() {
+		stopWorkers()
+		<-workersDone
 		ts.CloseClientConnections()
 		ts.Close()
 		a.db.Close()

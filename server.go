@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -31,9 +32,11 @@ import (
 	"satchel/internal/config"
 	"satchel/internal/db"
 	"satchel/internal/httpapi"
+	"satchel/internal/images"
 	"satchel/internal/storage"
 	"satchel/internal/uploads"
 	"satchel/migrations"
+	"satchel/transforms"
 	"satchel/tus"
 )
 
@@ -170,6 +173,7 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 type app struct {
 	handler http.Handler
 	uploads *uploads.Service
+	images  *images.Service
 	tus     *tus.Handler
 	db      *bun.DB
 }
@@ -205,6 +209,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func
 		// Test hook for crash safety: die between the last byte and the commit.
 		svc.BeforeCommit = func(string) { syscall.Kill(os.Getpid(), syscall.SIGKILL); select {} }
 	}
+	imgs := images.New(d, store, transforms.New(transforms.Limits{}), log, 64<<20)
+	svc.Hooks = append(svc.Hooks, imgs)
 	tusH, err := tus.New(tus.Config{
 		BasePath: "/uploads/", PublicURL: cfg.PublicURL, Composer: store.Composer(),
 		Uploads: svc, MaxSize: cfg.MaxUploadSize, Log: log,
@@ -215,7 +221,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func
 	}
 	reg.MustRegister(prometheuscollector.New(tusH.Metrics()))
 
-	gql := graph.NewHandler(&graph.Resolver{Uploads: svc, Auth: authSvc, Log: log}, graph.Options{Introspection: cfg.Introspection, Log: log})
+	gql := graph.NewHandler(&graph.Resolver{Uploads: svc, Auth: authSvc, Images: imgs, Log: log}, graph.Options{Introspection: cfg.Introspection, Log: log})
 	authMW := authSvc.Middleware(apperr.WriteJSON)
 	gqlAuthMW := authSvc.Middleware(graph.WriteError)
 
@@ -226,7 +232,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func
 	mux.Handle("/graphql", gqlAuthMW(gql))
 	mux.Handle("/uploads/", authMW(tusH))
 	mux.Handle("/uploads", http.RedirectHandler("/uploads/", http.StatusPermanentRedirect))
-	api := &httpapi.API{Uploads: svc}
+	api := &httpapi.API{Uploads: svc, Images: imgs}
 	fileRoutes := http.NewServeMux()
 	api.Register(fileRoutes)
 	mux.Handle("/files/", authMW(fileRoutes))
@@ -238,7 +244,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func
 		},
 	}).Register(mux)
 	httpapi.RegisterFallbacks(mux)
-	return &app{handler: httpapi.Recover(log, httpapi.CORS(mux)), uploads: svc, tus: tusH, db: d}, nil
+	return &app{handler: httpapi.Recover(log, httpapi.CORS(mux)), uploads: svc, images: imgs, tus: tusH, db: d}, nil
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -284,8 +290,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	jobsDone := make(chan struct{})
 	go func() {
 		defer close(jobsDone)
-		maintain(jobsCtx, a.uploads, cfg.MaintenanceInterval, log)
+		maintain(jobsCtx, a, cfg.MaintenanceInterval, log)
 	}()
+	// Renders run after commits, on a pool as wide as the machine.
+	rendersDone := make(chan struct{})
+	go func() { defer close(rendersDone); a.images.Run(jobsCtx, runtime.NumCPU()) }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -304,14 +313,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	err = srv.Shutdown(sctx)
 	stopJobs()
 	<-jobsDone
+	<-rendersDone
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
 }
 
-// maintain runs the reconciler and the sweeper every interval.
-func maintain(ctx context.Context, svc *uploads.Service, every time.Duration, log *slog.Logger) {
+// maintain runs the reconciler, the sweeper and the render-job requeue
+// every interval.
+func maintain(ctx context.Context, a *app, every time.Duration, log *slog.Logger) {
+	svc := a.uploads
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -329,6 +341,12 @@ func maintain(ctx context.Context, svc *uploads.Service, every time.Duration, lo
 			log.Error("sweep", "err", err)
 		} else if n > 0 {
 			log.Info("swept expired uploads", "count", n)
+		}
+		if n, err := a.images.Requeue(ctx); err != nil && ctx.Err() == nil {
+			log.Error("requeue render jobs", "err", err)
+		} else if n > 0 {
+			log.Info("requeued render jobs", "count", n)
+			a.images.Wake()
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"satchel/graph/model"
+	"satchel/graph/scalars"
 	"satchel/models"
 	"strconv"
 	"sync/atomic"
@@ -35,6 +36,7 @@ type ResolverRoot interface {
 	File() FileResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Transformation() TransformationResolver
 }
 
 type DirectiveRoot struct {
@@ -83,16 +85,21 @@ type ComplexityRoot struct {
 		ID func(childComplexity int) int
 	}
 
+	DeletedTransformation struct {
+		Name func(childComplexity int) int
+	}
+
 	File struct {
-		AccountID  func(childComplexity int) int
-		ID         func(childComplexity int) int
-		Mime       func(childComplexity int) int
-		Name       func(childComplexity int) int
-		SHA256     func(childComplexity int) int
-		Size       func(childComplexity int) int
-		Tags       func(childComplexity int) int
-		URL        func(childComplexity int) int
-		UploadedAt func(childComplexity int) int
+		AccountID      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Mime           func(childComplexity int) int
+		Name           func(childComplexity int) int
+		SHA256         func(childComplexity int) int
+		Size           func(childComplexity int) int
+		Tags           func(childComplexity int) int
+		Transformation func(childComplexity int, name string) int
+		URL            func(childComplexity int) int
+		UploadedAt     func(childComplexity int) int
 	}
 
 	FileConnection struct {
@@ -106,14 +113,18 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		BeginMultipartUpload func(childComplexity int, input model.BeginMultipartUploadInput) int
-		CompleteUploadPart   func(childComplexity int, input model.CompleteUploadPartInput) int
-		CreateAPIKey         func(childComplexity int, input model.CreateAPIKeyInput) int
-		CreateUploadTicket   func(childComplexity int, input model.CreateUploadTicketInput) int
-		DeleteFile           func(childComplexity int, id string) int
-		DeleteFiles          func(childComplexity int, ids []string) int
-		RevokeAPIKey         func(childComplexity int, id string) int
-		UploadFile           func(childComplexity int, file graphql.Upload, input *model.UploadFileInput) int
+		BeginMultipartUpload     func(childComplexity int, input model.BeginMultipartUploadInput) int
+		ClearTransformationCache func(childComplexity int, name string) int
+		CompleteUploadPart       func(childComplexity int, input model.CompleteUploadPartInput) int
+		CreateAPIKey             func(childComplexity int, input model.CreateAPIKeyInput) int
+		CreateTransformation     func(childComplexity int, input model.TransformationInput) int
+		CreateUploadTicket       func(childComplexity int, input model.CreateUploadTicketInput) int
+		DeleteFile               func(childComplexity int, id string) int
+		DeleteFiles              func(childComplexity int, ids []string) int
+		DeleteTransformation     func(childComplexity int, name string) int
+		RevokeAPIKey             func(childComplexity int, id string) int
+		UpdateTransformation     func(childComplexity int, input model.TransformationInput) int
+		UploadFile               func(childComplexity int, file graphql.Upload, input *model.UploadFileInput) int
 	}
 
 	PageInfo struct {
@@ -124,16 +135,41 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APIKeys     func(childComplexity int) int
-		File        func(childComplexity int, id string) int
-		Files       func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.FileFilter) int
-		UploadPart  func(childComplexity int, fileID string, uploadPartIndex int) int
-		UploadParts func(childComplexity int, fileID string) int
+		APIKeys         func(childComplexity int) int
+		File            func(childComplexity int, id string) int
+		Files           func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.FileFilter) int
+		Transformations func(childComplexity int) int
+		UploadPart      func(childComplexity int, fileID string, uploadPartIndex int) int
+		UploadParts     func(childComplexity int, fileID string) int
 	}
 
 	Tag struct {
 		Name       func(childComplexity int) int
 		Searchable func(childComplexity int) int
+	}
+
+	Transformation struct {
+		AutoRotate    func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		Fit           func(childComplexity int) int
+		Format        func(childComplexity int) int
+		Height        func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Quality       func(childComplexity int) int
+		StripMetadata func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		Version       func(childComplexity int) int
+		Width         func(childComplexity int) int
+	}
+
+	TransformedFile struct {
+		Height func(childComplexity int) int
+		Mime   func(childComplexity int) int
+		Name   func(childComplexity int) int
+		Size   func(childComplexity int) int
+		Status func(childComplexity int) int
+		URL    func(childComplexity int) int
+		Width  func(childComplexity int) int
 	}
 
 	UploadPart struct {
@@ -176,6 +212,8 @@ type ApiKeyResolver interface {
 type FileResolver interface {
 	UploadedAt(ctx context.Context, obj *models.File) (*time.Time, error)
 	URL(ctx context.Context, obj *models.File) (string, error)
+
+	Transformation(ctx context.Context, obj *models.File, name string) (*model.TransformedFile, error)
 }
 type MutationResolver interface {
 	DeleteFile(ctx context.Context, id string) (*model.DeletedFile, error)
@@ -185,6 +223,10 @@ type MutationResolver interface {
 	BeginMultipartUpload(ctx context.Context, input model.BeginMultipartUploadInput) (*model.BeginMultipartUploadResult, error)
 	CompleteUploadPart(ctx context.Context, input model.CompleteUploadPartInput) (*model.CompleteUploadPartResult, error)
 	CreateUploadTicket(ctx context.Context, input model.CreateUploadTicketInput) (*model.UploadTicket, error)
+	CreateTransformation(ctx context.Context, input model.TransformationInput) (*models.Transformation, error)
+	UpdateTransformation(ctx context.Context, input model.TransformationInput) (*models.Transformation, error)
+	DeleteTransformation(ctx context.Context, name string) (*model.DeletedTransformation, error)
+	ClearTransformationCache(ctx context.Context, name string) (*models.Transformation, error)
 	UploadFile(ctx context.Context, file graphql.Upload, input *model.UploadFileInput) (*models.File, error)
 }
 type QueryResolver interface {
@@ -193,6 +235,14 @@ type QueryResolver interface {
 	APIKeys(ctx context.Context) ([]models.APIKey, error)
 	UploadPart(ctx context.Context, fileID string, uploadPartIndex int) (*model.UploadPart, error)
 	UploadParts(ctx context.Context, fileID string) (*model.UploadPartList, error)
+	Transformations(ctx context.Context) ([]models.Transformation, error)
+}
+type TransformationResolver interface {
+	Fit(ctx context.Context, obj *models.Transformation) (model.Fit, error)
+	Format(ctx context.Context, obj *models.Transformation) (*model.ImageFormat, error)
+
+	CreatedAt(ctx context.Context, obj *models.Transformation) (*time.Time, error)
+	UpdatedAt(ctx context.Context, obj *models.Transformation) (*time.Time, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -346,6 +396,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeletedFile.ID(childComplexity), true
 
+	case "DeletedTransformation.name":
+		if e.ComplexityRoot.DeletedTransformation.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeletedTransformation.Name(childComplexity), true
+
 	case "File.accountId":
 		if e.ComplexityRoot.File.AccountID == nil {
 			break
@@ -388,6 +445,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.File.Tags(childComplexity), true
+	case "File.transformation":
+		if e.ComplexityRoot.File.Transformation == nil {
+			break
+		}
+
+		args, err := ec.field_File_transformation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.File.Transformation(childComplexity, args["name"].(string)), true
 	case "File.url":
 		if e.ComplexityRoot.File.URL == nil {
 			break
@@ -438,6 +506,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BeginMultipartUpload(childComplexity, args["input"].(model.BeginMultipartUploadInput)), true
+	case "Mutation.clearTransformationCache":
+		if e.ComplexityRoot.Mutation.ClearTransformationCache == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_clearTransformationCache_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ClearTransformationCache(childComplexity, args["name"].(string)), true
 	case "Mutation.completeUploadPart":
 		if e.ComplexityRoot.Mutation.CompleteUploadPart == nil {
 			break
@@ -460,6 +539,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["input"].(model.CreateAPIKeyInput)), true
+	case "Mutation.createTransformation":
+		if e.ComplexityRoot.Mutation.CreateTransformation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createTransformation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateTransformation(childComplexity, args["input"].(model.TransformationInput)), true
 	case "Mutation.createUploadTicket":
 		if e.ComplexityRoot.Mutation.CreateUploadTicket == nil {
 			break
@@ -493,6 +583,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteFiles(childComplexity, args["ids"].([]string)), true
+	case "Mutation.deleteTransformation":
+		if e.ComplexityRoot.Mutation.DeleteTransformation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteTransformation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteTransformation(childComplexity, args["name"].(string)), true
 	case "Mutation.revokeApiKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -504,6 +605,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["id"].(string)), true
+	case "Mutation.updateTransformation":
+		if e.ComplexityRoot.Mutation.UpdateTransformation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateTransformation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateTransformation(childComplexity, args["input"].(model.TransformationInput)), true
 	case "Mutation.uploadFile":
 		if e.ComplexityRoot.Mutation.UploadFile == nil {
 			break
@@ -570,6 +682,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Files(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.FileFilter)), true
 
+	case "Query.transformations":
+		if e.ComplexityRoot.Query.Transformations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Transformations(childComplexity), true
 	case "Query.uploadPart":
 		if e.ComplexityRoot.Query.UploadPart == nil {
 			break
@@ -605,6 +723,116 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tag.Searchable(childComplexity), true
+
+	case "Transformation.autoRotate":
+		if e.ComplexityRoot.Transformation.AutoRotate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transformation.AutoRotate(childComplexity), true
+	case "Transformation.createdAt":
+		if e.ComplexityRoot.Transformation.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transformation.CreatedAt(childComplexity), true
+	case "Transformation.fit":
+		if e.ComplexityRoot.Transformation.Fit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transformation.Fit(childComplexity), true
+	case "Transformation.format":
+		if e.ComplexityRoot.Transformation.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transformation.Format(childComplexity), true
+	case "Transformation.height":
+		if e.ComplexityRoot.Transformation.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transformation.Height(childComplexity), true
+	case "Transformation.name":
+		if e.ComplexityRoot.Transformation.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transformation.Name(childComplexity), true
+	case "Transformation.quality":
+		if e.ComplexityRoot.Transformation.Quality == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transformation.Quality(childComplexity), true
+	case "Transformation.stripMetadata":
+		if e.ComplexityRoot.Transformation.StripMetadata == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transformation.StripMetadata(childComplexity), true
+	case "Transformation.updatedAt":
+		if e.ComplexityRoot.Transformation.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transformation.UpdatedAt(childComplexity), true
+	case "Transformation.version":
+		if e.ComplexityRoot.Transformation.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transformation.Version(childComplexity), true
+	case "Transformation.width":
+		if e.ComplexityRoot.Transformation.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transformation.Width(childComplexity), true
+
+	case "TransformedFile.height":
+		if e.ComplexityRoot.TransformedFile.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransformedFile.Height(childComplexity), true
+	case "TransformedFile.mime":
+		if e.ComplexityRoot.TransformedFile.Mime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransformedFile.Mime(childComplexity), true
+	case "TransformedFile.name":
+		if e.ComplexityRoot.TransformedFile.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransformedFile.Name(childComplexity), true
+	case "TransformedFile.size":
+		if e.ComplexityRoot.TransformedFile.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransformedFile.Size(childComplexity), true
+	case "TransformedFile.status":
+		if e.ComplexityRoot.TransformedFile.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransformedFile.Status(childComplexity), true
+	case "TransformedFile.url":
+		if e.ComplexityRoot.TransformedFile.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransformedFile.URL(childComplexity), true
+	case "TransformedFile.width":
+		if e.ComplexityRoot.TransformedFile.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransformedFile.Width(childComplexity), true
 
 	case "UploadPart.range":
 		if e.ComplexityRoot.UploadPart.Range == nil {
@@ -684,6 +912,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateUploadTicketInput,
 		ec.unmarshalInputFileFilter,
 		ec.unmarshalInputTagInput,
+		ec.unmarshalInputTransformationInput,
 		ec.unmarshalInputUploadFileInput,
 	)
 	first := true
@@ -759,7 +988,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/apikey.graphqls" "schema/file.graphqls" "schema/multipart.graphqls" "schema/schema.graphqls" "schema/ticket.graphqls" "schema/upload.graphqls"
+//go:embed "schema/apikey.graphqls" "schema/file.graphqls" "schema/multipart.graphqls" "schema/schema.graphqls" "schema/ticket.graphqls" "schema/transformation.graphqls" "schema/upload.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -776,6 +1005,7 @@ var sources = []*ast.Source{
 	{Name: "schema/multipart.graphqls", Input: sourceData("schema/multipart.graphqls"), BuiltIn: false},
 	{Name: "schema/schema.graphqls", Input: sourceData("schema/schema.graphqls"), BuiltIn: false},
 	{Name: "schema/ticket.graphqls", Input: sourceData("schema/ticket.graphqls"), BuiltIn: false},
+	{Name: "schema/transformation.graphqls", Input: sourceData("schema/transformation.graphqls"), BuiltIn: false},
 	{Name: "schema/upload.graphqls", Input: sourceData("schema/upload.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -868,6 +1098,14 @@ func (ec *executionContext) childFields_DeletedFile(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type DeletedFile", field.Name)
 }
 
+func (ec *executionContext) childFields_DeletedTransformation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_DeletedTransformation_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeletedTransformation", field.Name)
+}
+
 func (ec *executionContext) childFields_File(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -888,6 +1126,8 @@ func (ec *executionContext) childFields_File(ctx context.Context, field graphql.
 		return ec.fieldContext_File_url(ctx, field)
 	case "sha256":
 		return ec.fieldContext_File_sha256(ctx, field)
+	case "transformation":
+		return ec.fieldContext_File_transformation(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type File", field.Name)
 }
@@ -934,6 +1174,54 @@ func (ec *executionContext) childFields_Tag(ctx context.Context, field graphql.C
 		return ec.fieldContext_Tag_searchable(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Tag", field.Name)
+}
+
+func (ec *executionContext) childFields_Transformation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Transformation_name(ctx, field)
+	case "width":
+		return ec.fieldContext_Transformation_width(ctx, field)
+	case "height":
+		return ec.fieldContext_Transformation_height(ctx, field)
+	case "fit":
+		return ec.fieldContext_Transformation_fit(ctx, field)
+	case "format":
+		return ec.fieldContext_Transformation_format(ctx, field)
+	case "quality":
+		return ec.fieldContext_Transformation_quality(ctx, field)
+	case "stripMetadata":
+		return ec.fieldContext_Transformation_stripMetadata(ctx, field)
+	case "autoRotate":
+		return ec.fieldContext_Transformation_autoRotate(ctx, field)
+	case "version":
+		return ec.fieldContext_Transformation_version(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Transformation_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Transformation_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Transformation", field.Name)
+}
+
+func (ec *executionContext) childFields_TransformedFile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_TransformedFile_name(ctx, field)
+	case "url":
+		return ec.fieldContext_TransformedFile_url(ctx, field)
+	case "status":
+		return ec.fieldContext_TransformedFile_status(ctx, field)
+	case "width":
+		return ec.fieldContext_TransformedFile_width(ctx, field)
+	case "height":
+		return ec.fieldContext_TransformedFile_height(ctx, field)
+	case "size":
+		return ec.fieldContext_TransformedFile_size(ctx, field)
+	case "mime":
+		return ec.fieldContext_TransformedFile_mime(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TransformedFile", field.Name)
 }
 
 func (ec *executionContext) childFields_UploadPart(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1096,6 +1384,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_File_transformation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_beginMultipartUpload_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1107,6 +1409,20 @@ func (ec *executionContext) field_Mutation_beginMultipartUpload_args(ctx context
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_clearTransformationCache_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
 	return args, nil
 }
 
@@ -1130,6 +1446,20 @@ func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateAPIKeyInput, error) {
 			return ec.unmarshalNCreateApiKeyInput2satchelᚋgraphᚋmodelᚐCreateAPIKeyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createTransformation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.TransformationInput, error) {
+			return ec.unmarshalNTransformationInput2satchelᚋgraphᚋmodelᚐTransformationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1180,6 +1510,20 @@ func (ec *executionContext) field_Mutation_deleteFiles_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteTransformation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1191,6 +1535,20 @@ func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateTransformation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.TransformationInput, error) {
+			return ec.unmarshalNTransformationInput2satchelᚋgraphᚋmodelᚐTransformationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -1896,6 +2254,29 @@ func (ec *executionContext) fieldContext_DeletedFile_id(_ context.Context, field
 	return graphql.NewScalarFieldContext("DeletedFile", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
+func (ec *executionContext) _DeletedTransformation_name(ctx context.Context, field graphql.CollectedField, obj *model.DeletedTransformation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeletedTransformation_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeletedTransformation_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeletedTransformation", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _File_id(ctx context.Context, field graphql.CollectedField, obj *models.File) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2110,6 +2491,50 @@ func (ec *executionContext) _File_sha256(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_File_sha256(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("File", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _File_transformation(ctx context.Context, field graphql.CollectedField, obj *models.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_File_transformation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.File().Transformation(ctx, obj, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TransformedFile) graphql.Marshaler {
+			return ec.marshalOTransformedFile2ᚖsatchelᚋgraphᚋmodelᚐTransformedFile(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_File_transformation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "File",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransformedFile(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_File_transformation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _FileConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.FileConnection) (ret graphql.Marshaler) {
@@ -2539,6 +2964,182 @@ func (ec *executionContext) fieldContext_Mutation_createUploadTicket(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createTransformation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createTransformation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateTransformation(ctx, fc.Args["input"].(model.TransformationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Transformation) graphql.Marshaler {
+			return ec.marshalNTransformation2ᚖsatchelᚋmodelsᚐTransformation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createTransformation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Transformation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createTransformation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateTransformation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateTransformation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateTransformation(ctx, fc.Args["input"].(model.TransformationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Transformation) graphql.Marshaler {
+			return ec.marshalNTransformation2ᚖsatchelᚋmodelsᚐTransformation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateTransformation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Transformation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateTransformation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteTransformation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteTransformation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteTransformation(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletedTransformation) graphql.Marshaler {
+			return ec.marshalNDeletedTransformation2ᚖsatchelᚋgraphᚋmodelᚐDeletedTransformation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteTransformation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeletedTransformation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteTransformation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_clearTransformationCache(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_clearTransformationCache(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ClearTransformationCache(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Transformation) graphql.Marshaler {
+			return ec.marshalNTransformation2ᚖsatchelᚋmodelsᚐTransformation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_clearTransformationCache(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Transformation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_clearTransformationCache_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_uploadFile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2883,6 +3484,38 @@ func (ec *executionContext) fieldContext_Query_uploadParts(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_transformations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_transformations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Transformations(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Transformation) graphql.Marshaler {
+			return ec.marshalNTransformation2ᚕsatchelᚋmodelsᚐTransformationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_transformations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Transformation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3003,6 +3636,420 @@ func (ec *executionContext) _Tag_searchable(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Tag_searchable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tag", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Transformation_name(ctx context.Context, field graphql.CollectedField, obj *models.Transformation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transformation_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transformation_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transformation", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Transformation_width(ctx context.Context, field graphql.CollectedField, obj *models.Transformation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transformation_width(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Width, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transformation_width(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transformation", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Transformation_height(ctx context.Context, field graphql.CollectedField, obj *models.Transformation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transformation_height(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Height, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transformation_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transformation", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Transformation_fit(ctx context.Context, field graphql.CollectedField, obj *models.Transformation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transformation_fit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Transformation().Fit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Fit) graphql.Marshaler {
+			return ec.marshalNFit2satchelᚋgraphᚋmodelᚐFit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transformation_fit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transformation", field, true, true, errors.New("field of type Fit does not have child fields"))
+}
+
+func (ec *executionContext) _Transformation_format(ctx context.Context, field graphql.CollectedField, obj *models.Transformation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transformation_format(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Transformation().Format(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ImageFormat) graphql.Marshaler {
+			return ec.marshalOImageFormat2ᚖsatchelᚋgraphᚋmodelᚐImageFormat(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Transformation_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transformation", field, true, true, errors.New("field of type ImageFormat does not have child fields"))
+}
+
+func (ec *executionContext) _Transformation_quality(ctx context.Context, field graphql.CollectedField, obj *models.Transformation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transformation_quality(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quality, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transformation_quality(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transformation", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Transformation_stripMetadata(ctx context.Context, field graphql.CollectedField, obj *models.Transformation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transformation_stripMetadata(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StripMetadata, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transformation_stripMetadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transformation", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Transformation_autoRotate(ctx context.Context, field graphql.CollectedField, obj *models.Transformation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transformation_autoRotate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AutoRotate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transformation_autoRotate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transformation", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Transformation_version(ctx context.Context, field graphql.CollectedField, obj *models.Transformation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transformation_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transformation_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transformation", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Transformation_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Transformation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transformation_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Transformation().CreatedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transformation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transformation", field, true, true, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Transformation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.Transformation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transformation_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Transformation().UpdatedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transformation_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transformation", field, true, true, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _TransformedFile_name(ctx context.Context, field graphql.CollectedField, obj *model.TransformedFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransformedFile_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransformedFile_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransformedFile", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TransformedFile_url(ctx context.Context, field graphql.CollectedField, obj *model.TransformedFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransformedFile_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransformedFile_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransformedFile", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TransformedFile_status(ctx context.Context, field graphql.CollectedField, obj *model.TransformedFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransformedFile_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.TransformationStatus) graphql.Marshaler {
+			return ec.marshalNTransformationStatus2satchelᚋgraphᚋmodelᚐTransformationStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransformedFile_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransformedFile", field, false, false, errors.New("field of type TransformationStatus does not have child fields"))
+}
+
+func (ec *executionContext) _TransformedFile_width(ctx context.Context, field graphql.CollectedField, obj *model.TransformedFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransformedFile_width(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Width, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransformedFile_width(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransformedFile", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TransformedFile_height(ctx context.Context, field graphql.CollectedField, obj *model.TransformedFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransformedFile_height(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Height, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransformedFile_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransformedFile", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TransformedFile_size(ctx context.Context, field graphql.CollectedField, obj *model.TransformedFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransformedFile_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt642ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransformedFile_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransformedFile", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _TransformedFile_mime(ctx context.Context, field graphql.CollectedField, obj *model.TransformedFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransformedFile_mime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransformedFile_mime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransformedFile", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _UploadPart_uploadPartIndex(ctx context.Context, field graphql.CollectedField, obj *model.UploadPart) (ret graphql.Marshaler) {
@@ -4604,6 +5651,85 @@ func (ec *executionContext) unmarshalInputTagInput(ctx context.Context, obj any)
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputTransformationInput(ctx context.Context, obj any) (model.TransformationInput, error) {
+	var it model.TransformationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "width", "height", "fit", "format", "quality", "stripMetadata", "autoRotate"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "width":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("width"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Width = data
+		case "height":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("height"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Height = data
+		case "fit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fit"))
+			data, err := ec.unmarshalOFit2ᚖsatchelᚋgraphᚋmodelᚐFit(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Fit = data
+		case "format":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
+			data, err := ec.unmarshalOImageFormat2ᚖsatchelᚋgraphᚋmodelᚐImageFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Format = data
+		case "quality":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quality"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quality = data
+		case "stripMetadata":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stripMetadata"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StripMetadata = data
+		case "autoRotate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoRotate"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutoRotate = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputUploadFileInput(ctx context.Context, obj any) (model.UploadFileInput, error) {
 	var it model.UploadFileInput
 	if obj == nil {
@@ -5223,6 +6349,44 @@ func (ec *executionContext) _DeletedFile(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var deletedTransformationImplementors = []string{"DeletedTransformation"}
+
+func (ec *executionContext) _DeletedTransformation(ctx context.Context, sel ast.SelectionSet, obj *model.DeletedTransformation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deletedTransformationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeletedTransformation")
+		case "name":
+			out.Values[i] = ec._DeletedTransformation_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var fileImplementors = []string{"File"}
 
 func (ec *executionContext) _File(ctx context.Context, sel ast.SelectionSet, obj *models.File) graphql.Marshaler {
@@ -5346,6 +6510,44 @@ func (ec *executionContext) _File(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "transformation":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._File_transformation(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -5518,6 +6720,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "createUploadTicket":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createUploadTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createTransformation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createTransformation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateTransformation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateTransformation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteTransformation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteTransformation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clearTransformationCache":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_clearTransformationCache(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -5733,6 +6963,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "transformations":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_transformations(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -5788,6 +7040,294 @@ func (ec *executionContext) _Tag(ctx context.Context, sel ast.SelectionSet, obj 
 		case "searchable":
 			out.Values[i] = ec._Tag_searchable(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var transformationImplementors = []string{"Transformation"}
+
+func (ec *executionContext) _Transformation(ctx context.Context, sel ast.SelectionSet, obj *models.Transformation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, transformationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Transformation")
+		case "name":
+			out.Values[i] = ec._Transformation_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "width":
+			out.Values[i] = ec._Transformation_width(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "height":
+			out.Values[i] = ec._Transformation_height(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fit":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Transformation_fit(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "format":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Transformation_format(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "quality":
+			out.Values[i] = ec._Transformation_quality(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stripMetadata":
+			out.Values[i] = ec._Transformation_stripMetadata(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "autoRotate":
+			out.Values[i] = ec._Transformation_autoRotate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._Transformation_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Transformation_createdAt(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "updatedAt":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Transformation_updatedAt(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var transformedFileImplementors = []string{"TransformedFile"}
+
+func (ec *executionContext) _TransformedFile(ctx context.Context, sel ast.SelectionSet, obj *model.TransformedFile) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, transformedFileImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TransformedFile")
+		case "name":
+			out.Values[i] = ec._TransformedFile_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._TransformedFile_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._TransformedFile_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "width":
+			out.Values[i] = ec._TransformedFile_width(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "height":
+			out.Values[i] = ec._TransformedFile_height(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "size":
+			out.Values[i] = ec._TransformedFile_size(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "mime":
+			out.Values[i] = ec._TransformedFile_mime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -6521,6 +8061,16 @@ func (ec *executionContext) marshalNDeletedFile2ᚖsatchelᚋgraphᚋmodelᚐDel
 	return ec._DeletedFile(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDeletedTransformation2ᚖsatchelᚋgraphᚋmodelᚐDeletedTransformation(ctx context.Context, sel ast.SelectionSet, v *model.DeletedTransformation) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DeletedTransformation(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNFile2ᚖsatchelᚋmodelsᚐFile(ctx context.Context, sel ast.SelectionSet, v *models.File) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -6559,6 +8109,16 @@ func (ec *executionContext) marshalNFileEdge2ᚕsatchelᚋgraphᚋmodelᚐFileEd
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNFit2satchelᚋgraphᚋmodelᚐFit(ctx context.Context, v any) (model.Fit, error) {
+	var res model.Fit
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFit2satchelᚋgraphᚋmodelᚐFit(ctx context.Context, sel ast.SelectionSet, v model.Fit) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -6652,13 +8212,13 @@ func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.S
 }
 
 func (ec *executionContext) unmarshalNInt642int64(ctx context.Context, v any) (int64, error) {
-	res, err := graphql.UnmarshalInt64(v)
+	res, err := scalars.UnmarshalInt64(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInt642int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalInt64(v)
+	res := scalars.MarshalInt64(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -6785,14 +8345,59 @@ func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
+func (ec *executionContext) marshalNTransformation2satchelᚋmodelsᚐTransformation(ctx context.Context, sel ast.SelectionSet, v models.Transformation) graphql.Marshaler {
+	return ec._Transformation(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTransformation2ᚕsatchelᚋmodelsᚐTransformationᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Transformation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTransformation2satchelᚋmodelsᚐTransformation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTransformation2ᚖsatchelᚋmodelsᚐTransformation(ctx context.Context, sel ast.SelectionSet, v *models.Transformation) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Transformation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTransformationInput2satchelᚋgraphᚋmodelᚐTransformationInput(ctx context.Context, v any) (model.TransformationInput, error) {
+	res, err := ec.unmarshalInputTransformationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNTransformationStatus2satchelᚋgraphᚋmodelᚐTransformationStatus(ctx context.Context, v any) (model.TransformationStatus, error) {
+	var res model.TransformationStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTransformationStatus2satchelᚋgraphᚋmodelᚐTransformationStatus(ctx context.Context, sel ast.SelectionSet, v model.TransformationStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
-	res, err := graphql.UnmarshalUpload(v)
+	res, err := scalars.UnmarshalUpload(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalUpload(v)
+	res := scalars.MarshalUpload(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -7026,6 +8631,38 @@ func (ec *executionContext) unmarshalOFileFilter2ᚖsatchelᚋgraphᚋmodelᚐFi
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOFit2ᚖsatchelᚋgraphᚋmodelᚐFit(ctx context.Context, v any) (*model.Fit, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.Fit)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFit2ᚖsatchelᚋgraphᚋmodelᚐFit(ctx context.Context, sel ast.SelectionSet, v *model.Fit) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOImageFormat2ᚖsatchelᚋgraphᚋmodelᚐImageFormat(ctx context.Context, v any) (*model.ImageFormat, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ImageFormat)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOImageFormat2ᚖsatchelᚋgraphᚋmodelᚐImageFormat(ctx context.Context, sel ast.SelectionSet, v *model.ImageFormat) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -7048,7 +8685,7 @@ func (ec *executionContext) unmarshalOInt642ᚖint64(ctx context.Context, v any)
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalInt64(v)
+	res, err := scalars.UnmarshalInt64(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -7058,7 +8695,7 @@ func (ec *executionContext) marshalOInt642ᚖint64(ctx context.Context, sel ast.
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalInt64(*v)
+	res := scalars.MarshalInt64(*v)
 	return res
 }
 
@@ -7148,6 +8785,13 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOTransformedFile2ᚖsatchelᚋgraphᚋmodelᚐTransformedFile(ctx context.Context, sel ast.SelectionSet, v *model.TransformedFile) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TransformedFile(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOUploadFileInput2ᚖsatchelᚋgraphᚋmodelᚐUploadFileInput(ctx context.Context, v any) (*model.UploadFileInput, error) {

@@ -45,6 +45,8 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(getJSON{})
 	srv.AddTransport(postJSON{})
+	multipart := newMultipartForm(r)
+	srv.AddTransport(multipart)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
@@ -57,7 +59,18 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		o.Log.Error("graphql panic", "panic", v)
 		return apperr.New(apperr.Internal, "internal server error")
 	})
-	h := anonymousGate(o.MaxBodyBytes, http.MaxBytesHandler(srv, o.MaxBodyBytes))
+	// Each request gets its own dataloaders.
+	loaded := withLoaders(r.Uploads.DB, srv)
+	capped := http.MaxBytesHandler(loaded, o.MaxBodyBytes)
+	h := anonymousGate(o.MaxBodyBytes, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if multipart.Supports(req) {
+			// File uploads stream: the multipart transport bounds the body
+			// itself (its JSON parts, each file and the whole).
+			loaded.ServeHTTP(w, req)
+			return
+		}
+		capped.ServeHTTP(w, req)
+	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodGet, http.MethodPost, http.MethodOptions:
@@ -86,7 +99,9 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		var ge *gqlerror.Error
 		if errors.As(err, &ge) && ge.Err == nil {
-			// gqlgen's own parse, validation and coercion errors.
+			// gqlgen's own parse and validation errors (a resolver's error
+			// arrives wrapped, with Err set). Input coercion of our custom
+			// scalars answers apperr errors (package scalars).
 			if ge.Extensions == nil {
 				ge.Extensions = map[string]any{}
 			}

@@ -1,9 +1,12 @@
 package graph
 
 import (
+	"strings"
+
 	"satchel/graph/model"
 	"satchel/internal/uploads"
 	"satchel/models"
+	"satchel/transforms"
 )
 
 // nonNil turns a nil slice into an empty one, for non-null list fields.
@@ -48,4 +51,31 @@ func tagsOf(in []model.TagInput) []models.Tag {
 		out = append(out, models.Tag{Name: t.Name, Searchable: t.Searchable == nil || *t.Searchable})
 	}
 	return out
+}
+
+// presetOf converts a TransformationInput (validation is the service's).
+func presetOf(in model.TransformationInput) transforms.Preset {
+	p := transforms.Preset{Name: in.Name, AutoRotate: true}
+	if in.Width != nil {
+		p.Width = *in.Width
+	}
+	if in.Height != nil {
+		p.Height = *in.Height
+	}
+	if in.Fit != nil {
+		p.Fit = transforms.Fit(strings.ToLower(string(*in.Fit)))
+	}
+	if in.Format != nil {
+		p.Format = transforms.Format(strings.ToLower(string(*in.Format)))
+	}
+	if in.Quality != nil {
+		p.Quality = *in.Quality
+	}
+	if in.StripMetadata != nil {
+		p.StripMetadata = *in.StripMetadata
+	}
+	if in.AutoRotate != nil {
+		p.AutoRotate = *in.AutoRotate
+	}
+	return p
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"satchel/internal/auth"
+	"satchel/internal/images"
 	"satchel/internal/uploads"
 )
 
@@ -16,5 +17,6 @@ import (
 type Resolver struct {
 	Uploads *uploads.Service
 	Auth    *auth.Service
+	Images  *images.Service
 	Log     *slog.Logger
 }

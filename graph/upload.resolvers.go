@@ -10,7 +10,6 @@ import (
 	"satchel/graph/model"
 	"satchel/internal/apperr"
 	"satchel/internal/auth"
-	"satchel/internal/uploads"
 	"satchel/models"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -25,31 +24,24 @@ func (r *mutationResolver) UploadFile(ctx context.Context, file graphql.Upload, 
 	if file.File == nil {
 		return nil, apperr.New(apperr.BadUserInput, "file must be sent as a part of a GraphQL multipart request")
 	}
-	name, mimeType := file.Filename, file.ContentType
-	var tags []models.Tag
+	// The part's file name and type, unless the input says otherwise.
+	name, mimeType := &file.Filename, &file.ContentType
+	var tags []model.TagInput
 	if input != nil {
 		if input.FileName != nil {
-			name = *input.FileName
+			name = input.FileName
 		}
 		if input.Mime != nil {
-			mimeType = *input.Mime
+			mimeType = input.Mime
 		}
-		for _, t := range input.Tags {
-			tags = append(tags, models.Tag{Name: t.Name, Searchable: t.Searchable == nil || *t.Searchable})
-		}
+		tags = input.Tags
 	}
-	meta, err := uploads.ParseMeta(name, mimeType, "")
+	meta, err := metaOf(name, mimeType, tags)
 	if err != nil {
 		return nil, err
 	}
-	if meta.Tags, err = uploads.NormalizeTags(tags); err != nil {
-		return nil, err
-	}
-	size := file.Size
-	if size < 0 {
-		size = -1
-	}
-	f, err := r.Uploads.UploadBasic(ctx, p, meta, size, file.File)
+	// Streamed files have no size yet (-1): the upload counts the bytes.
+	f, err := r.Uploads.UploadBasic(ctx, p, meta, file.Size, file.File)
 	if err != nil {
 		// The transport's own reason beats "the body could not be read".
 		if uerr := uploadError(file.File); uerr != nil {

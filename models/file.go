@@ -90,9 +90,12 @@ func DeleteFiles(c ctx, db bun.IDB, accountID string, ids []string) ([]string, e
 		return nil, nil
 	}
 	var deleted []string
-	// file_tags is deleted explicitly: SQLite enforces ON DELETE CASCADE only
+	// file_tags and transform_jobs are deleted explicitly: SQLite enforces ON DELETE CASCADE only
 	// with foreign_keys on, and this must not depend on a pragma.
 	if _, err := db.NewDelete().Model((*FileTag)(nil)).Where("account_id = ?", accountID).Where("file_id IN (?)", bun.In(ids)).Exec(c); err != nil {
+		return nil, err
+	}
+	if _, err := db.NewDelete().Model((*TransformJob)(nil)).Where("account_id = ?", accountID).Where("file_id IN (?)", bun.In(ids)).Exec(c); err != nil {
 		return nil, err
 	}
 	err := db.NewDelete().Model((*File)(nil)).Where("account_id = ?", accountID).Where("id IN (?)", bun.In(ids)).Returning("id").Scan(c, &deleted)

@@ -93,6 +93,10 @@ type DeletedFile struct {
 	ID string `json:"id"`
 }
 
+type DeletedTransformation struct {
+	Name string `json:"name"`
+}
+
 // A page of files (Relay Cursor Connections).
 type FileConnection struct {
 	Edges    []FileEdge `json:"edges"`
@@ -132,6 +136,37 @@ type TagInput struct {
 	Name string `json:"name"`
 	// Whether filters match it; true by default.
 	Searchable *bool `json:"searchable,omitempty"`
+}
+
+// A named transformation: never parameterised by the URL.
+type TransformationInput struct {
+	// 1 to 64 of a-z, 0-9, _ and -; the last segment of the result's URL.
+	Name string `json:"name"`
+	// Box width in pixels (0 or absent: free).
+	Width *int `json:"width,omitempty"`
+	// Box height in pixels (0 or absent: free).
+	Height *int `json:"height,omitempty"`
+	Fit    *Fit `json:"fit,omitempty"`
+	// Output format; absent keeps the source's where it can.
+	Format *ImageFormat `json:"format,omitempty"`
+	// 1 to 100; absent: the format's default.
+	Quality *int `json:"quality,omitempty"`
+	// Remove EXIF, XMP and ICC metadata.
+	StripMetadata *bool `json:"stripMetadata,omitempty"`
+	// Apply and drop the EXIF orientation (default true).
+	AutoRotate *bool `json:"autoRotate,omitempty"`
+}
+
+// A file's result for one transformation.
+type TransformedFile struct {
+	Name string `json:"name"`
+	// Where the result is served; it renders on first request if it is not ready.
+	URL    string               `json:"url"`
+	Status TransformationStatus `json:"status"`
+	Width  *int                 `json:"width,omitempty"`
+	Height *int                 `json:"height,omitempty"`
+	Size   *int64               `json:"size,omitempty"`
+	Mime   *string              `json:"mime,omitempty"`
 }
 
 // Optional details of an uploaded file.
@@ -226,6 +261,188 @@ func (e *APIKeyKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e APIKeyKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How an image fits the preset's box.
+type Fit string
+
+const (
+	// Fill the whole box, cropping what overflows (centred).
+	FitCover Fit = "COVER"
+	// Fit inside the box and pad to its exact size.
+	FitContain Fit = "CONTAIN"
+	// Stretch to the box, ignoring the aspect ratio.
+	FitFill Fit = "FILL"
+	// Fit inside the box, never padding: one side may be smaller.
+	FitInside Fit = "INSIDE"
+)
+
+var AllFit = []Fit{
+	FitCover,
+	FitContain,
+	FitFill,
+	FitInside,
+}
+
+func (e Fit) IsValid() bool {
+	switch e {
+	case FitCover, FitContain, FitFill, FitInside:
+		return true
+	}
+	return false
+}
+
+func (e Fit) String() string {
+	return string(e)
+}
+
+func (e *Fit) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Fit(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Fit", str)
+	}
+	return nil
+}
+
+func (e Fit) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Fit) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Fit) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Output image formats.
+type ImageFormat string
+
+const (
+	ImageFormatJpeg ImageFormat = "JPEG"
+	ImageFormatPng  ImageFormat = "PNG"
+	ImageFormatWebp ImageFormat = "WEBP"
+	// Where libvips has an AV1 encoder.
+	ImageFormatAvif ImageFormat = "AVIF"
+)
+
+var AllImageFormat = []ImageFormat{
+	ImageFormatJpeg,
+	ImageFormatPng,
+	ImageFormatWebp,
+	ImageFormatAvif,
+}
+
+func (e ImageFormat) IsValid() bool {
+	switch e {
+	case ImageFormatJpeg, ImageFormatPng, ImageFormatWebp, ImageFormatAvif:
+		return true
+	}
+	return false
+}
+
+func (e ImageFormat) String() string {
+	return string(e)
+}
+
+func (e *ImageFormat) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ImageFormat(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ImageFormat", str)
+	}
+	return nil
+}
+
+func (e ImageFormat) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ImageFormat) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ImageFormat) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type TransformationStatus string
+
+const (
+	TransformationStatusPending TransformationStatus = "PENDING"
+	TransformationStatusReady   TransformationStatus = "READY"
+	TransformationStatusFailed  TransformationStatus = "FAILED"
+)
+
+var AllTransformationStatus = []TransformationStatus{
+	TransformationStatusPending,
+	TransformationStatusReady,
+	TransformationStatusFailed,
+}
+
+func (e TransformationStatus) IsValid() bool {
+	switch e {
+	case TransformationStatusPending, TransformationStatusReady, TransformationStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e TransformationStatus) String() string {
+	return string(e)
+}
+
+func (e *TransformationStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TransformationStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TransformationStatus", str)
+	}
+	return nil
+}
+
+func (e TransformationStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TransformationStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TransformationStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

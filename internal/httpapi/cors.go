@@ -11,6 +11,8 @@ var allowedHeaders = []string{
 	"Authorization", "Content-Type", "Accept", "Origin", "X-Requested-With", "X-HTTP-Method-Override",
 	"Tus-Resumable", "Upload-Length", "Upload-Offset", "Upload-Metadata", "Upload-Defer-Length", "Upload-Concat",
 	"X-Upload-File-Name", "X-Upload-Tags", "Range", "If-None-Match", "If-Modified-Since", "If-Match",
+	// GraphQL clients' CSRF-prevention headers (Apollo).
+	"Apollo-Require-Preflight", "X-Apollo-Operation-Name",
 }
 
 // exposedHeaders are the response headers browser code may read.

@@ -5,14 +5,18 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"satchel/internal/apperr"
 	"satchel/internal/auth"
+	"satchel/internal/images"
 	"satchel/internal/uploads"
 	"satchel/models"
 )
@@ -20,6 +24,7 @@ import (
 // API serves the REST routes.
 type API struct {
 	Uploads *uploads.Service
+	Images  *images.Service
 }
 
 // Register mounts the routes on mux.
@@ -27,6 +32,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("/files/basic", methods{http.MethodPost: a.basicUpload})
 	mux.Handle("/files/public/{uploadId}", methods{http.MethodPost: a.publicUpload})
 	mux.Handle("/files/{fileId}", methods{http.MethodGet: a.serveFile, http.MethodHead: a.serveFile})
+	mux.Handle("/files/{fileId}/{transformation}", methods{http.MethodGet: a.serveTransformed, http.MethodHead: a.serveTransformed})
 	mux.HandleFunc("/files/", func(w http.ResponseWriter, r *http.Request) {
 		apperr.WriteJSON(w, r, apperr.New(apperr.NotFound, "no such route"))
 	})
@@ -148,4 +154,50 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+}
+
+// serveTransformed serves a named transformation of a file, rendering it on
+// first request. Query parameters change nothing about the result; the API
+// hands out URLs with ?v=<version>, which may be cached for good.
+func (a *API) serveTransformed(w http.ResponseWriter, r *http.Request) {
+	if a.Images == nil {
+		apperr.WriteJSON(w, r, apperr.New(apperr.NotFound, "no such route"))
+		return
+	}
+	f, p, j, obj, err := a.Images.Result(r.Context(), r.PathValue("fileId"), r.PathValue("transformation"))
+	if err != nil {
+		apperr.WriteJSON(w, r, err)
+		return
+	}
+	defer obj.Close()
+	h := w.Header()
+	h.Set("Content-Type", j.Mime)
+	h.Set("ETag", fmt.Sprintf(`"%s-%s-v%d"`, f.SHA256[:16], p.Name, p.Version))
+	if r.URL.Query().Get("v") == strconv.Itoa(p.Version) {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "public, max-age=86400")
+	}
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+	h.Set("Content-Disposition", ContentDisposition("inline", transformedName(f.Name, p.Name, j.Mime)))
+	http.ServeContent(w, r, "", models.Time(j.UpdatedAt), obj)
+}
+
+// transformedName names a result after its original and preset.
+func transformedName(name, preset, mt string) string {
+	base := strings.TrimSuffix(name, path.Ext(name))
+	ext := ""
+	if exts, _ := mime.ExtensionsByType(mt); len(exts) > 0 {
+		ext = exts[len(exts)-1]
+	}
+	switch mt {
+	case "image/jpeg":
+		ext = ".jpg"
+	case "image/webp":
+		ext = ".webp"
+	case "image/avif":
+		ext = ".avif"
+	}
+	return base + "-" + preset + ext
 }

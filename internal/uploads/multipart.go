@@ -189,7 +189,10 @@ func (s *Service) PutPart(ctx context.Context, uploadID string, length int64, bo
 	}
 	part, err := models.GetPartByUpload(ctx, s.DB, uploadID)
 	if errors.Is(err, models.ErrNotFound) {
-		return "", apperr.New(apperr.NotFound, "not a part of a multipart upload")
+		if _, perr := s.Pending(ctx, uploadID); perr == nil {
+			return "", apperr.New(apperr.MethodNotAllowed, "PUT takes the parts of multipart uploads; send tus PATCH requests")
+		}
+		return "", ErrUploadNotFound
 	}
 	if err != nil {
 		return "", err

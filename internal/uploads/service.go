@@ -38,6 +38,15 @@ type Observer interface {
 	FileFinished(f *models.File, source string)
 }
 
+// FinishHook adds work to the transaction that commits a file (durable job
+// rows, say) and hears when it has committed.
+type FinishHook interface {
+	// InFinish runs inside the finishing transaction; an error aborts it.
+	InFinish(ctx context.Context, tx bun.IDB, f *models.File) error
+	// Finished runs after the commit. It must not block.
+	Finished(f *models.File)
+}
+
 // Service is the upload and file use cases.
 type Service struct {
 	DB            *bun.DB
@@ -47,6 +56,8 @@ type Service struct {
 	MaxUploadSize int64
 	UploadTTL     time.Duration
 	Observer      Observer
+	// Hooks run in and after every finishing transaction.
+	Hooks []FinishHook
 	// Limiter enforces the keys' uploads-per-minute rules (nil: none).
 	Limiter RateLimiter
 	// BeforeCommit, when set, runs just before a finishing transaction
@@ -273,6 +284,11 @@ func (s *Service) finish(ctx context.Context, id, source string) (*models.File, 
 		if err := models.InsertFile(ctx, tx, f); err != nil {
 			return err
 		}
+		for _, h := range s.Hooks {
+			if err := h.InFinish(ctx, tx, f); err != nil {
+				return err
+			}
+		}
 		if s.BeforeCommit != nil {
 			s.BeforeCommit(id)
 		}
@@ -299,6 +315,9 @@ func (s *Service) finish(ctx context.Context, id, source string) (*models.File, 
 	}
 	if s.Observer != nil {
 		s.Observer.FileFinished(f, source)
+	}
+	for _, h := range s.Hooks {
+		h.Finished(f)
 	}
 	return f, nil
 }
