@@ -5,11 +5,13 @@
 set -euo pipefail
 
 # Debian packages the build and the tests need (none is installed twice):
+# libvips for image transformations (and vipsthumbnail for make bench),
+# Chromium for the browser end-to-end test.
 # chromium (/usr/bin/chromium) for the browser end-to-end test in test/node,
 # driven by playwright-core, which never downloads a browser of its own.
 # SATCHEL_APT_PACKAGES, when set, replaces this list (set it empty to install
 # nothing).
-APT_PACKAGES=(${SATCHEL_APT_PACKAGES-chromium})
+APT_PACKAGES=(${SATCHEL_APT_PACKAGES-pkg-config libvips-dev libvips-tools chromium})
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
