@@ -6,12 +6,15 @@ GO      ?= go
 BIN     := bin/satchel
 NODE_T  := test/node
 
-.PHONY: all run build deps test test-go test-node postgres generate check-generated bench fuzz vet clean
+.PHONY: all run build deps deps-test test test-go test-node postgres generate check-generated bench bench-list fuzz vet clean
 
 all: build
 
 deps:
-	@bash scripts/deps.sh
+	@bash scripts/deps.sh run
+
+deps-test:
+	@bash scripts/deps.sh test
 
 build:
 	$(GO) build -o $(BIN) .
@@ -20,7 +23,7 @@ run: deps build
 	./$(BIN) serve
 
 # The Go tests (race detector on), then the Node end-to-end tests.
-test: deps postgres vet test-go test-node
+test: deps-test postgres vet test-go test-node
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -54,6 +57,13 @@ fuzz:
 # Upload throughput and memory against the standalone tusd binary.
 bench:
 	bash bench/upload.sh
+
+# files(first: 50) latency (Service.List) over 1,000,000 files on SQLite and
+# PostgreSQL: first and deep pages, no filter / exact tag / prefix. Seeds once
+# (cached in bench/out/ and the database satchel_bench_list_<N>), prints the
+# table and writes bench/RESULTS-list.md. SATCHEL_BENCH_FILES overrides the size.
+bench-list: postgres
+	SATCHEL_BENCH_LIST=1 $(GO) test -run '^$$' -bench '^BenchmarkList$$' -benchtime 1x -timeout 60m ./internal/uploads/
 
 clean:
 	rm -rf bin bench/out

@@ -4,14 +4,17 @@
 # `make test`.
 set -euo pipefail
 
-# Debian packages the build and the tests need (none is installed twice):
-# libvips for image transformations (and vipsthumbnail for make bench),
-# Chromium for the browser end-to-end test.
-# chromium (/usr/bin/chromium) for the browser end-to-end test in test/node,
-# driven by playwright-core, which never downloads a browser of its own.
-# SATCHEL_APT_PACKAGES, when set, replaces this list (set it empty to install
-# nothing).
-APT_PACKAGES=(${SATCHEL_APT_PACKAGES-pkg-config libvips-dev libvips-tools chromium})
+# Debian packages Satchel needs, installed only when missing:
+#   build and run: pkg-config and libvips-dev (image transformations);
+#   tests (`deps.sh test`): also libvips-tools (vipsthumbnail, for the
+#   benchmarks) and chromium (/usr/bin/chromium) for the browser end-to-end
+#   test, driven by playwright-core, which never downloads a browser itself.
+# SATCHEL_APT_PACKAGES, when set, replaces the list (empty: install nothing).
+DEFAULT_PACKAGES="pkg-config libvips-dev"
+if [ "${1:-run}" = "test" ]; then
+  DEFAULT_PACKAGES="$DEFAULT_PACKAGES libvips-tools chromium"
+fi
+APT_PACKAGES=(${SATCHEL_APT_PACKAGES-$DEFAULT_PACKAGES})
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
