@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"sync"
 
 	"github.com/tus/tusd/v2/pkg/handler"
 
@@ -31,6 +32,21 @@ type HashStates interface {
 type hashingStore struct {
 	inner  handler.DataStore
 	states HashStates
+	// finished holds the digests of uploads completed in this process and
+	// not yet finished (id -> hex SHA-256).
+	finished sync.Map
+}
+
+func (s *hashingStore) sizeOf(ctx context.Context, id string) (int64, error) {
+	up, err := s.inner.GetUpload(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	info, err := up.GetInfo(ctx)
+	if err != nil || info.SizeIsDeferred || info.Offset != info.Size {
+		return -1, err
+	}
+	return info.Size, nil
 }
 
 var (
@@ -90,6 +106,7 @@ func (t terminatable) Terminate(ctx context.Context) error {
 	if err := t.TerminatableUpload.Terminate(ctx); err != nil {
 		return err
 	}
+	t.u.store.finished.Delete(t.u.id)
 	return t.u.store.states.Delete(ctx, t.u.id)
 }
 
@@ -125,19 +142,29 @@ func (c *countingHash) Write(p []byte) (int, error) {
 	return c.Hash.Write(p)
 }
 
-// WriteChunk tees the chunk through the running digest. When the digest
-// cannot continue (no state for this offset, or the store wrote fewer bytes
-// than were read) the state is dropped and Checksum re-reads the bytes.
+// WriteChunk passes the chunk through the running digest on its way to the
+// store. When the digest cannot continue (no state for this offset, or the
+// store wrote fewer bytes than were hashed) the state is dropped and
+// Checksum re-reads the bytes.
 func (u *hashingUpload) WriteChunk(ctx context.Context, offset int64, src io.Reader) (int64, error) {
 	h := u.store.resume(ctx, u.id, offset)
 	if h == nil {
 		return u.Upload.WriteChunk(ctx, offset, src)
 	}
-	ch := &countingHash{Hash: h}
-	n, err := u.Upload.WriteChunk(ctx, offset, io.TeeReader(src, ch))
+	info, _ := u.Upload.GetInfo(ctx)
+	remaining := info.Size - offset
+	hr := &hashingReader{src: src, h: h, pipeline: info.SizeIsDeferred || remaining >= pipeMinBytes}
+	n, err := u.Upload.WriteChunk(ctx, offset, hr)
 	// An interrupted request (the client went away) still leaves a valid
 	// digest as long as the store wrote exactly the bytes that were hashed.
-	if n != ch.n {
+	if n != hr.n {
+		_ = u.store.states.Delete(ctx, u.id)
+		return n, err
+	}
+	if !info.SizeIsDeferred && offset+n == info.Size {
+		// Complete: keep the digest in memory for the finishing step rather
+		// than on disk (a crash before it only costs a re-read).
+		u.store.finished.Store(u.id, hex.EncodeToString(h.Sum(nil)))
 		_ = u.store.states.Delete(ctx, u.id)
 		return n, err
 	}
@@ -173,6 +200,11 @@ func (s *hashingStore) checksum(ctx context.Context, id string, size int64) (str
 	if size == 0 {
 		sum := sha256.Sum256(nil)
 		return hex.EncodeToString(sum[:]), nil
+	}
+	if v, ok := s.finished.LoadAndDelete(id); ok {
+		if info, err := s.sizeOf(ctx, id); err == nil && info == size {
+			return v.(string), nil
+		}
 	}
 	if h := s.resume(ctx, id, size); h != nil {
 		return hex.EncodeToString(h.Sum(nil)), nil

@@ -98,6 +98,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	if !ids.Valid(id) {
 		return nil
 	}
+	s.hashing.finished.Delete(id)
 	for _, p := range []string{id, id + ".info", id + hashSuffix} {
 		if err := os.Remove(filepath.Join(s.dir, p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("delete %s: %w", p, err)
@@ -106,8 +107,9 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	return s.DeleteDerived(ctx, id, "")
 }
 
-// Forget drops the running digest of a finished upload.
+// Forget drops the running digest of an upload (finished, or starting over).
 func (s *Store) Forget(ctx context.Context, id string) error {
+	s.hashing.finished.Delete(id)
 	return s.hashing.states.Delete(ctx, id)
 }
 

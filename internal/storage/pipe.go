@@ -1,0 +1,104 @@
+package storage
+
+import (
+	"hash"
+	"io"
+	"sync"
+)
+
+// Sizes of the hashing pipeline: large writes are hashed on a second
+// goroutine while the next buffer is read and written, so the digest costs
+// no time on the byte path when a core is free.
+const (
+	pipeBufSize  = 256 << 10
+	pipeBuffers  = 4
+	pipeMinBytes = 4 << 20 // smaller writes hash inline: no goroutine, no buffers
+)
+
+var pipeBufs = sync.Pool{New: func() any { b := make([]byte, pipeBufSize); return &b }}
+
+// hashingReader hands its source to the store while hashing exactly the
+// bytes the store accepted. Read hashes inline; WriteTo (which io.Copy
+// prefers) pipelines the hashing.
+type hashingReader struct {
+	src      io.Reader
+	h        hash.Hash
+	n        int64 // bytes hashed
+	pipeline bool
+}
+
+func (r *hashingReader) Read(p []byte) (int, error) {
+	n, err := r.src.Read(p)
+	if n > 0 {
+		r.h.Write(p[:n])
+		r.n += int64(n)
+	}
+	return n, err
+}
+
+// WriteTo copies src to w. Each buffer goes to w first, then (only the
+// bytes w took) to the hashing goroutine, while the next one is read: at
+// most pipeBuffers buffers are in use per upload.
+func (r *hashingReader) WriteTo(w io.Writer) (int64, error) {
+	if !r.pipeline {
+		return io.CopyBuffer(w, struct{ io.Reader }{r}, make([]byte, 64<<10))
+	}
+	free := make(chan []byte, pipeBuffers)
+	work := make(chan []byte, pipeBuffers)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for b := range work {
+			r.h.Write(b)
+			free <- b[:cap(b)]
+		}
+	}()
+	var pooled []*[]byte
+	defer func() {
+		for _, b := range pooled {
+			pipeBufs.Put(b)
+		}
+	}()
+	var written int64
+	var err error
+	for {
+		var buf []byte
+		select {
+		case buf = <-free:
+		default:
+			if len(pooled) < pipeBuffers {
+				bp := pipeBufs.Get().(*[]byte)
+				pooled = append(pooled, bp)
+				buf = *bp
+			} else {
+				buf = <-free
+			}
+		}
+		n, rerr := r.src.Read(buf[:pipeBufSize])
+		if n > 0 {
+			wn, werr := w.Write(buf[:n])
+			written += int64(wn)
+			r.n += int64(wn)
+			work <- buf[:wn]
+			if werr == nil && wn < n {
+				werr = io.ErrShortWrite
+			}
+			if werr != nil {
+				err = werr
+				break
+			}
+		} else {
+			free <- buf
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			err = rerr
+			break
+		}
+	}
+	close(work)
+	<-done
+	return written, err
+}
