@@ -83,21 +83,25 @@ func GetFiles(c ctx, db bun.IDB, accountID string, ids []string) ([]File, error)
 	return fs, err
 }
 
-// DeleteFiles deletes the account's files among ids (tags go with them) and
-// returns the IDs that were deleted.
+// DeleteFiles deletes the account's files among ids (tags and render jobs
+// go with them) and returns the IDs that were deleted.
 func DeleteFiles(c ctx, db bun.IDB, accountID string, ids []string) ([]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	var deleted []string
-	// file_tags and transform_jobs are deleted explicitly: SQLite enforces ON DELETE CASCADE only
-	// with foreign_keys on, and this must not depend on a pragma.
-	if _, err := db.NewDelete().Model((*FileTag)(nil)).Where("account_id = ?", accountID).Where("file_id IN (?)", bun.In(ids)).Exec(c); err != nil {
-		return nil, err
-	}
-	if _, err := db.NewDelete().Model((*TransformJob)(nil)).Where("account_id = ?", accountID).Where("file_id IN (?)", bun.In(ids)).Exec(c); err != nil {
-		return nil, err
-	}
 	err := db.NewDelete().Model((*File)(nil)).Where("account_id = ?", accountID).Where("id IN (?)", bun.In(ids)).Returning("id").Scan(c, &deleted)
-	return deleted, err
+	if err != nil || len(deleted) == 0 {
+		return deleted, err
+	}
+	// Dependents are deleted explicitly (SQLite enforces ON DELETE CASCADE
+	// only with foreign_keys on, and this must not depend on a pragma), by
+	// the IDs just deleted: the account's own, found by primary key.
+	if _, err := db.NewDelete().Model((*FileTag)(nil)).Where("file_id IN (?)", bun.In(deleted)).Exec(c); err != nil {
+		return nil, err
+	}
+	if _, err := db.NewDelete().Model((*TransformJob)(nil)).Where("file_id IN (?)", bun.In(deleted)).Exec(c); err != nil {
+		return nil, err
+	}
+	return deleted, nil
 }

@@ -226,9 +226,22 @@ func (q keyQuery) fetch(ctx context.Context, cur *position, reverse, inclusive b
 		// matching tag: each file once, found by index seeks, never by
 		// grouping every match.
 		from, sel = "file_tags k", "k.file_id, k.name AS tag, k.uploaded_at"
-		where = append(where, "k.account_id = ?", "k.name >= ?", "k.name < ?",
-			"NOT EXISTS (SELECT 1 FROM file_tags g WHERE g.file_id = k.file_id AND g.name > k.name AND g.name < ?)")
-		args = append(args, q.account, q.tag, q.tag+"~", q.tag+"~")
+		where = append(where, "k.account_id = ?")
+		args = append(args, q.account)
+		// A cursor's tag carries the prefix, so the keyset condition is the
+		// tighter bound on its side of the range. The looser one is left out:
+		// given both, SQLite seeks by the plain column bound and filters the
+		// keyset condition row by row, from the start of the range.
+		if cur == nil || !reverse { // descending: the cursor is the upper bound
+			where = append(where, "k.name >= ?")
+			args = append(args, q.tag)
+		}
+		if cur == nil || reverse { // ascending: the cursor is the lower bound
+			where = append(where, "k.name < ?")
+			args = append(args, q.tag+"~")
+		}
+		where = append(where, "NOT EXISTS (SELECT 1 FROM file_tags g WHERE g.file_id = k.file_id AND g.name > k.name AND g.name < ?)")
+		args = append(args, q.tag+"~")
 		cols = []string{"k.name", "k.uploaded_at", "k.file_id"}
 	}
 	sql := "SELECT " + sel + " FROM " + from
@@ -263,24 +276,16 @@ func (q keyQuery) fetch(ctx context.Context, cur *position, reverse, inclusive b
 	return rows, err
 }
 
-// keysetCond expands (c1, c2, ...) op (v1, v2, ...) into ORs of ANDs, which
-// both SQLite and PostgreSQL plan as index range scans.
+// keysetCond is the row-value comparison (c1, c2, ...) op (v1, v2, ...)
+// (lexicographic; every column is NOT NULL). Both SQLite and PostgreSQL use
+// it as one index range bound when the columns follow an index's order after
+// its equality columns, so a page is a seek and a short scan at any depth.
+// (Expanded into ORs of ANDs, only the leading column bounds the scan in
+// SQLite, and nothing does in PostgreSQL.)
 func keysetCond(cols []string, vals []any, op string, inclusive bool) (string, []any) {
-	var ors []string
-	var args []any
-	for i := range cols {
-		var ands []string
-		for j := 0; j < i; j++ {
-			ands = append(ands, cols[j]+" = ?")
-			args = append(args, vals[j])
-		}
-		o := op
-		if inclusive && i == len(cols)-1 {
-			o += "="
-		}
-		ands = append(ands, cols[i]+" "+o+" ?")
-		args = append(args, vals[i])
-		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+	if inclusive {
+		op += "="
 	}
-	return "(" + strings.Join(ors, " OR ") + ")", args
+	ph := strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")
+	return "(" + strings.Join(cols, ", ") + ") " + op + " (" + ph + ")", vals
 }
