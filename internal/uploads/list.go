@@ -149,7 +149,27 @@ func (s *Service) List(ctx context.Context, accountID string, lp ListParams) (*P
 		}
 	}
 	q := keyQuery{db: s, account: accountID, mode: mode, tag: tag}
+	// The other direction (is there anything on the far side of the
+	// cursor?) is asked at the same time as the page, so a page after a
+	// cursor costs no more time than the first.
+	type probe struct {
+		found bool
+		err   error
+	}
+	otherc := make(chan probe, 1)
+	if cur != nil {
+		go func() {
+			back, err := q.fetch(ctx, cur, !backward, true, 1)
+			otherc <- probe{len(back) > 0, err}
+		}()
+	} else {
+		otherc <- probe{}
+	}
 	rows, err := q.fetch(ctx, cur, backward, false, n+1)
+	o := <-otherc
+	if err == nil {
+		err = o.err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list files: %w", err)
 	}
@@ -158,15 +178,7 @@ func (s *Service) List(ctx context.Context, accountID string, lp ListParams) (*P
 	if more {
 		rows = rows[:n]
 	}
-	// The other direction: is there anything on the far side of the cursor?
-	other := false
-	if cur != nil {
-		back, err := q.fetch(ctx, cur, !backward, true, 1)
-		if err != nil {
-			return nil, fmt.Errorf("list files: %w", err)
-		}
-		other = len(back) > 0
-	}
+	other := o.found
 	if backward {
 		slices.Reverse(rows)
 		page.HasPreviousPage, page.HasNextPage = more, other
