@@ -58,6 +58,20 @@ fuzz:
 bench:
 	bash bench/upload.sh
 
+# Multipart upload (1 GiB as 5 MiB parts, 4 in flight) against one tus PATCH
+# of the same file, on Satchel only: MB/s and the ratio, per-step times.
+# Writes bench/RESULTS-multipart.md; BENCH_QUICK=1 for a 256 MiB smoke run.
+.PHONY: bench-multipart
+bench-multipart:
+	BENCH_PHASES=5 bash bench/upload.sh
+
+# Thumbnails: Satchel's on-demand first render of a 12-megapixel JPEG to a
+# 256x256 WebP against vipsthumbnail and a pure-Go resize (imaging), and the
+# cached hit. Needs vipsthumbnail (libvips-tools). Writes bench/RESULTS-thumb.md.
+.PHONY: bench-thumb
+bench-thumb:
+	bash bench/thumb.sh
+
 # files(first: 50) latency (Service.List) over 1,000,000 files on SQLite and
 # PostgreSQL: first and deep pages, no filter / exact tag / prefix. Seeds once
 # (cached in bench/out/ and the database satchel_bench_list_<N>), prints the

@@ -11,8 +11,13 @@
 #   BENCH_QUICK=1 bench/upload.sh   smoke run: 256 MiB, 200 uploads
 #   bench/upload.sh -phases 2       extra arguments go to the driver
 #                                   (bench/out/bin/uploadbench -h lists them)
+#   BENCH_PHASES=5 bench/upload.sh  multipart (make bench-multipart): the 1 GiB file
+#                                   as 5 MiB parts, 4 in flight, against one tus
+#                                   PATCH, Satchel only (~2 min; quick: 256 MiB)
 #
-# Environment: BENCH_QUICK=1 (see above); BENCH_RUNS=N runs phases (1) and (2)
+# Environment: BENCH_QUICK=1 (see above); BENCH_PHASES=... the measures to run
+# (default 123; 5 is multipart, Satchel only: tusd is neither built nor
+# started unless 1, 2 or 3 is named); BENCH_RUNS=N runs phases (1), (2) and (5)
 # N times per server instead of 3; BENCH_DATA_DIR=DIR puts the servers' data
 # dirs in DIR/satchel-upload-bench instead of bench/out/data (e.g. /dev/shm to
 # take the disk's file system out of the picture); BENCH_KEEP_DATA=1 keeps
@@ -20,7 +25,8 @@
 # processes with `perf` for the whole driver run (bench/out/{satchel,tusd}.perf.data).
 #
 # Output: the table on stdout, bench/out/upload-results.md, and in full mode a
-# copy in bench/RESULTS-upload.md (tracked). bench/out/ is gitignored.
+# copy in bench/RESULTS-upload.md (tracked); for (5) bench/out/multipart-results.md
+# and, in full mode, bench/RESULTS-multipart.md. bench/out/ is gitignored.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -29,6 +35,13 @@ OUT=$ROOT/bench/out
 BIN=$OUT/bin
 TUSD_VERSION=v2.10.0
 START=$SECONDS
+PHASES=${BENCH_PHASES:-123}
+[[ $PHASES =~ ^[1235]+$ ]] || {
+	echo "BENCH_PHASES must name measures among 1, 2, 3 and 5" >&2
+	exit 1
+}
+VS_TUSD=0
+[[ $PHASES == *[123]* ]] && VS_TUSD=1
 
 if [[ "${BENCH_QUICK:-0}" == 1 ]]; then
 	MODE=quick SIZE=$((256 << 20)) SIZE_NAME=256MiB N=200
@@ -71,12 +84,14 @@ build_tusd() {
 		-ldflags "-X github.com/tus/tusd/v2/cmd/tusd/cli.VersionName=$TUSD_VERSION" \
 		-o "$BIN/tusd" github.com/tus/tusd/v2/cmd/tusd)
 }
-log "building tusd $TUSD_VERSION (standalone binary; the first build takes ~2 min)"
-build_tusd
-"$BIN/tusd" -version | grep -q "Version: $TUSD_VERSION" || {
-	log "tusd binary does not report $TUSD_VERSION"
-	exit 1
-}
+if ((VS_TUSD)); then
+	log "building tusd $TUSD_VERSION (standalone binary; the first build takes ~2 min)"
+	build_tusd
+	"$BIN/tusd" -version | grep -q "Version: $TUSD_VERSION" || {
+		log "tusd binary does not report $TUSD_VERSION"
+		exit 1
+	}
+fi
 
 SPID= TPID= PERFPIDS= DATA=
 cleanup() {
@@ -144,30 +159,36 @@ wait_listening "$SPORT" "$SPID" satchel "$OUT/satchel.log"
 	exit 1
 }
 
-TPORT=$(free_port $((SPORT + 1)))
-log "starting tusd $TUSD_VERSION on 127.0.0.1:$TPORT (data: ${TDATA#"$ROOT"/})"
-"$BIN/tusd" -upload-dir "$TDATA" -host 127.0.0.1 -port "$TPORT" -base-path /files/ \
-	-verbose=false -show-startup-logs=false -show-greeting=false \
-	>"$OUT/tusd.log" 2>&1 &
-TPID=$!
-wait_listening "$TPORT" "$TPID" tusd "$OUT/tusd.log"
+TUSD_ARGS=()
+if ((VS_TUSD)); then
+	TPORT=$(free_port $((SPORT + 1)))
+	log "starting tusd $TUSD_VERSION on 127.0.0.1:$TPORT (data: ${TDATA#"$ROOT"/})"
+	"$BIN/tusd" -upload-dir "$TDATA" -host 127.0.0.1 -port "$TPORT" -base-path /files/ \
+		-verbose=false -show-startup-logs=false -show-greeting=false \
+		>"$OUT/tusd.log" 2>&1 &
+	TPID=$!
+	wait_listening "$TPORT" "$TPID" tusd "$OUT/tusd.log"
+	TUSD_ARGS=(-tusd-url "http://127.0.0.1:$TPORT/files/" -tusd-pid "$TPID")
+fi
 
 if [[ "${BENCH_PERF:-0}" == 1 ]]; then
-	log "recording CPU profiles of satchel (pid $SPID) and tusd (pid $TPID) with perf"
+	log "recording CPU profiles of satchel (pid $SPID)${TPID:+ and tusd (pid $TPID)} with perf"
 	perf record -F 499 -g -p "$SPID" -o "$OUT/satchel.perf.data" >"$OUT/satchel.perf.log" 2>&1 &
 	PERFPIDS=$!
-	perf record -F 499 -g -p "$TPID" -o "$OUT/tusd.perf.data" >"$OUT/tusd.perf.log" 2>&1 &
-	PERFPIDS="$PERFPIDS $!"
+	if ((VS_TUSD)); then
+		perf record -F 499 -g -p "$TPID" -o "$OUT/tusd.perf.data" >"$OUT/tusd.perf.log" 2>&1 &
+		PERFPIDS="$PERFPIDS $!"
+	fi
 fi
 
 REV=$(git describe --always --dirty 2>/dev/null || echo unknown)
-log "running the driver ($MODE: $SIZE_NAME upload, $N uploads; satchel pid $SPID, tusd pid $TPID)"
+log "running the driver ($MODE: measures $PHASES, $SIZE_NAME upload, $N uploads; satchel pid $SPID, tusd pid ${TPID:-none})"
 "$BIN/uploadbench" \
 	-satchel-url "http://127.0.0.1:$SPORT/uploads/" -satchel-data "$SDATA" -satchel-pid "$SPID" \
-	-tusd-url "http://127.0.0.1:$TPORT/files/" -tusd-pid "$TPID" \
+	"${TUSD_ARGS[@]}" \
 	-file "$OUT/blob-$SIZE_NAME.bin" -size "$SIZE" -n "$N" -runs "${BENCH_RUNS:-3}" \
 	-mode "$MODE" -nproc "$(nproc)" -satchel-rev "$REV" -tusd-version "$TUSD_VERSION" \
-	-md "$OUT/upload-results.md" "$@"
+	-md "$OUT/upload-results.md" -multipart-md "$OUT/multipart-results.md" -phases "$PHASES" "$@"
 
 if [[ -n "$PERFPIDS" ]]; then
 	for pid in $PERFPIDS; do
@@ -175,21 +196,32 @@ if [[ -n "$PERFPIDS" ]]; then
 		wait "$pid" 2>/dev/null || true
 	done
 	PERFPIDS=
-	log "profiles: perf report --no-children -i ${OUT#"$ROOT"/}/satchel.perf.data (or tusd.perf.data)"
+	log "profiles: perf report --no-children -i ${OUT#"$ROOT"/}/satchel.perf.data${TPID:+ (or tusd.perf.data)}"
 fi
 
 for name in satchel tusd; do
 	pid=$SPID
-	[[ $name == tusd ]] && pid=$TPID
+	if [[ $name == tusd ]]; then
+		((VS_TUSD)) || continue
+		pid=$TPID
+	fi
 	kill -0 "$pid" 2>/dev/null || log "warning: $name (pid $pid) is no longer running"
 	lines=$(grep -ciE 'warn|error' "$OUT/$name.log" || true)
 	((lines == 0)) || log "note: $name logged $lines warnings/errors, see ${OUT#"$ROOT"/}/$name.log"
 done
 
-if [[ $MODE == full && $# == 0 ]]; then
+if [[ $MODE == full && $# == 0 && $PHASES == 123 ]]; then
 	cp "$OUT/upload-results.md" "$ROOT/bench/RESULTS-upload.md"
 	log "wrote bench/RESULTS-upload.md"
-else
-	log "quick mode or driver arguments: bench/RESULTS-upload.md left as it was"
+elif ((VS_TUSD)); then
+	log "quick mode, BENCH_PHASES or driver arguments: bench/RESULTS-upload.md left as it was"
+fi
+if [[ $PHASES == *5* ]]; then
+	if [[ $MODE == full && $# == 0 ]]; then
+		cp "$OUT/multipart-results.md" "$ROOT/bench/RESULTS-multipart.md"
+		log "wrote bench/RESULTS-multipart.md"
+	else
+		log "quick mode or driver arguments: bench/RESULTS-multipart.md left as it was"
+	fi
 fi
 log "done in $((SECONDS - START)) s"

@@ -13,12 +13,22 @@
 //  3. -n uploads open at once, each 1 MiB sent as 64 KiB PATCHes by
 //     -workers goroutines: error count and total time;
 //  4. the server's VmRSS (from /proc/<pid>/status, every 20 ms) during (1)
-//     and (3): idle before, peak during, and peak minus idle.
+//     and (3): idle before, peak during, and peak minus idle;
+//  5. Satchel only (tusd has no multipart API), not run unless -phases
+//     names it: the same large file as a multipart upload (GraphQL
+//     beginMultipartUpload with the public key, uploadPart for each part's
+//     URL, one PUT per 5 MiB part read from the file with a SectionReader,
+//     -part-workers in flight, then completeUploadPart for each part with its
+//     ETag; the last one returns the File), against one tus POST + PATCH of
+//     the same file on the same server, alternately, -runs runs of each; in
+//     MB/s. A second multipart client, which completes each part right after
+//     its PUT, is measured in the same rotation. Written to -multipart-md.
 //
 // Correctness is checked on the way: every response's status and
 // Upload-Offset; after each large upload a HEAD must show Upload-Offset equal
 // to the size, and for Satchel the File's size and sha256 (GraphQL, secret
-// key) must match the source file.
+// key) must match the source file; a multipart upload's File must have the
+// source's size and sha256 too.
 package main
 
 import (
@@ -76,6 +86,8 @@ type options struct {
 	tusdFirst               bool
 	phases                  string
 	scratchDir              string
+	partWorkers             int
+	multipartMD             string
 }
 
 func main() {
@@ -98,8 +110,10 @@ func main() {
 	flag.StringVar(&o.tusdVersion, "tusd-version", "v2.10.0", "tusd version to report")
 	flag.StringVar(&o.mdOut, "md", "bench/out/upload-results.md", "where to write the Markdown results")
 	flag.BoolVar(&o.tusdFirst, "tusd-first", false, "alternate tusd, satchel, ... instead (to check for order effects)")
-	flag.StringVar(&o.phases, "phases", "123", "which of the measures (1), (2), (3) to run, e.g. 2 to profile one")
+	flag.StringVar(&o.phases, "phases", "123", "which of the measures (1), (2), (3), (5) to run, e.g. 2 to profile one; 5 (multipart, Satchel only) needs no tusd")
 	flag.StringVar(&o.scratchDir, "scratch-dir", "", "where to write the scratch file before each run (default: the parent of -satchel-data)")
+	flag.IntVar(&o.partWorkers, "part-workers", 4, "parts in flight in (5)")
+	flag.StringVar(&o.multipartMD, "multipart-md", "bench/out/multipart-results.md", "where to write the Markdown results of (5)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "uploadbench:", err)
@@ -144,8 +158,8 @@ func newTarget(name, endpoint string, pid int) (*target, error) {
 func (t *target) idle() { t.client.Transport.(*http.Transport).CloseIdleConnections() }
 
 func run(o options) error {
-	if o.runs < 1 || o.openRuns < 1 || o.n < 1 || o.concurrency < 1 || o.workers < 1 || o.size < 1 {
-		return errors.New("-runs, -open-runs, -n, -concurrency, -workers and -size must be positive")
+	if o.runs < 1 || o.openRuns < 1 || o.n < 1 || o.concurrency < 1 || o.workers < 1 || o.size < 1 || o.partWorkers < 1 {
+		return errors.New("-runs, -open-runs, -n, -concurrency, -workers, -part-workers and -size must be positive")
 	}
 	sat, err := newTarget("satchel", o.satchelURL, o.satchelPID)
 	if err != nil {
@@ -163,13 +177,17 @@ func run(o options) error {
 	if o.scratchDir == "" {
 		o.scratchDir = filepath.Dir(filepath.Clean(o.satchelData))
 	}
-	tusd, err := newTarget("tusd", o.tusdURL, o.tusdPID)
-	if err != nil {
-		return err
-	}
-	targets := []*target{sat, tusd}
-	if o.tusdFirst {
-		targets = []*target{tusd, sat}
+	// tusd takes part in (1), (2) and (3); (5) is Satchel's alone.
+	targets := []*target{sat}
+	var tusd *target
+	if o.vsTusd() {
+		if tusd, err = newTarget("tusd", o.tusdURL, o.tusdPID); err != nil {
+			return err
+		}
+		targets = []*target{sat, tusd}
+		if o.tusdFirst {
+			targets = []*target{tusd, sat}
+		}
 	}
 
 	sum, err := ensureFile(o.file, o.size)
@@ -216,24 +234,71 @@ func run(o options) error {
 			rep.open[idx(t)] = append(rep.open[idx(t)], r)
 		}
 	}
+	// (5): multipart against one PATCH, on Satchel, alternately; the order
+	// of the three clients turns by one each run.
+	for i := range o.runsOf('5') {
+		for k := range 3 {
+			switch (i + k) % 3 {
+			case 0, 1:
+				inline := (i+k)%3 == 1
+				r, err := multipartUpload(sat, o.file, o.size, sum, o.scratchDir, o.partWorkers, inline)
+				if err != nil {
+					return fmt.Errorf("phase 5, multipart (inline completes: %v) run %d: %w", inline, i+1, err)
+				}
+				logf("5 multipart      %-7s run %d: %7.1f MB/s  (%s; server CPU %v; RSS idle %s, peak %s)", mpName(inline), i+1, r.mbps(), r.phases(), r.cpu, kib(r.rss.idle), kib(r.rss.peak))
+				if inline {
+					rep.mpInline = append(rep.mpInline, r)
+				} else {
+					rep.mp = append(rep.mp, r)
+				}
+			case 2:
+				r, err := bigUpload(sat, o.file, o.size, sum, o.scratchDir)
+				if err != nil {
+					return fmt.Errorf("phase 5, one PATCH run %d: %w", i+1, err)
+				}
+				logf("5 one PATCH      %-7s run %d: %7.1f MB/s  (%v, server CPU %v; RSS idle %s, peak %s)", sat.name, i+1, r.mbps(), r.dur.Round(time.Millisecond), r.cpu, kib(r.rss.idle), kib(r.rss.peak))
+				rep.mpTus = append(rep.mpTus, r)
+			}
+		}
+	}
 
 	rep.wall = time.Since(rep.started)
 	rep.load[1] = loadAvg()
 	rep.others = machineBusy() - busy0 - (cpuTime("self") - self0) - (sat.cpu() - sat0) - (tusd.cpu() - tusd0)
-	md := rep.markdown()
-	fmt.Println()
-	rep.text(os.Stdout)
-	if o.mdOut != "" {
-		if err := os.MkdirAll(filepath.Dir(o.mdOut), 0o755); err != nil {
+	if o.vsTusd() {
+		md := rep.markdown()
+		fmt.Println()
+		rep.text(os.Stdout)
+		if err := writeMD(o.mdOut, md); err != nil {
 			return err
 		}
-		if err := os.WriteFile(o.mdOut, []byte(md), 0o644); err != nil {
+	}
+	if len(rep.mp) > 0 {
+		fmt.Println()
+		rep.multipartText(os.Stdout)
+		if err := writeMD(o.multipartMD, rep.multipartMarkdown()); err != nil {
 			return err
 		}
-		logf("wrote %s", o.mdOut)
 	}
 	return nil
 }
+
+func writeMD(file, md string) error {
+	if file == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(file, []byte(md), 0o644); err != nil {
+		return err
+	}
+	logf("wrote %s", file)
+	return nil
+}
+
+// vsTusd reports whether a measure that compares with tusd is selected.
+func (o options) vsTusd() bool { return strings.ContainsAny(o.phases, "123") }
 
 // runsOf is how many runs per server phase p gets (0 when not selected).
 func (o options) runsOf(p byte) int {
@@ -401,6 +466,11 @@ func (t *target) head(ctx context.Context, loc string) (int64, error) {
 
 // graphql runs a query on Satchel with the secret key.
 func (t *target) graphql(ctx context.Context, query string, vars map[string]any, out any) error {
+	return t.graphqlAs(ctx, "Bearer "+t.secret, query, vars, out)
+}
+
+// graphqlAs runs a query on Satchel with the Authorization header auth.
+func (t *target) graphqlAs(ctx context.Context, auth, query string, vars map[string]any, out any) error {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	gu := t.endpoint.ResolveReference(&url.URL{Path: "/graphql"})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, gu.String(), bytes.NewReader(body))
@@ -408,7 +478,7 @@ func (t *target) graphql(ctx context.Context, query string, vars map[string]any,
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+t.secret)
+	req.Header.Set("Authorization", auth)
 	resp, err := t.client.Do(req)
 	if err != nil {
 		return err
@@ -465,7 +535,12 @@ func cpuTime(pid string) time.Duration {
 	return time.Duration(utime+stime) * clockTick
 }
 
-func (t *target) cpu() time.Duration { return cpuTime(strconv.Itoa(t.pid)) }
+func (t *target) cpu() time.Duration {
+	if t == nil {
+		return 0
+	}
+	return cpuTime(strconv.Itoa(t.pid))
+}
 
 // machineBusy returns the CPU time used by everything on the machine, from
 // /proc/stat (all but idle and iowait).
@@ -831,6 +906,235 @@ func openUploads(t *target, n, workers int, scratchDir string) countResult {
 	return countResult{n: n, errs: errs.report(t.name, "open uploads"), dur: dur, cpu: cpu, rss: rss, open: open}
 }
 
+// --- phase 5: multipart upload (Satchel only) -------------------------------------
+
+const partSize = 5 << 20 // Satchel's multipart part size
+
+type mpResult struct {
+	size   int64
+	parts  int
+	inline bool
+	dur    time.Duration // from the begin mutation to the returned File
+	// begin: beginMultipartUpload; puts: then until every PUT is answered
+	// (with inline completes: and every part completed); completes: the
+	// completeUploadPart calls before the last (not with inline completes);
+	// last: the completeUploadPart that returned the File (assembly).
+	begin, puts, completes, last time.Duration
+	cpu                          time.Duration // the server's CPU time
+	rss                          rssStats
+}
+
+func (r mpResult) mbps() float64  { return float64(r.size) / r.dur.Seconds() / 1e6 }
+func (r mpResult) mibps() float64 { return float64(r.size) / r.dur.Seconds() / (1 << 20) }
+
+func (r mpResult) phases() string {
+	if r.inline {
+		return fmt.Sprintf("%d parts, %v: begin %v, PUTs+completes %v, of which the last complete %v",
+			r.parts, r.dur.Round(time.Millisecond), r.begin.Round(time.Millisecond), r.puts.Round(time.Millisecond), r.last.Round(time.Millisecond))
+	}
+	return fmt.Sprintf("%d parts, %v: begin %v, PUTs %v, completes %v, last complete %v",
+		r.parts, r.dur.Round(time.Millisecond), r.begin.Round(time.Millisecond), r.puts.Round(time.Millisecond), r.completes.Round(time.Millisecond), r.last.Round(time.Millisecond))
+}
+
+func mpName(inline bool) string {
+	if inline {
+		return "inline"
+	}
+	return "after"
+}
+
+type uploadPartInfo struct {
+	UploadPartIndex int
+	UploadURL       string
+	Range           struct{ InclusiveStart, InclusiveEnd json.Number }
+}
+
+type mpFile struct {
+	ID     string
+	Size   json.Number
+	Sha256 string
+}
+
+const uploadPartFields = `uploadPartIndex uploadUrl range { inclusiveStart inclusiveEnd }`
+
+// multipartUpload sends file as a multipart upload to Satchel, as an
+// Upload.io-style client does, with the public key: beginMultipartUpload,
+// then per part uploadPart (for its URL; part 0 comes with the begin) and
+// one PUT of its bytes, `workers` parts in flight, each PUT's ETag kept;
+// then completeUploadPart for every part in order (inline: each part right
+// after its PUT, by its worker). The time runs from the begin mutation to
+// the completion that returns the File, whose size and sha256 are checked.
+func multipartUpload(t *target, file string, size int64, sum, scratchDir string, workers int, inline bool) (mpResult, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	syscall.Sync()
+	f, err := os.Open(file)
+	if err != nil {
+		return mpResult{}, err
+	}
+	defer f.Close()
+	idle := idleRSS(t.pid)
+	if err := prefault(scratchDir, size); err != nil {
+		return mpResult{}, err
+	}
+	r := mpResult{size: size, inline: inline}
+	s := startSampler(t.pid)
+	cpu0, start := t.cpu(), time.Now()
+	fileID, final, err := multipartSend(ctx, t, f, size, workers, inline, &r)
+	r.dur, r.cpu = time.Since(start), t.cpu()-cpu0
+	r.rss = s.finish(idle)
+	t.idle()
+	if err != nil {
+		if fileID != "" {
+			logf("multipart upload %s failed; its parts expire with the upload TTL", fileID)
+		}
+		return mpResult{}, err
+	}
+	if final == nil || final.ID != fileID || final.Size.String() != strconv.FormatInt(size, 10) || final.Sha256 != sum {
+		return mpResult{}, fmt.Errorf("assembled file: got %+v, want id %s, size %d, sha256 %s", final, fileID, size, sum)
+	}
+	if err := t.remove(ctx, fileID); err != nil {
+		return mpResult{}, fmt.Errorf("delete after upload: %w", err)
+	}
+	t.idle()
+	return r, nil
+}
+
+func multipartSend(ctx context.Context, t *target, f *os.File, size int64, workers int, inline bool, r *mpResult) (string, *mpFile, error) {
+	t0 := time.Now()
+	var begun struct {
+		BeginMultipartUpload struct {
+			FileID      string
+			UploadParts struct {
+				Count int
+				First uploadPartInfo
+			}
+		}
+	}
+	err := t.graphqlAs(ctx, t.auth, `mutation($in: BeginMultipartUploadInput!) { beginMultipartUpload(input: $in) { fileId uploadParts { count first { `+uploadPartFields+` } } } }`,
+		map[string]any{"in": map[string]any{"fileName": "bench.bin", "fileSize": size, "mime": "application/octet-stream"}}, &begun)
+	if err != nil {
+		return "", nil, fmt.Errorf("beginMultipartUpload: %w", err)
+	}
+	b := begun.BeginMultipartUpload
+	n := b.UploadParts.Count
+	if want := int((size + partSize - 1) / partSize); n != want || b.FileID == "" {
+		return b.FileID, nil, fmt.Errorf("beginMultipartUpload: fileId %q, %d parts, want %d", b.FileID, n, want)
+	}
+	r.parts = n
+	t1 := time.Now()
+	r.begin = t1.Sub(t0)
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	etags := make([]string, n)
+	var final *mpFile
+	var finalMu sync.Mutex
+	complete := func(i int) error {
+		var out struct {
+			CompleteUploadPart struct {
+				RemainingUploadParts []int
+				File                 *mpFile
+			}
+		}
+		started := time.Now()
+		err := t.graphqlAs(ctx, t.auth, `mutation($in: CompleteUploadPartInput!) { completeUploadPart(input: $in) { remainingUploadParts file { id size sha256 } } }`,
+			map[string]any{"in": map[string]any{"fileId": b.FileID, "uploadPartIndex": i, "etag": etags[i]}}, &out)
+		if err != nil {
+			return fmt.Errorf("completeUploadPart %d: %w", i, err)
+		}
+		if c := out.CompleteUploadPart; c.File != nil {
+			if len(c.RemainingUploadParts) != 0 {
+				return fmt.Errorf("completeUploadPart %d: a file and remaining parts %v", i, c.RemainingUploadParts)
+			}
+			finalMu.Lock()
+			final, r.last = c.File, time.Since(started)
+			finalMu.Unlock()
+		}
+		return nil
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Go(func() {
+			for i := range next {
+				if err := sendPart(ctx, t, f, size, b.FileID, i, b.UploadParts.First, &etags[i]); err != nil {
+					cancel(err)
+					continue
+				}
+				if inline {
+					if err := complete(i); err != nil {
+						cancel(err)
+					}
+				}
+			}
+		})
+	}
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return b.FileID, nil, err
+	}
+	t2 := time.Now()
+	r.puts = t2.Sub(t1)
+	if !inline {
+		for i := range n {
+			if err := complete(i); err != nil {
+				return b.FileID, nil, err
+			}
+			if i < n-1 && final != nil {
+				return b.FileID, nil, fmt.Errorf("completeUploadPart %d of %d returned the file", i, n)
+			}
+		}
+		r.completes = time.Since(t2) - r.last
+	}
+	if final == nil {
+		return b.FileID, nil, errors.New("no completeUploadPart returned the file")
+	}
+	return b.FileID, final, nil
+}
+
+// sendPart asks for part i's URL (part 0's came with the begin) and PUTs
+// the part's bytes there, read from f, keeping the answered ETag.
+func sendPart(ctx context.Context, t *target, f *os.File, size int64, fileID string, i int, first uploadPartInfo, etag *string) error {
+	part := first
+	if i > 0 {
+		var out struct{ UploadPart uploadPartInfo }
+		if err := t.graphqlAs(ctx, t.auth, `query($id: ID!, $i: Int!) { uploadPart(fileId: $id, uploadPartIndex: $i) { `+uploadPartFields+` } }`,
+			map[string]any{"id": fileID, "i": i}, &out); err != nil {
+			return fmt.Errorf("uploadPart %d: %w", i, err)
+		}
+		part = out.UploadPart
+	}
+	start, err1 := part.Range.InclusiveStart.Int64()
+	end, err2 := part.Range.InclusiveEnd.Int64()
+	if err1 != nil || err2 != nil || part.UploadPartIndex != i || part.UploadURL == "" ||
+		start != int64(i)*partSize || end != min(start+partSize, size)-1 {
+		return fmt.Errorf("uploadPart %d: unexpected %+v", i, part)
+	}
+	n := end - start + 1
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, part.UploadURL, io.NewSectionReader(f, start, n))
+	if err != nil {
+		return err
+	}
+	req.ContentLength = n
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := t.do(req, http.StatusOK)
+	if err != nil {
+		return fmt.Errorf("PUT part %d: %w", i, err)
+	}
+	if *etag = resp.Header.Get("ETag"); *etag == "" {
+		return fmt.Errorf("PUT part %d: no ETag", i)
+	}
+	return nil
+}
+
 // --- report -----------------------------------------------------------------------
 
 type report struct {
@@ -842,6 +1146,10 @@ type report struct {
 	big     [2][]bigResult
 	small   [2][]countResult
 	open    [2][]countResult
+	// (5), Satchel only: multipart (completes after the PUTs, and each
+	// right after its PUT) and one PATCH.
+	mp, mpInline []mpResult
+	mpTus        []bigResult
 }
 
 func median(v []float64) float64 {
@@ -1143,5 +1451,184 @@ Notes:
   whatever else the machine deleted lately. BENCH_DATA_DIR=/dev/shm runs both
   servers on tmpfs instead.`)
 	}
+	return b.String()
+}
+
+// --- report of (5) ---------------------------------------------------------------
+
+func medianOf[T any](xs []T, f func(T) float64) float64 {
+	v := make([]float64, len(xs))
+	for i, x := range xs {
+		v[i] = f(x)
+	}
+	return median(v)
+}
+
+// mpRow is one line of the multipart table.
+type mpRow struct{ measure, mp, tus, ratio string }
+
+func (r *report) multipartRows() []mpRow {
+	o := r.opts
+	f1 := func(v float64) string { return fmt.Sprintf("%.1f", v) }
+	f2 := func(v float64) string { return fmt.Sprintf("%.2f", v) }
+	mb := func(x mpResult) float64 { return x.mbps() }
+	tmb := func(x bigResult) float64 { return x.mbps() }
+	sec := func(x mpResult) float64 { return x.dur.Seconds() }
+	tsec := func(x bigResult) float64 { return x.dur.Seconds() }
+	cpu := func(x mpResult) float64 { return x.cpu.Seconds() }
+	tcpu := func(x bigResult) float64 { return x.cpu.Seconds() }
+	var mrss, trss []rssStats
+	for _, x := range r.mp {
+		mrss = append(mrss, x.rss)
+	}
+	for _, x := range r.mpTus {
+		trss = append(trss, x.rss)
+	}
+	mw, tw := worstRSS(mrss), worstRSS(trss)
+	m, t := medianOf(r.mp, mb), medianOf(r.mpTus, tmb)
+	rows := []mpRow{
+		{fmt.Sprintf("(5) %s: %d parts of 5 MiB, %d in flight, vs one tus POST + PATCH: MB/s, median of %d", human(o.size), r.mp[0].parts, o.partWorkers, len(r.mp)),
+			f1(m), f1(t), ratio(m, t)},
+		{"    same in MiB/s", f1(medianOf(r.mp, mpResult.mibps)), f1(medianOf(r.mpTus, bigResult.mibps)), ratio(medianOf(r.mp, mpResult.mibps), medianOf(r.mpTus, bigResult.mibps))},
+		{"    time, s (median)", f2(medianOf(r.mp, sec)), f2(medianOf(r.mpTus, tsec)), ratio(medianOf(r.mp, sec), medianOf(r.mpTus, tsec))},
+		{"    server CPU time, s (median)", f2(medianOf(r.mp, cpu)), f2(medianOf(r.mpTus, tcpu)), ratio(medianOf(r.mp, cpu), medianOf(r.mpTus, tcpu))},
+		{"    server RSS peak minus idle, MiB (worst run)", mi(mw.delta()), mi(tw.delta()), ""},
+	}
+	if len(r.mpInline) > 0 {
+		inl := medianOf(r.mpInline, mb)
+		rows = append(rows,
+			mpRow{fmt.Sprintf("(5b) multipart, each part completed by its worker right after its PUT: MB/s, median of %d", len(r.mpInline)), f1(inl), f1(t), ratio(inl, t)},
+			mpRow{"    time, s (median)", f2(medianOf(r.mpInline, sec)), f2(medianOf(r.mpTus, tsec)), ratio(medianOf(r.mpInline, sec), medianOf(r.mpTus, tsec))},
+			mpRow{"    server CPU time, s (median)", f2(medianOf(r.mpInline, cpu)), f2(medianOf(r.mpTus, tcpu)), ratio(medianOf(r.mpInline, cpu), medianOf(r.mpTus, tcpu))},
+		)
+	}
+	return rows
+}
+
+// multipartSteps is the median time of each step of (5), in seconds.
+func (r *report) multipartSteps() []mpRow {
+	f := func(xs []mpResult, g func(mpResult) time.Duration) string {
+		return fmt.Sprintf("%.2f", medianOf(xs, func(x mpResult) float64 { return g(x).Seconds() }))
+	}
+	rows := []mpRow{
+		{"beginMultipartUpload", f(r.mp, func(x mpResult) time.Duration { return x.begin }), "", ""},
+		{"uploadPart + PUT of every part", f(r.mp, func(x mpResult) time.Duration { return x.puts }), "", ""},
+		{"completeUploadPart of all but the last part, one after another", f(r.mp, func(x mpResult) time.Duration { return x.completes }), "", ""},
+		{"the last completeUploadPart (assembly: concatenation, SHA-256, commit)", f(r.mp, func(x mpResult) time.Duration { return x.last }), "", ""},
+	}
+	if len(r.mpInline) > 0 {
+		rows[0].tus = f(r.mpInline, func(x mpResult) time.Duration { return x.begin })
+		rows[1].measure = "uploadPart + PUT of every part (5b: and its completeUploadPart)"
+		rows[1].tus = f(r.mpInline, func(x mpResult) time.Duration { return x.puts })
+		rows[2].tus = "-"
+		rows[3].tus = f(r.mpInline, func(x mpResult) time.Duration { return x.last }) + " (within the above)"
+	}
+	return rows
+}
+
+func (r *report) multipartRuns() []string {
+	var out []string
+	for i := range r.mp {
+		l := fmt.Sprintf("(5) run %d: multipart %.1f MB/s (%s; CPU %.2f s, RSS %s -> %s)", i+1,
+			r.mp[i].mbps(), r.mp[i].phases(), r.mp[i].cpu.Seconds(), kib(r.mp[i].rss.idle), kib(r.mp[i].rss.peak))
+		if i < len(r.mpInline) {
+			l += fmt.Sprintf("; inline completes %.1f MB/s (%s; CPU %.2f s, RSS %s -> %s)",
+				r.mpInline[i].mbps(), r.mpInline[i].phases(), r.mpInline[i].cpu.Seconds(), kib(r.mpInline[i].rss.idle), kib(r.mpInline[i].rss.peak))
+		}
+		if i < len(r.mpTus) {
+			l += fmt.Sprintf("; one PATCH %.1f MB/s (%.2f s, CPU %.2f s, RSS %s -> %s)",
+				r.mpTus[i].mbps(), r.mpTus[i].dur.Seconds(), r.mpTus[i].cpu.Seconds(), kib(r.mpTus[i].rss.idle), kib(r.mpTus[i].rss.peak))
+		}
+		out = append(out, l)
+	}
+	return append(out, fmt.Sprintf("machine: load average %s at the start, %s at the end; other processes and kernel threads used %.1f s of CPU during the %.0f s run (%.0f%% of one core)",
+		r.load[0], r.load[1], r.others.Seconds(), r.wall.Seconds(), 100*r.others.Seconds()/r.wall.Seconds()))
+}
+
+func (r *report) multipartText(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "measure (Satchel)\tmultipart\tone PATCH\tmultipart/PATCH")
+	for _, x := range r.multipartRows() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", x.measure, x.mp, x.tus, x.ratio)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if len(r.mpInline) > 0 {
+		fmt.Fprintln(tw, "multipart step, s (median)\t(5)\t(5b)")
+	} else {
+		fmt.Fprintln(tw, "multipart step, s (median)\t(5)")
+	}
+	for _, x := range r.multipartSteps() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", x.measure, x.mp, x.tus)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	for _, l := range r.multipartRuns() {
+		fmt.Fprintln(w, l)
+	}
+}
+
+func (r *report) multipartMarkdown() string {
+	o := r.opts
+	var b strings.Builder
+	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	fmt.Fprintf(&b, "# Multipart upload benchmark: %s in 5 MiB parts vs one tus PATCH (Satchel)\n\n", human(o.size))
+	fmt.Fprintf(&b, "Produced by `bench/upload.sh` with measure (5) (`make bench-multipart`, mode: %s). Satchel ran on this\n", o.mode)
+	fmt.Fprintf(&b, "machine, on 127.0.0.1, with a fresh data dir; the clients were measured in turn on the same server\n")
+	fmt.Fprintf(&b, "(multipart, multipart with inline completes, one PATCH; the order turns by one each run).\n")
+	fmt.Fprintf(&b, "The figures are what one run printed; they are not assertions.\n\n")
+	fmt.Fprintf(&b, "- date: %s\n", r.started.UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(&b, "- `nproc`: %s; CPU: %s; kernel %s; %s\n", o.nproc, cpuModel(), strings.TrimSpace(string(kernel)), runtime.Version())
+	fmt.Fprintf(&b, "- satchel %s: SQLite + tusd filestore + in-process locker, public key\n", o.satchelRev)
+	fmt.Fprintf(&b, "- data dir: %s (%s); source file %s of random bytes, read from the page cache\n\n", filepath.Dir(filepath.Clean(o.satchelData)), fsType(o.satchelData), human(o.size))
+	fmt.Fprintln(&b, "| measure | multipart | one PATCH | multipart/PATCH |")
+	fmt.Fprintln(&b, "|---|---:|---:|---:|")
+	for _, x := range r.multipartRows() {
+		m := x.measure
+		if strings.HasPrefix(m, "    ") {
+			m = "&nbsp;&nbsp;" + strings.TrimSpace(m)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", m, x.mp, x.tus, x.ratio)
+	}
+	fmt.Fprintln(&b)
+	if len(r.mpInline) > 0 {
+		fmt.Fprintln(&b, "| multipart step, s (median) | (5) | (5b) |")
+		fmt.Fprintln(&b, "|---|---:|---:|")
+	} else {
+		fmt.Fprintln(&b, "| multipart step, s (median) | (5) |")
+		fmt.Fprintln(&b, "|---|---:|")
+	}
+	for _, x := range r.multipartSteps() {
+		if len(r.mpInline) > 0 {
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", x.measure, x.mp, x.tus)
+		} else {
+			fmt.Fprintf(&b, "| %s | %s |\n", x.measure, x.mp)
+		}
+	}
+	fmt.Fprintln(&b, "\nEvery run, in order (after an unmeasured warm-up):")
+	fmt.Fprintln(&b)
+	for _, l := range r.multipartRuns() {
+		fmt.Fprintf(&b, "- %s\n", l)
+	}
+	fmt.Fprintf(&b, `
+Notes:
+- The multipart client is an Upload.io-style one, public key throughout:
+  `+"`beginMultipartUpload(input: {fileName, fileSize, mime})`"+` (which returns part 0), then %d
+  workers each take the next part, ask `+"`uploadPart(fileId, uploadPartIndex)`"+` for its
+  `+"`uploadUrl`"+` and range, and PUT the part's bytes (an io.SectionReader of the file,
+  Content-Length = the part's size), keeping the ETag; then `+"`completeUploadPart`"+` for each
+  part in order, one at a time. The last returns `+"`file { id size sha256 }`"+`: the time runs from
+  the begin mutation to that answer, and size and sha256 are checked against the source.
+- (5b) is the same client except that each worker completes its part right after its PUT
+  (the completions overlap the other PUTs); whichever completion comes last returns the file.
+- One PATCH is measure (1) of this benchmark on the same server: tus POST, then one PATCH
+  streaming the whole file (sendfile), timed to the PATCH's answer (Satchel commits the File
+  before answering); then HEAD (Upload-Offset = size) and the File's size and sha256.
+- MB/s is 10^6 bytes per second over the whole upload. Server CPU time is user+system time of
+  the server process during the upload. RSS is VmRSS, sampled every 20 ms.
+- Before each upload, dirty pages are synced and a scratch file of the upload's size is
+  written and deleted (see prefault in the driver); after it, the File is deleted.
+`, o.partWorkers)
 	return b.String()
 }

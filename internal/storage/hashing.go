@@ -201,7 +201,7 @@ func (s *hashingStore) checksum(ctx context.Context, id string, size int64) (str
 		sum := sha256.Sum256(nil)
 		return hex.EncodeToString(sum[:]), nil
 	}
-	if v, ok := s.finished.LoadAndDelete(id); ok {
+	if v, ok := s.finished.Load(id); ok { // dropped by Forget, Delete and Terminate
 		if info, err := s.sizeOf(ctx, id); err == nil && info == size {
 			return v.(string), nil
 		}
