@@ -23,6 +23,7 @@ import (
 	"golang.org/x/image/webp"
 
 	"satchel/internal/auth"
+	"satchel/internal/config"
 	"satchel/internal/testdb"
 	"satchel/models"
 	"satchel/transforms"
@@ -339,4 +340,19 @@ func TestTransformations(t *testing.T) {
 			}
 		})
 	})
+}
+
+func TestTransformationPixelLimitIsConfigurable(t *testing.T) {
+	s := newTestServer(t, testdb.SQLite(t), func(c *config.Config) { c.MaxImagePixels = 150 * 150 })
+	if r := s.preset(t, "createTransformation", map[string]any{"name": "t", "width": 32}); len(r.Errors) > 0 {
+		t.Fatalf("%+v", r.Errors)
+	}
+	small := s.upload(t, s.keys.PublicKey, "application/octet-stream", testJPEG(t, 100, 100))
+	big := s.upload(t, s.keys.PublicKey, "application/octet-stream", testJPEG(t, 200, 200))
+	if r, body := s.do(t, http.MethodGet, "/files/"+small+"/t", "", nil, nil); r.StatusCode != 200 {
+		t.Fatalf("under the limit: %d %s", r.StatusCode, body)
+	}
+	if r, body := s.do(t, http.MethodGet, "/files/"+big+"/t", "", nil, nil); r.StatusCode != 413 || errorCode(t, body) != "TOO_LARGE" {
+		t.Fatalf("over the limit: %d %s", r.StatusCode, body)
+	}
 }

@@ -13,35 +13,43 @@ import (
 
 // A file to be uploaded in parts.
 type BeginMultipartUploadInput struct {
+	// The name the file gets.
 	FileName *string `json:"fileName,omitempty"`
 	// The exact size in bytes.
 	FileSize int64 `json:"fileSize"`
 	// The media type; sniffed from the bytes when absent.
-	Mime *string    `json:"mime,omitempty"`
+	Mime *string `json:"mime,omitempty"`
+	// Tags the file gets.
 	Tags []TagInput `json:"tags,omitempty"`
 }
 
 // A multipart upload: the file's ID and its parts.
 type BeginMultipartUploadResult struct {
 	// The ID the file will have once assembled.
-	FileID      string       `json:"fileId"`
+	FileID string `json:"fileId"`
+	// How many parts, and the first.
 	UploadParts *UploadParts `json:"uploadParts"`
 }
 
 // Bytes inclusiveStart to inclusiveEnd of a file; an empty file's one part is 0 to -1.
 type ByteRange struct {
+	// The first byte's offset.
 	InclusiveStart int64 `json:"inclusiveStart"`
-	InclusiveEnd   int64 `json:"inclusiveEnd"`
+	// The last byte's offset; -1 for the one part of an empty file.
+	InclusiveEnd int64 `json:"inclusiveEnd"`
 }
 
 type CompleteUploadPartInput struct {
-	FileID          string `json:"fileId"`
-	UploadPartIndex int    `json:"uploadPartIndex"`
+	// The file's ID from beginMultipartUpload.
+	FileID string `json:"fileId"`
+	// The part's index.
+	UploadPartIndex int `json:"uploadPartIndex"`
 	// The ETag the part's upload answered, quoted or not.
 	Etag string `json:"etag"`
 }
 
 type CompleteUploadPartResult struct {
+	// Indexes of the parts not yet completed.
 	RemainingUploadParts []int `json:"remainingUploadParts"`
 	// The assembled file once the last part is completed; null before.
 	File *models.File `json:"file,omitempty"`
@@ -49,6 +57,7 @@ type CompleteUploadPartResult struct {
 
 // Rules of a new key. Unset rules do not restrict.
 type CreateAPIKeyInput struct {
+	// PUBLIC or SECRET.
 	Kind APIKeyKind `json:"kind"`
 	// A label for people.
 	Name *string `json:"name,omitempty"`
@@ -78,35 +87,45 @@ type CreateUploadTicketInput struct {
 
 // A new key: the key itself is shown only here.
 type CreatedAPIKey struct {
-	Key    string         `json:"key"`
+	// The key itself: shown here once, stored only as a hash.
+	Key string `json:"key"`
+	// The key's record.
 	APIKey *models.APIKey `json:"apiKey"`
 }
 
 // The result of deleteFiles.
 type DeleteFilesResult struct {
-	DeletedIds  []string `json:"deletedIds"`
+	// The files deleted.
+	DeletedIds []string `json:"deletedIds"`
+	// The IDs that are not the caller's files (unknown or another account's).
 	NotFoundIds []string `json:"notFoundIds"`
 }
 
 // The result of deleteFile.
 type DeletedFile struct {
+	// The deleted file's ID.
 	ID string `json:"id"`
 }
 
 type DeletedTransformation struct {
+	// The deleted transformation's name.
 	Name string `json:"name"`
 }
 
 // A page of files (Relay Cursor Connections).
 type FileConnection struct {
-	Edges    []FileEdge `json:"edges"`
-	PageInfo *PageInfo  `json:"pageInfo"`
+	// The files of this page, in the listing's order.
+	Edges []FileEdge `json:"edges"`
+	// Whether there are pages either side, and the cursors of this one.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
 // A file and its cursor.
 type FileEdge struct {
-	Cursor string       `json:"cursor"`
-	Node   *models.File `json:"node"`
+	// An opaque position: pass it as after or before.
+	Cursor string `json:"cursor"`
+	// The file.
+	Node *models.File `json:"node"`
 }
 
 // Filters for Query.files.
@@ -122,10 +141,14 @@ type Mutation struct {
 
 // Relay page information.
 type PageInfo struct {
-	HasNextPage     bool    `json:"hasNextPage"`
-	HasPreviousPage bool    `json:"hasPreviousPage"`
-	StartCursor     *string `json:"startCursor,omitempty"`
-	EndCursor       *string `json:"endCursor,omitempty"`
+	// Whether files follow this page.
+	HasNextPage bool `json:"hasNextPage"`
+	// Whether files precede this page.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The first edge's cursor; null on an empty page.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// The last edge's cursor; null on an empty page.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
 type Query struct {
@@ -133,6 +156,7 @@ type Query struct {
 
 // A tag to set on a file.
 type TagInput struct {
+	// 1 to 128 of letters, digits and - _ . : / @ + =
 	Name string `json:"name"`
 	// Whether filters match it; true by default.
 	Searchable *bool `json:"searchable,omitempty"`
@@ -146,7 +170,8 @@ type TransformationInput struct {
 	Width *int `json:"width,omitempty"`
 	// Box height in pixels (0 or absent: free).
 	Height *int `json:"height,omitempty"`
-	Fit    *Fit `json:"fit,omitempty"`
+	// COVER by default when both sides are set.
+	Fit *Fit `json:"fit,omitempty"`
 	// Output format; absent keeps the source's where it can.
 	Format *ImageFormat `json:"format,omitempty"`
 	// 1 to 100; absent: the format's default.
@@ -159,14 +184,20 @@ type TransformationInput struct {
 
 // A file's result for one transformation.
 type TransformedFile struct {
+	// The transformation's name.
 	Name string `json:"name"`
 	// Where the result is served; it renders on first request if it is not ready.
-	URL    string               `json:"url"`
+	URL string `json:"url"`
+	// Whether the result is rendered.
 	Status TransformationStatus `json:"status"`
-	Width  *int                 `json:"width,omitempty"`
-	Height *int                 `json:"height,omitempty"`
-	Size   *int64               `json:"size,omitempty"`
-	Mime   *string              `json:"mime,omitempty"`
+	// The result's width in pixels, when ready.
+	Width *int `json:"width,omitempty"`
+	// The result's height in pixels, when ready.
+	Height *int `json:"height,omitempty"`
+	// The result's size in bytes, when ready.
+	Size *int64 `json:"size,omitempty"`
+	// The result's media type, when ready.
+	Mime *string `json:"mime,omitempty"`
 }
 
 // Optional details of an uploaded file.
@@ -174,27 +205,33 @@ type UploadFileInput struct {
 	// The name the file gets; the part's filename when absent.
 	FileName *string `json:"fileName,omitempty"`
 	// The media type; the part's Content-Type, or sniffed, when absent.
-	Mime *string    `json:"mime,omitempty"`
+	Mime *string `json:"mime,omitempty"`
+	// Tags the file gets.
 	Tags []TagInput `json:"tags,omitempty"`
 }
 
 // One part: where to send it and which bytes of the file it holds.
 type UploadPart struct {
+	// The part's index, from 0.
 	UploadPartIndex int `json:"uploadPartIndex"`
 	// Send the part's bytes here as one PUT (answered with an ETag), or
 	// resumably as tus PATCHes (HEAD gives its offset).
-	UploadURL string     `json:"uploadUrl"`
-	Range     *ByteRange `json:"range"`
+	UploadURL string `json:"uploadUrl"`
+	// The bytes of the file this part holds.
+	Range *ByteRange `json:"range"`
 }
 
 // The parts not yet completed.
 type UploadPartList struct {
+	// Indexes of the parts not yet completed; empty when the file is assembled.
 	RemainingUploadParts []int `json:"remainingUploadParts"`
 }
 
 // How many parts there are, and the first one; ask uploadPart for the others.
 type UploadParts struct {
-	Count int         `json:"count"`
+	// The number of parts.
+	Count int `json:"count"`
+	// Part 0.
 	First *UploadPart `json:"first"`
 }
 
@@ -214,7 +251,9 @@ type UploadTicket struct {
 type APIKeyKind string
 
 const (
+	// Uploads only: basic, tus, multipart and upload parts.
 	APIKeyKindPublic APIKeyKind = "PUBLIC"
+	// Everything, for its own account. Keep it on servers.
 	APIKeyKindSecret APIKeyKind = "SECRET"
 )
 
@@ -334,8 +373,11 @@ func (e Fit) MarshalJSON() ([]byte, error) {
 type ImageFormat string
 
 const (
+	// JPEG (quality applies).
 	ImageFormatJpeg ImageFormat = "JPEG"
-	ImageFormatPng  ImageFormat = "PNG"
+	// PNG (lossless; quality does not apply).
+	ImageFormatPng ImageFormat = "PNG"
+	// WebP (quality applies).
 	ImageFormatWebp ImageFormat = "WEBP"
 	// Where libvips has an AV1 encoder.
 	ImageFormatAvif ImageFormat = "AVIF"
@@ -394,9 +436,12 @@ func (e ImageFormat) MarshalJSON() ([]byte, error) {
 type TransformationStatus string
 
 const (
+	// Not rendered yet: it renders on first request.
 	TransformationStatusPending TransformationStatus = "PENDING"
-	TransformationStatusReady   TransformationStatus = "READY"
-	TransformationStatusFailed  TransformationStatus = "FAILED"
+	// Rendered and stored.
+	TransformationStatusReady TransformationStatus = "READY"
+	// The file is not an image that can be transformed, or is too large.
+	TransformationStatusFailed TransformationStatus = "FAILED"
 )
 
 var AllTransformationStatus = []TransformationStatus{

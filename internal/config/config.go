@@ -51,6 +51,13 @@ type Config struct {
 	Playground    bool
 	// ShutdownTimeout bounds the graceful shutdown. SATCHEL_SHUTDOWN_TIMEOUT; default 25s.
 	ShutdownTimeout time.Duration
+	// MaxImagePixels is the largest image (width x height) transformations
+	// decode; larger ones are refused with TOO_LARGE before decoding.
+	// SATCHEL_MAX_IMAGE_PIXELS, --max-image-pixels; default 50000000.
+	MaxImagePixels int64
+	// MaxImageBytes is the largest image file transformations read.
+	// SATCHEL_MAX_IMAGE_BYTES, --max-image-bytes; default 64MiB.
+	MaxImageBytes int64
 	// MaintenanceInterval is how often the reconciler and the sweeper run.
 	// SATCHEL_MAINTENANCE_INTERVAL; default 1m.
 	MaintenanceInterval time.Duration
@@ -70,6 +77,8 @@ func Default() Config {
 		Playground:          true,
 		ShutdownTimeout:     25 * time.Second,
 		MaintenanceInterval: time.Minute,
+		MaxImagePixels:      50_000_000,
+		MaxImageBytes:       64 << 20,
 	}
 }
 
@@ -91,12 +100,14 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	env("SATCHEL_PUBLIC_URL", &c.PublicURL)
 	env("SATCHEL_LOG_LEVEL", &c.LogLevel)
 	env("SATCHEL_LOG_FORMAT", &c.LogFormat)
-	maxSize, ttl, shutdown, maint := "", "", "", ""
+	maxSize, ttl, shutdown, maint, maxPixels, maxImage := "", "", "", "", "", ""
 	introspection, playground := "", ""
 	env("SATCHEL_MAX_UPLOAD_SIZE", &maxSize)
 	env("SATCHEL_UPLOAD_TTL", &ttl)
 	env("SATCHEL_SHUTDOWN_TIMEOUT", &shutdown)
 	env("SATCHEL_MAINTENANCE_INTERVAL", &maint)
+	env("SATCHEL_MAX_IMAGE_PIXELS", &maxPixels)
+	env("SATCHEL_MAX_IMAGE_BYTES", &maxImage)
 	env("SATCHEL_INTROSPECTION", &introspection)
 	env("SATCHEL_PLAYGROUND", &playground)
 
@@ -111,6 +122,8 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	fs.StringVar(&ttl, "upload-ttl", ttl, "lifetime of unfinished uploads (SATCHEL_UPLOAD_TTL)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug|info|warn|error (SATCHEL_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text|json (SATCHEL_LOG_FORMAT)")
+	fs.StringVar(&maxPixels, "max-image-pixels", maxPixels, "largest image transformations decode, in pixels (SATCHEL_MAX_IMAGE_PIXELS)")
+	fs.StringVar(&maxImage, "max-image-bytes", maxImage, "largest image file transformations read (SATCHEL_MAX_IMAGE_BYTES)")
 	fs.StringVar(&introspection, "introspection", introspection, "GraphQL introspection on/off (SATCHEL_INTROSPECTION)")
 	fs.StringVar(&playground, "playground", playground, "GraphQL playground on/off (SATCHEL_PLAYGROUND)")
 	for _, f := range extra {
@@ -136,6 +149,16 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	if shutdown != "" {
 		if c.ShutdownTimeout, err = time.ParseDuration(shutdown); err != nil {
 			return c, fmt.Errorf("shutdown timeout: %w", err)
+		}
+	}
+	if maxPixels != "" {
+		if c.MaxImagePixels, err = strconv.ParseInt(maxPixels, 10, 64); err != nil || c.MaxImagePixels <= 0 {
+			return c, fmt.Errorf("max image pixels %q: want a positive integer", maxPixels)
+		}
+	}
+	if maxImage != "" {
+		if c.MaxImageBytes, err = ParseSize(maxImage); err != nil || c.MaxImageBytes <= 0 {
+			return c, fmt.Errorf("max image bytes %q: want a positive size", maxImage)
 		}
 	}
 	if maint != "" {

@@ -7,7 +7,7 @@ import (
 )
 
 func TestLoadPrecedence(t *testing.T) {
-	env := map[string]string{"SATCHEL_ADDR": "127.0.0.1:9", "SATCHEL_MAX_UPLOAD_SIZE": "1MiB", "SATCHEL_UPLOAD_TTL": "2h"}
+	env := map[string]string{"SATCHEL_ADDR": "127.0.0.1:9", "SATCHEL_MAX_UPLOAD_SIZE": "1MiB", "SATCHEL_UPLOAD_TTL": "2h", "SATCHEL_MAX_IMAGE_PIXELS": "1000000"}
 	c, err := Load("t", []string{"--addr", "127.0.0.1:10"}, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -15,7 +15,7 @@ func TestLoadPrecedence(t *testing.T) {
 	if c.Addr != "127.0.0.1:10" {
 		t.Errorf("flag should win over env: %q", c.Addr)
 	}
-	if c.MaxUploadSize != 1<<20 || c.UploadTTL != 2*time.Hour {
+	if c.MaxUploadSize != 1<<20 || c.UploadTTL != 2*time.Hour || c.MaxImagePixels != 1e6 || c.MaxImageBytes != 64<<20 {
 		t.Errorf("env not applied: %+v", c)
 	}
 	if c.PublicURL != "http://127.0.0.1:10" {
@@ -24,7 +24,7 @@ func TestLoadPrecedence(t *testing.T) {
 }
 
 func TestLoadRejects(t *testing.T) {
-	for _, args := range [][]string{{"--max-upload-size", "lots"}, {"--log-level", "loud"}, {"--public-url", "ftp://x"}, {"--storage", "tape"}, {"extra"}} {
+	for _, args := range [][]string{{"--max-upload-size", "lots"}, {"--log-level", "loud"}, {"--public-url", "ftp://x"}, {"--storage", "tape"}, {"extra"}, {"--max-image-pixels", "0"}, {"--max-image-bytes", "x"}} {
 		if _, err := Load("t", args, func(string) string { return "" }, io.Discard); err == nil {
 			t.Errorf("Load(%v) accepted", args)
 		}
