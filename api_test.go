@@ -242,14 +242,7 @@ func (s *testServer) apiBasicUpload(t testing.TB, key, name, mimeType string, bo
 	t.Helper()
 	resp, data := s.do(t, http.MethodPost, "/files/basic", key, bytes.NewReader(body),
 		map[string]string{"X-Upload-File-Name": name, "Content-Type": mimeType})
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("basic upload %q: %d %s", name, resp.StatusCode, data)
-	}
-	var r struct{ FileID, FileURL string }
-	if err := json.Unmarshal(data, &r); err != nil || !ids.Valid(r.FileID) || r.FileURL != s.cfg.PublicURL+"/files/"+r.FileID {
-		t.Fatalf("basic upload response %s", data)
-	}
-	return r.FileID
+	return s.uploadedID(t, "basic upload "+name, resp, data)
 }
 
 // apiTusCreate creates a tus upload of length bytes and returns its ID.

@@ -15,6 +15,7 @@ import (
 
 	"satchel/internal/auth"
 	"satchel/internal/config"
+	"satchel/internal/ids"
 	"satchel/internal/testdb"
 )
 
@@ -158,3 +159,17 @@ func waitFor(t testing.TB, d time.Duration, cond func() bool) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// uploadedID checks a one-shot upload's answer (200 with fileId and its
+// fileUrl) and returns the file ID.
+func (s *testServer) uploadedID(t testing.TB, what string, resp *http.Response, data []byte) string {
+	t.Helper()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d %s", what, resp.StatusCode, data)
+	}
+	var r struct{ FileID, FileURL string }
+	if err := json.Unmarshal(data, &r); err != nil || !ids.Valid(r.FileID) || r.FileURL != s.cfg.PublicURL+"/files/"+r.FileID {
+		t.Fatalf("%s: response %s", what, data)
+	}
+	return r.FileID
+}

@@ -125,14 +125,7 @@ func (s *testServer) tkPost(t *testing.T, uploadID string, body []byte, headers 
 func (s *testServer) tkPostOK(t *testing.T, uploadID string, body []byte, headers map[string]string) string {
 	t.Helper()
 	resp, data := s.tkPost(t, uploadID, body, headers)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("POST /files/public/%s: %d %s", uploadID, resp.StatusCode, data)
-	}
-	var r struct{ FileID, FileURL string }
-	if err := json.Unmarshal(data, &r); err != nil || !ids.Valid(r.FileID) || r.FileURL != s.cfg.PublicURL+"/files/"+r.FileID {
-		t.Fatalf("POST /files/public response %s", data)
-	}
-	return r.FileID
+	return s.uploadedID(t, "POST /files/public/"+uploadID, resp, data)
 }
 
 // tkWantErr checks an error answer of a REST or tus route: the status, a

@@ -95,12 +95,7 @@ func bombPNG() []byte {
 func (s *testServer) upload(t *testing.T, key, mime string, data []byte) string {
 	t.Helper()
 	resp, body := s.do(t, http.MethodPost, "/files/basic", key, bytes.NewReader(data), map[string]string{"Content-Type": mime, "X-Upload-File-Name": "pic"})
-	if resp.StatusCode != 200 {
-		t.Fatalf("upload: %d %s", resp.StatusCode, body)
-	}
-	var out struct{ FileID string }
-	json.Unmarshal(body, &out)
-	return out.FileID
+	return s.uploadedID(t, "upload", resp, body)
 }
 
 type transformed struct {
