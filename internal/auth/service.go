@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -27,6 +28,54 @@ type Service struct {
 	// PublicURL is the server's own origin: secret keys are refused on
 	// browser requests from any other origin.
 	PublicURL string
+
+	cache keyCache
+}
+
+// keyTTL is how long a looked-up key is trusted without asking the
+// database again. Revoking a key clears it from this instance's cache at
+// once; other instances notice within keyTTL.
+const keyTTL = 10 * time.Second
+
+// keyCache remembers recent key lookups by hash, so a burst of requests
+// with one key costs one query.
+type keyCache struct {
+	mu sync.Mutex
+	m  map[string]cachedKey
+}
+
+type cachedKey struct {
+	key *models.APIKey
+	at  time.Time
+}
+
+func (c *keyCache) get(hash string) *models.APIKey {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[hash]
+	if !ok || time.Since(e.at) > keyTTL {
+		return nil
+	}
+	return e.key
+}
+
+func (c *keyCache) put(hash string, k *models.APIKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= 10000 {
+		c.m = map[string]cachedKey{} // bounded: start over rather than grow
+	}
+	c.m[hash] = cachedKey{key: k, at: time.Now()}
+}
+
+func (c *keyCache) forget(keyID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, e := range c.m {
+		if e.key.ID == keyID {
+			delete(c.m, h)
+		}
+	}
 }
 
 // Authenticate resolves a presented key to its principal.
@@ -35,12 +84,17 @@ func (s *Service) Authenticate(ctx context.Context, plain string) (*Principal, e
 		return nil, ErrUnauthenticated
 	}
 	hash := HashKey(plain)
-	k, err := models.GetAPIKeyByHash(ctx, s.DB, hash)
-	if errors.Is(err, models.ErrNotFound) {
-		return nil, ErrUnauthenticated
-	}
-	if err != nil {
-		return nil, fmt.Errorf("look up key: %w", err)
+	k := s.cache.get(hash)
+	if k == nil {
+		var err error
+		k, err = models.GetAPIKeyByHash(ctx, s.DB, hash)
+		if errors.Is(err, models.ErrNotFound) {
+			return nil, ErrUnauthenticated
+		}
+		if err != nil {
+			return nil, fmt.Errorf("look up key: %w", err)
+		}
+		s.cache.put(hash, k)
 	}
 	// The row was found by hash; compare again in constant time so that
 	// correctness never rests on the index alone.
@@ -274,6 +328,7 @@ func (s *Service) RevokeKey(ctx context.Context, accountID, id string) (*models.
 		return nil, apperr.New(apperr.NotFound, "key not found")
 	}
 	k, err := models.RevokeAPIKey(ctx, s.DB, accountID, id, models.Micros(time.Now()))
+	s.cache.forget(id)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, apperr.New(apperr.NotFound, "key not found")
 	}

@@ -33,20 +33,14 @@ type hashingStore struct {
 	inner  handler.DataStore
 	states HashStates
 	// finished holds the digests of uploads completed in this process and
-	// not yet finished (id -> hex SHA-256).
+	// not yet forgotten (id -> digest).
 	finished sync.Map
 }
 
-func (s *hashingStore) sizeOf(ctx context.Context, id string) (int64, error) {
-	up, err := s.inner.GetUpload(ctx, id)
-	if err != nil {
-		return 0, err
-	}
-	info, err := up.GetInfo(ctx)
-	if err != nil || info.SizeIsDeferred || info.Offset != info.Size {
-		return -1, err
-	}
-	return info.Size, nil
+// digest is the SHA-256 of an upload's first size bytes.
+type digest struct {
+	size int64
+	sum  string
 }
 
 var (
@@ -164,7 +158,7 @@ func (u *hashingUpload) WriteChunk(ctx context.Context, offset int64, src io.Rea
 	if !info.SizeIsDeferred && offset+n == info.Size {
 		// Complete: keep the digest in memory for the finishing step rather
 		// than on disk (a crash before it only costs a re-read).
-		u.store.finished.Store(u.id, hex.EncodeToString(h.Sum(nil)))
+		u.store.finished.Store(u.id, digest{size: info.Size, sum: hex.EncodeToString(h.Sum(nil))})
 		_ = u.store.states.Delete(ctx, u.id)
 		return n, err
 	}
@@ -202,8 +196,8 @@ func (s *hashingStore) checksum(ctx context.Context, id string, size int64) (str
 		return hex.EncodeToString(sum[:]), nil
 	}
 	if v, ok := s.finished.Load(id); ok { // dropped by Forget, Delete and Terminate
-		if info, err := s.sizeOf(ctx, id); err == nil && info == size {
-			return v.(string), nil
+		if d := v.(digest); d.size == size {
+			return d.sum, nil
 		}
 	}
 	if h := s.resume(ctx, id, size); h != nil {

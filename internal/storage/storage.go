@@ -179,32 +179,32 @@ func (s *Store) Concat(ctx context.Context, final handler.Upload, parts []handle
 		}
 		paths[i] = filepath.Join(s.dir, info.ID)
 	}
-	sum := make(chan string, 1)
+	sums := make(chan string, 1)
 	go func() {
 		h := sha256.New()
 		buf := make([]byte, 1<<20)
 		for _, p := range paths {
 			f, err := os.Open(p)
 			if err != nil {
-				sum <- ""
+				sums <- ""
 				return
 			}
 			_, err = io.CopyBuffer(h, f, buf)
 			f.Close()
 			if err != nil {
-				sum <- ""
+				sums <- ""
 				return
 			}
 		}
-		sum <- hex.EncodeToString(h.Sum(nil))
+		sums <- hex.EncodeToString(h.Sum(nil))
 	}()
 	err = s.copyParts(filepath.Join(s.dir, finfo.ID), paths)
-	digest := <-sum
+	sum := <-sums
 	if err != nil {
 		return fmt.Errorf("concat %s: %w", finfo.ID, err)
 	}
-	if digest != "" {
-		s.hashing.finished.Store(finfo.ID, digest)
+	if sum != "" {
+		s.hashing.finished.Store(finfo.ID, digest{size: finfo.Size, sum: sum})
 	}
 	return nil
 }

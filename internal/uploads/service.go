@@ -216,15 +216,10 @@ func (s *Service) Finish(ctx context.Context, id string) (*models.File, error) {
 }
 
 func (s *Service) finish(ctx context.Context, id, source string) (*models.File, error) {
-	if f, err := models.GetFileAny(ctx, s.DB, id); err == nil {
-		return f, nil
-	} else if !errors.Is(err, models.ErrNotFound) {
-		return nil, fmt.Errorf("finish %s: %w", id, err)
-	}
 	up, err := s.Pending(ctx, id)
 	if errors.Is(err, ErrUploadNotFound) {
-		// A concurrent finisher may have committed between the two looks:
-		// then the upload is finished, not unknown.
+		// Finished already (by a retry, the reconciler or a concurrent
+		// finisher): then the upload is its File, not unknown.
 		if f, ferr := models.GetFileAny(ctx, s.DB, id); ferr == nil {
 			return f, nil
 		}
