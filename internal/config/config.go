@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -262,6 +261,3 @@ func ParseSize(s string) (int64, error) {
 	}
 	return n * mult, nil
 }
-
-// Getenv is os.Getenv, named for wiring.
-var Getenv = os.Getenv

@@ -1,3 +1,4 @@
+// Conversions between GraphQL inputs and outputs and the use cases.
 package graph
 
 import (
