@@ -1,5 +1,6 @@
-// Conversions between GraphQL inputs and outputs and the use cases.
 package graph
+
+// Conversions between GraphQL inputs and outputs and the use cases.
 
 import (
 	"strings"
