@@ -30,20 +30,13 @@ func (r *Resolver) partOf(p *models.Part) *model.UploadPart {
 
 // metaOf validates optional file name, type and tags from GraphQL input.
 func metaOf(name, mime *string, tags []model.TagInput) (uploads.Meta, error) {
-	var m uploads.Meta
-	var err error
-	if name != nil {
-		if m.Name, err = uploads.ValidateFileName(*name); err != nil {
-			return m, err
+	deref := func(s *string) string {
+		if s == nil {
+			return ""
 		}
+		return *s
 	}
-	if mime != nil {
-		if m.Mime, err = uploads.ValidateMime(*mime); err != nil {
-			return m, err
-		}
-	}
-	m.Tags, err = uploads.NormalizeTags(tagsOf(tags))
-	return m, err
+	return uploads.NewMeta(deref(name), deref(mime), tagsOf(tags))
 }
 
 // tagsOf converts tag inputs (searchable unless said otherwise).

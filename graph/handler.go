@@ -231,8 +231,8 @@ func (d depthLimit) MutateOperationContext(ctx context.Context, rc *graphql.Oper
 	return nil
 }
 
-func depth(set ast.SelectionSet, frags ast.FragmentDefinitionList, level, max int) int {
-	if level > max {
+func depth(set ast.SelectionSet, frags ast.FragmentDefinitionList, level, limit int) int {
+	if level > limit {
 		return level
 	}
 	deepest := level
@@ -243,23 +243,16 @@ func depth(set ast.SelectionSet, frags ast.FragmentDefinitionList, level, max in
 			if len(s.SelectionSet) == 0 {
 				d = level + 1
 			} else {
-				d = depth(s.SelectionSet, frags, level+1, max)
+				d = depth(s.SelectionSet, frags, level+1, limit)
 			}
 		case *ast.InlineFragment:
-			d = depth(s.SelectionSet, frags, level, max)
+			d = depth(s.SelectionSet, frags, level, limit)
 		case *ast.FragmentSpread:
 			if f := frags.ForName(s.Name); f != nil {
-				d = depth(f.SelectionSet, frags, level, max)
+				d = depth(f.SelectionSet, frags, level, limit)
 			}
 		}
-		deepest = maxInt(deepest, d)
+		deepest = max(deepest, d)
 	}
 	return deepest
-}
-
-func maxInt(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
 }

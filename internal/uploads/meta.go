@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"satchel/internal/apperr"
-	"satchel/internal/mimes"
 	"satchel/models"
 )
 
@@ -149,9 +148,6 @@ func NormalizeTags(in []models.Tag) ([]models.Tag, error) {
 	}
 	return out, nil
 }
-
-// MimeAllowed reports whether mt matches one of patterns.
-func MimeAllowed(mt string, patterns []string) bool { return mimes.Allowed(mt, patterns) }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

@@ -93,17 +93,9 @@ func (s *Service) sweepBatches(ctx context.Context, next func() ([]models.Upload
 		if len(ups) == 0 {
 			return swept, nil
 		}
-		for _, u := range ups {
-			if err := models.DeleteUpload(ctx, s.DB, u.ID); err != nil {
-				return swept, fmt.Errorf("sweep %s: %w", u.ID, err)
-			}
-			if err := s.Bytes.Delete(ctx, u.ID); err != nil {
-				s.Log.Warn("sweep: delete bytes", "id", u.ID, "err", err)
-			}
-			if u.Parts > 0 {
-				if err := models.DeleteParts(ctx, s.DB, u.ID); err != nil {
-					s.Log.Warn("sweep: delete parts", "id", u.ID, "err", err)
-				}
+		for i := range ups {
+			if err := s.drop(ctx, &ups[i]); err != nil {
+				return swept, fmt.Errorf("sweep %s: %w", ups[i].ID, err)
 			}
 			swept++
 		}

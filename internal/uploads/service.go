@@ -19,6 +19,7 @@ import (
 	"satchel/internal/apperr"
 	"satchel/internal/auth"
 	"satchel/internal/ids"
+	"satchel/internal/mimes"
 	"satchel/internal/storage"
 	"satchel/models"
 )
@@ -92,6 +93,15 @@ type Meta struct {
 
 // ParseMeta validates raw name, type and tags JSON.
 func ParseMeta(name, mimeType, tagsJSON string) (Meta, error) {
+	tags, err := ParseTags(tagsJSON)
+	if err != nil {
+		return Meta{}, err
+	}
+	return NewMeta(name, mimeType, tags)
+}
+
+// NewMeta validates a name, a type and tags ("" for absent).
+func NewMeta(name, mimeType string, tags []models.Tag) (Meta, error) {
 	var m Meta
 	var err error
 	if m.Name, err = ValidateFileName(name); err != nil {
@@ -100,7 +110,7 @@ func ParseMeta(name, mimeType, tagsJSON string) (Meta, error) {
 	if m.Mime, err = ValidateMime(mimeType); err != nil {
 		return m, err
 	}
-	if m.Tags, err = ParseTags(tagsJSON); err != nil {
+	if m.Tags, err = NormalizeTags(tags); err != nil {
 		return m, err
 	}
 	return m, nil
@@ -133,7 +143,7 @@ func (s *Service) Begin(ctx context.Context, p *auth.Principal, in BeginInput) (
 			return nil, err
 		}
 	}
-	if in.Mime != "" && p.Key != nil && !MimeAllowed(in.Mime, p.Key.MimeTypes) {
+	if in.Mime != "" && p.Key != nil && !mimes.Allowed(in.Mime, p.Key.MimeTypes) {
 		return nil, apperr.Newf(apperr.MimeNotAllowed, "file type %s is not allowed for this key", in.Mime)
 	}
 	if p.Key != nil && s.Limiter != nil {
@@ -332,15 +342,30 @@ func (s *Service) sniff(ctx context.Context, id string) string {
 	return http.DetectContentType(buf[:n])
 }
 
-// dropUpload deletes an unfinished upload's row and bytes.
+// dropUpload deletes an unfinished upload's row and bytes, logging failures.
 func (s *Service) dropUpload(ctx context.Context, id string) {
-	if err := models.DeleteUpload(ctx, s.DB, id); err != nil {
-		s.Log.Warn("drop upload row", "id", id, "err", err)
-		return
+	if err := s.drop(ctx, &models.Upload{ID: id}); err != nil {
+		s.Log.Warn("drop upload", "id", id, "err", err)
 	}
-	if err := s.Bytes.Delete(ctx, id); err != nil {
-		s.Log.Warn("drop upload bytes", "id", id, "err", err)
+}
+
+// drop deletes an unfinished upload: its row, then its bytes and, for a
+// multipart session, its part rows. A failed row delete is returned with
+// nothing else touched; later failures are logged (the bytes of an upload
+// without a row are unreachable).
+func (s *Service) drop(ctx context.Context, u *models.Upload) error {
+	if err := models.DeleteUpload(ctx, s.DB, u.ID); err != nil {
+		return err
 	}
+	if err := s.Bytes.Delete(ctx, u.ID); err != nil {
+		s.Log.Warn("drop upload bytes", "id", u.ID, "err", err)
+	}
+	if u.Parts > 0 {
+		if err := models.DeleteParts(ctx, s.DB, u.ID); err != nil {
+			s.Log.Warn("drop upload parts", "id", u.ID, "err", err)
+		}
+	}
+	return nil
 }
 
 // Abort forgets an upload that was terminated by its client.

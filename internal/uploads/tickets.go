@@ -119,7 +119,7 @@ func applyTicket(t *models.Ticket, in *BeginInput) error {
 		if in.Mime == "" {
 			return apperr.Newf(apperr.MimeNotAllowed, "this upload ID needs a file type among %s", strings.Join(t.MimeTypes, ", "))
 		}
-		if !MimeAllowed(in.Mime, t.MimeTypes) {
+		if !mimes.Allowed(in.Mime, t.MimeTypes) {
 			return apperr.Newf(apperr.MimeNotAllowed, "file type %s is not allowed for this upload ID", in.Mime)
 		}
 	}
