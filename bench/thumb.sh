@@ -32,7 +32,8 @@ else
 	MODE=full ARGS=()
 fi
 
-log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 command -v vipsthumbnail >/dev/null || {
 	log "vipsthumbnail is not installed (Debian: apt-get install libvips-tools)"
@@ -59,18 +60,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# free_port prints the first port from $1 on that nothing listens on.
-free_port() {
-	local p
-	for ((p = $1; p < $1 + 200; p++)); do
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	log "no free port from $1"
-	return 1
-}
 
 rm -rf "$DATA"
 mkdir -p "$DATA"

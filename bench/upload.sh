@@ -49,7 +49,8 @@ else
 	MODE=full SIZE=$((1 << 30)) SIZE_NAME=1GiB N=1000
 fi
 
-log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 export GOTOOLCHAIN=local GOWORK=off
 mkdir -p "$BIN"
@@ -108,18 +109,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# free_port prints the first port from $1 on that nothing listens on.
-free_port() {
-	local p
-	for ((p = $1; p < $1 + 200; p++)); do
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	log "no free port from $1"
-	return 1
-}
 
 # wait_listening PORT PID NAME LOG waits until the process listens.
 wait_listening() {

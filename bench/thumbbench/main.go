@@ -45,6 +45,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"satchel/bench/internal/benchkit"
 	"slices"
 	"strconv"
 	"strings"
@@ -103,10 +104,6 @@ func main() {
 	}
 }
 
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
-}
-
 func run(o options) error {
 	if o.n < 1 || o.hits < 1 || o.batch < 1 || o.batchRuns < 1 {
 		return errors.New("-n, -hits, -batch and -batch-runs must be positive")
@@ -121,7 +118,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	logf("photo %s: %dx%d JPEG, %.2f MB", o.image, photoW, photoH, float64(len(src))/1e6)
+	benchkit.Logf("photo %s: %dx%d JPEG, %.2f MB", o.image, photoW, photoH, float64(len(src))/1e6)
 	if err := os.RemoveAll(o.work); err != nil {
 		return err
 	}
@@ -138,12 +135,12 @@ func run(o options) error {
 		return fmt.Errorf("createTransformation: %w", err)
 	}
 	rep := &report{opts: o, started: time.Now(), photoBytes: len(src), vipsVersion: vipsVersion(o.vipsCommand)}
-	rep.load[0] = loadAvg()
+	rep.load[0] = benchkit.LoadAvg()
 
 	// Warm-up, not measured: connections, libvips' first use in the server
 	// (module loading, thread pool), page cache for vipsthumbnail's binary
 	// and libraries, the Go heap for imaging.
-	logf("warm-up")
+	benchkit.Logf("warm-up")
 	for range 2 {
 		if _, err := s.firstRender(src); err != nil {
 			return fmt.Errorf("warm-up, satchel: %w", err)
@@ -203,7 +200,7 @@ func run(o options) error {
 				return fmt.Errorf("sample %d: %w", i+1, err)
 			}
 		}
-		logf("sample %2d: satchel first render %6.1f ms (server CPU %3.0f ms, upload %5.1f ms), vipsthumbnail %6.1f ms, with VIPS_CONCURRENCY=1 %6.1f ms, imaging %6.1f ms",
+		benchkit.Logf("sample %2d: satchel first render %6.1f ms (server CPU %3.0f ms, upload %5.1f ms), vipsthumbnail %6.1f ms, with VIPS_CONCURRENCY=1 %6.1f ms, imaging %6.1f ms",
 			i+1, ms(rep.satchel[i]), ms(rep.satchelCPU[i]), ms(rep.upload[i]), ms(rep.vips[i]), ms(rep.vips1[i]), ms(rep.imaging[i]))
 	}
 
@@ -214,7 +211,7 @@ func run(o options) error {
 			return fmt.Errorf("vipsthumbnail batch: %w", err)
 		}
 		rep.vipsBatch = append(rep.vipsBatch, d/time.Duration(o.batch))
-		logf("batch %d: vipsthumbnail on %d copies: %v, %.1f ms per image", i+1, o.batch, d.Round(time.Millisecond), ms(d/time.Duration(o.batch)))
+		benchkit.Logf("batch %d: vipsthumbnail on %d copies: %v, %.1f ms per image", i+1, o.batch, d.Round(time.Millisecond), ms(d/time.Duration(o.batch)))
 	}
 
 	// (d) cached hits on the last rendered file.
@@ -223,10 +220,10 @@ func run(o options) error {
 		return fmt.Errorf("cached hits: %w", err)
 	}
 	rep.hits = hits
-	logf("cached hits: %d GETs, median %.3f ms, p90 %.3f ms", len(hits), ms(median(hits)), ms(p90(hits)))
+	benchkit.Logf("cached hits: %d GETs, median %.3f ms, p90 %.3f ms", len(hits), ms(median(hits)), ms(p90(hits)))
 
 	rep.wall = time.Since(rep.started)
-	rep.load[1] = loadAvg()
+	rep.load[1] = benchkit.LoadAvg()
 	fmt.Println()
 	rep.text(os.Stdout)
 	if o.md != "" {
@@ -236,7 +233,7 @@ func run(o options) error {
 		if err := os.WriteFile(o.md, []byte(rep.markdown()), 0o644); err != nil {
 			return err
 		}
-		logf("wrote %s", o.md)
+		benchkit.Logf("wrote %s", o.md)
 	}
 	return nil
 }
@@ -251,7 +248,7 @@ func ensurePhoto(path string) ([]byte, error) {
 			return data, nil
 		}
 	}
-	logf("generating a %dx%d photo-like JPEG at %s", photoW, photoH, path)
+	benchkit.Logf("generating a %dx%d photo-like JPEG at %s", photoW, photoH, path)
 	var b bytes.Buffer
 	if err := jpeg.Encode(&b, photo(photoW, photoH), &jpeg.Options{Quality: 90}); err != nil {
 		return nil, err
@@ -557,11 +554,11 @@ func (s *satchel) firstRender(src []byte) (renderSample, error) {
 	if mt != "application/octet-stream" || t.Status == "READY" {
 		return r, fmt.Errorf("file %s before the GET: mime %q, thumbnail %s; want application/octet-stream and no result yet (an eager render would spoil the measure)", id, mt, t.Status)
 	}
-	cpu0 := cpuTime(strconv.Itoa(s.pid))
+	cpu0 := benchkit.CPUTime(strconv.Itoa(s.pid))
 	start = time.Now()
 	body, err := s.get(id)
 	r.get = time.Since(start)
-	r.cpu = cpuTime(strconv.Itoa(s.pid)) - cpu0
+	r.cpu = benchkit.CPUTime(strconv.Itoa(s.pid)) - cpu0
 	if err != nil {
 		return r, err
 	}
@@ -730,40 +727,6 @@ func imagingOnce(src []byte) (time.Duration, error) {
 
 // --- machine ---------------------------------------------------------------------
 
-// cpuTime returns the user+system CPU time of pid (10 ms ticks).
-func cpuTime(pid string) time.Duration {
-	raw, err := os.ReadFile("/proc/" + pid + "/stat")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond
-}
-
-func loadAvg() string {
-	raw, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(raw))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
-
-func cpuModel() string {
-	raw, _ := os.ReadFile("/proc/cpuinfo")
-	for line := range strings.SplitSeq(string(raw), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
-}
-
 // --- report -------------------------------------------------------------------------
 
 type report struct {
@@ -831,21 +794,14 @@ type ratioRow struct{ what, value, goal, met string }
 
 func ratio(a, b time.Duration) string { return fmt.Sprintf("%.2fx", float64(a)/float64(b)) }
 
-func yes(ok bool) string {
-	if ok {
-		return "yes"
-	}
-	return "NO"
-}
-
 func (r *report) ratios() []ratioRow {
 	sat, vips, vb, v1, img, hit := median(r.satchel), median(r.vips), median(r.vipsBatch), median(r.vips1), median(r.imaging), median(r.hits)
 	return []ratioRow{
-		{"Satchel first render / vipsthumbnail process", ratio(sat, vips), "<= 1.3x", yes(float64(sat) <= 1.3*float64(vips))},
+		{"Satchel first render / vipsthumbnail process", ratio(sat, vips), "<= 1.3x", benchkit.Yes(float64(sat) <= 1.3*float64(vips))},
 		{"Satchel first render / vipsthumbnail per image without start-up", ratio(sat, vb), "", ""},
 		{"Satchel first render / vipsthumbnail process, VIPS_CONCURRENCY=1", ratio(sat, v1), "", ""},
 		{"imaging / Satchel first render", ratio(img, sat), "", ""},
-		{"cached hit, median", fmt.Sprintf("%.3f ms", ms(hit)), "< 2 ms", yes(hit < 2*time.Millisecond)},
+		{"cached hit, median", fmt.Sprintf("%.3f ms", ms(hit)), "< 2 ms", benchkit.Yes(hit < 2*time.Millisecond)},
 	}
 }
 
@@ -874,7 +830,7 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "Produced by `bench/thumb.sh` (`make bench-thumb`, mode: %s). Everything ran on this machine, in one run,\n", o.mode)
 	fmt.Fprintf(&b, "samples of (a), (b) and (c) taken in rotation. The figures are what one run printed; they are not assertions.\n\n")
 	fmt.Fprintf(&b, "- date: %s\n", r.started.UTC().Format("2006-01-02 15:04 UTC"))
-	fmt.Fprintf(&b, "- `nproc`: %s; CPU: %s; kernel %s; %s\n", o.nproc, cpuModel(), strings.TrimSpace(string(kernel)), runtime.Version())
+	fmt.Fprintf(&b, "- `nproc`: %s; CPU: %s; kernel %s; %s\n", o.nproc, benchkit.CPUModel(), strings.TrimSpace(string(kernel)), runtime.Version())
 	fmt.Fprintf(&b, "- load average %s at the start, %s at the end; the run took %.0f s\n", r.load[0], r.load[1], r.wall.Seconds())
 	fmt.Fprintf(&b, "- satchel %s (SQLite + filestore, `SATCHEL_LOG_LEVEL=warn`, fresh data dir); %s (vipsthumbnail uses the same)\n", o.satchelRev, r.vipsVersion)
 	fmt.Fprintf(&b, "- input: a generated %dx%d photo-like JPEG (sky gradient and clouds, textured ground, buildings, shaded discs, sensor noise), quality 90, %.2f MB\n", photoW, photoH, float64(r.photoBytes)/1e6)

@@ -49,6 +49,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"satchel/bench/internal/benchkit"
 	"slices"
 	"strconv"
 	"strings"
@@ -194,10 +195,10 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	logf("source file %s: %s, sha256 %s", o.file, human(o.size), sum[:16]+"...")
+	benchkit.Logf("source file %s: %s, sha256 %s", o.file, human(o.size), sum[:16]+"...")
 
-	rep := &report{opts: o, started: time.Now(), load: [2]string{loadAvg()}}
-	busy0, self0, sat0, tusd0 := machineBusy(), cpuTime("self"), sat.cpu(), tusd.cpu()
+	rep := &report{opts: o, started: time.Now(), load: [2]string{benchkit.LoadAvg()}}
+	busy0, self0, sat0, tusd0 := machineBusy(), benchkit.CPUTime("self"), sat.cpu(), tusd.cpu()
 
 	// Warm up: first requests pay for connections, database handles, code
 	// paging; none of that is measured.
@@ -214,7 +215,7 @@ func run(o options) error {
 			if err != nil {
 				return fmt.Errorf("phase 1, %s run %d: %w", t.name, i+1, err)
 			}
-			logf("1 big upload     %-7s run %d: %7.1f MB/s  (%v, server CPU %v; RSS idle %s, peak %s)", t.name, i+1, r.mbps(), r.dur.Round(time.Millisecond), r.cpu, kib(r.rss.idle), kib(r.rss.peak))
+			benchkit.Logf("1 big upload     %-7s run %d: %7.1f MB/s  (%v, server CPU %v; RSS idle %s, peak %s)", t.name, i+1, r.mbps(), r.dur.Round(time.Millisecond), r.cpu, kib(r.rss.idle), kib(r.rss.peak))
 			rep.big[idx(t)] = append(rep.big[idx(t)], r)
 		}
 	}
@@ -222,7 +223,7 @@ func run(o options) error {
 	for i := range o.runsOf('2') {
 		for _, t := range targets {
 			r := smallUploads(t, o.n, o.concurrency)
-			logf("2 creation+body  %-7s run %d: %7.1f uploads/s  (%d in %v, server CPU %v, %d errors)", t.name, i+1, r.rate(), r.n, r.dur.Round(time.Millisecond), r.cpu, r.errs)
+			benchkit.Logf("2 creation+body  %-7s run %d: %7.1f uploads/s  (%d in %v, server CPU %v, %d errors)", t.name, i+1, r.rate(), r.n, r.dur.Round(time.Millisecond), r.cpu, r.errs)
 			rep.small[idx(t)] = append(rep.small[idx(t)], r)
 		}
 	}
@@ -230,7 +231,7 @@ func run(o options) error {
 	for i := range o.runsOf('3') {
 		for _, t := range targets {
 			r := openUploads(t, o.n, o.workers, o.scratchDir)
-			logf("3 open uploads   %-7s run %d: %d uploads, %d errors, %v  (server CPU %v; RSS idle %s, peak %s)", t.name, i+1, r.n, r.errs, r.dur.Round(time.Millisecond), r.cpu, kib(r.rss.idle), kib(r.rss.peak))
+			benchkit.Logf("3 open uploads   %-7s run %d: %d uploads, %d errors, %v  (server CPU %v; RSS idle %s, peak %s)", t.name, i+1, r.n, r.errs, r.dur.Round(time.Millisecond), r.cpu, kib(r.rss.idle), kib(r.rss.peak))
 			rep.open[idx(t)] = append(rep.open[idx(t)], r)
 		}
 	}
@@ -245,7 +246,7 @@ func run(o options) error {
 				if err != nil {
 					return fmt.Errorf("phase 5, multipart (inline completes: %v) run %d: %w", inline, i+1, err)
 				}
-				logf("5 multipart      %-7s run %d: %7.1f MB/s  (%s; server CPU %v; RSS idle %s, peak %s)", mpName(inline), i+1, r.mbps(), r.phases(), r.cpu, kib(r.rss.idle), kib(r.rss.peak))
+				benchkit.Logf("5 multipart      %-7s run %d: %7.1f MB/s  (%s; server CPU %v; RSS idle %s, peak %s)", mpName(inline), i+1, r.mbps(), r.phases(), r.cpu, kib(r.rss.idle), kib(r.rss.peak))
 				if inline {
 					rep.mpInline = append(rep.mpInline, r)
 				} else {
@@ -256,15 +257,15 @@ func run(o options) error {
 				if err != nil {
 					return fmt.Errorf("phase 5, one PATCH run %d: %w", i+1, err)
 				}
-				logf("5 one PATCH      %-7s run %d: %7.1f MB/s  (%v, server CPU %v; RSS idle %s, peak %s)", sat.name, i+1, r.mbps(), r.dur.Round(time.Millisecond), r.cpu, kib(r.rss.idle), kib(r.rss.peak))
+				benchkit.Logf("5 one PATCH      %-7s run %d: %7.1f MB/s  (%v, server CPU %v; RSS idle %s, peak %s)", sat.name, i+1, r.mbps(), r.dur.Round(time.Millisecond), r.cpu, kib(r.rss.idle), kib(r.rss.peak))
 				rep.mpTus = append(rep.mpTus, r)
 			}
 		}
 	}
 
 	rep.wall = time.Since(rep.started)
-	rep.load[1] = loadAvg()
-	rep.others = machineBusy() - busy0 - (cpuTime("self") - self0) - (sat.cpu() - sat0) - (tusd.cpu() - tusd0)
+	rep.load[1] = benchkit.LoadAvg()
+	rep.others = machineBusy() - busy0 - (benchkit.CPUTime("self") - self0) - (sat.cpu() - sat0) - (tusd.cpu() - tusd0)
 	if o.vsTusd() {
 		md := rep.markdown()
 		fmt.Println()
@@ -293,7 +294,7 @@ func writeMD(file, md string) error {
 	if err := os.WriteFile(file, []byte(md), 0o644); err != nil {
 		return err
 	}
-	logf("wrote %s", file)
+	benchkit.Logf("wrote %s", file)
 	return nil
 }
 
@@ -318,15 +319,11 @@ func idx(t *target) int {
 	return 1
 }
 
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
-}
-
 // ensureFile creates path with size random bytes unless it already has that
 // size, and returns its hex SHA-256.
 func ensureFile(path string, size int64) (string, error) {
 	if fi, err := os.Stat(path); err != nil || fi.Size() != size {
-		logf("writing %s of random bytes to %s", human(size), path)
+		benchkit.Logf("writing %s of random bytes to %s", human(size), path)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return "", err
 		}
@@ -516,30 +513,11 @@ func (t *target) remove(ctx context.Context, loc string) error {
 
 // --- CPU and RSS ------------------------------------------------------------
 
-// clockTick is USER_HZ, the unit of /proc CPU times (100 on every Linux port).
-const clockTick = 10 * time.Millisecond
-
-// cpuTime returns the user+system CPU time of pid ("self" for this process).
-func cpuTime(pid string) time.Duration {
-	raw, err := os.ReadFile("/proc/" + pid + "/stat")
-	if err != nil {
-		return 0
-	}
-	// The fields after the command name, which is in parentheses.
-	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * clockTick
-}
-
 func (t *target) cpu() time.Duration {
 	if t == nil {
 		return 0
 	}
-	return cpuTime(strconv.Itoa(t.pid))
+	return benchkit.CPUTime(strconv.Itoa(t.pid))
 }
 
 // machineBusy returns the CPU time used by everything on the machine, from
@@ -559,16 +537,7 @@ func machineBusy() time.Duration {
 		n, _ := strconv.ParseInt(v, 10, 64)
 		busy += n
 	}
-	return time.Duration(busy) * clockTick
-}
-
-func loadAvg() string {
-	raw, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(raw))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
+	return time.Duration(busy) * benchkit.ClockTick
 }
 
 // readRSS returns the process's VmRSS in KiB.
@@ -805,7 +774,7 @@ func (e *errLog) add(err error) {
 
 func (e *errLog) report(name, phase string) int {
 	for _, m := range e.first {
-		logf("error: %s %s: %s", name, phase, m)
+		benchkit.Logf("error: %s %s: %s", name, phase, m)
 	}
 	return e.n
 }
@@ -986,7 +955,7 @@ func multipartUpload(t *target, file string, size int64, sum, scratchDir string,
 	t.idle()
 	if err != nil {
 		if fileID != "" {
-			logf("multipart upload %s failed; its parts expire with the upload TTL", fileID)
+			benchkit.Logf("multipart upload %s failed; its parts expire with the upload TTL", fileID)
 		}
 		return mpResult{}, err
 	}
@@ -1187,13 +1156,6 @@ func ratio(s, t float64) string {
 	return fmt.Sprintf("%.2fx", s/t)
 }
 
-func yes(ok bool) string {
-	if ok {
-		return "yes"
-	}
-	return "NO"
-}
-
 // worstRSS is the run with the largest peak minus idle.
 func worstRSS(rs []rssStats) rssStats {
 	w := rs[0]
@@ -1243,7 +1205,7 @@ func rssRows(during string, rs [2]rssStats, goal string, met bool) []row {
 	rows[1].satchel, rows[1].tusd, rows[1].ratio = f(peak)
 	rows[2].satchel, rows[2].tusd, rows[2].ratio = f(delta)
 	if goal != "" {
-		rows[2].met = yes(met)
+		rows[2].met = benchkit.Yes(met)
 	}
 	return rows
 }
@@ -1264,7 +1226,7 @@ func (r *report) bigRows() (rows, rss []row) {
 	}
 	big := fmt.Sprintf("(1) %s upload, 1 PATCH: MB/s, median of %d", human(o.size), o.runs)
 	rows = []row{
-		{big, fmt.Sprintf("%.1f", mb[0]), fmt.Sprintf("%.1f", mb[1]), ratio(mb[0], mb[1]), ">= 0.95x tusd", yes(mb[0] >= 0.95*mb[1])},
+		{big, fmt.Sprintf("%.1f", mb[0]), fmt.Sprintf("%.1f", mb[1]), ratio(mb[0], mb[1]), ">= 0.95x tusd", benchkit.Yes(mb[0] >= 0.95*mb[1])},
 		{"    same in MiB/s", fmt.Sprintf("%.1f", mib[0]), fmt.Sprintf("%.1f", mib[1]), ratio(mib[0], mib[1]), "", ""},
 		{"    server CPU time per upload, s (median)", fmt.Sprintf("%.2f", bigCPU[0]), fmt.Sprintf("%.2f", bigCPU[1]), ratio(bigCPU[0], bigCPU[1]), "", ""},
 	}
@@ -1286,9 +1248,9 @@ func (r *report) smallRows() []row {
 	}
 	return []row{
 		{fmt.Sprintf("(2) %d creation-with-upload (16 KiB), %d in flight: uploads/s, median of %d", o.n, o.concurrency, o.runs),
-			fmt.Sprintf("%.0f", rate[0]), fmt.Sprintf("%.0f", rate[1]), ratio(rate[0], rate[1]), ">= 0.7x tusd", yes(rate[0] >= 0.7*rate[1])},
+			fmt.Sprintf("%.0f", rate[0]), fmt.Sprintf("%.0f", rate[1]), ratio(rate[0], rate[1]), ">= 0.7x tusd", benchkit.Yes(rate[0] >= 0.7*rate[1])},
 		{"    server CPU time per upload, ms (median)", fmt.Sprintf("%.2f", smallCPU[0]), fmt.Sprintf("%.2f", smallCPU[1]), ratio(smallCPU[0], smallCPU[1]), "", ""},
-		{"    errors (all runs)", strconv.Itoa(serr[0]), strconv.Itoa(serr[1]), "", "0", yes(serr[0] == 0)},
+		{"    errors (all runs)", strconv.Itoa(serr[0]), strconv.Itoa(serr[1]), "", "0", benchkit.Yes(serr[0] == 0)},
 	}
 }
 
@@ -1316,10 +1278,10 @@ func (r *report) openRows() (rows, rss []row) {
 	}
 	rows = []row{
 		{fmt.Sprintf("(3) %d uploads open at once, 1 MiB each in 64 KiB PATCHes, %d connections: errors", o.n, min(o.workers, o.n)),
-			strconv.Itoa(oerr[0]), strconv.Itoa(oerr[1]), "", "0", yes(oerr[0] == 0)},
-		{"    uploads open at once", strconv.Itoa(opened[0]), strconv.Itoa(opened[1]), "", strconv.Itoa(o.n), yes(opened[0] == o.n)},
+			strconv.Itoa(oerr[0]), strconv.Itoa(oerr[1]), "", "0", benchkit.Yes(oerr[0] == 0)},
+		{"    uploads open at once", strconv.Itoa(opened[0]), strconv.Itoa(opened[1]), "", strconv.Itoa(o.n), benchkit.Yes(opened[0] == o.n)},
 		{"    total time, s" + runsNote, fmt.Sprintf("%.2f", odur[0].Seconds()), fmt.Sprintf("%.2f", odur[1].Seconds()),
-			ratio(odur[0].Seconds(), odur[1].Seconds()), "same order as tusd (< 10x)", yes(odur[0] < 10*odur[1])},
+			ratio(odur[0].Seconds(), odur[1].Seconds()), "same order as tusd (< 10x)", benchkit.Yes(odur[0] < 10*odur[1])},
 		{"    server CPU time, s" + runsNote, fmt.Sprintf("%.2f", ocpu[0].Seconds()), fmt.Sprintf("%.2f", ocpu[1].Seconds()),
 			ratio(ocpu[0].Seconds(), ocpu[1].Seconds()), "", ""},
 	}
@@ -1381,16 +1343,6 @@ func fsType(dir string) string {
 	return fmt.Sprintf("file system 0x%x", st.Type)
 }
 
-func cpuModel() string {
-	raw, _ := os.ReadFile("/proc/cpuinfo")
-	for line := range strings.SplitSeq(string(raw), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
-}
-
 func (r *report) markdown() string {
 	o := r.opts
 	var b strings.Builder
@@ -1404,7 +1356,7 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "each with a fresh data dir on the same disk, and were measured alternately (%s).\n", order)
 	fmt.Fprintf(&b, "The figures are what one run printed; they are not assertions.\n\n")
 	fmt.Fprintf(&b, "- date: %s\n", r.started.UTC().Format("2006-01-02 15:04 UTC"))
-	fmt.Fprintf(&b, "- `nproc`: %s; CPU: %s; kernel %s; %s\n", o.nproc, cpuModel(), strings.TrimSpace(string(kernel)), runtime.Version())
+	fmt.Fprintf(&b, "- `nproc`: %s; CPU: %s; kernel %s; %s\n", o.nproc, benchkit.CPUModel(), strings.TrimSpace(string(kernel)), runtime.Version())
 	fmt.Fprintf(&b, "- satchel %s: SQLite + tusd filestore + in-process locker, public key on every request, streaming SHA-256, one commit per upload\n", o.satchelRev)
 	fmt.Fprintf(&b, "- tusd %s: the standalone binary, filestore, its default file locker, `-verbose=false`\n", o.tusdVersion)
 	fmt.Fprintf(&b, "- data dirs: %s (%s)\n", filepath.Dir(filepath.Clean(o.satchelData)), fsType(o.satchelData))
@@ -1579,7 +1531,7 @@ func (r *report) multipartMarkdown() string {
 	fmt.Fprintf(&b, "(multipart, multipart with inline completes, one PATCH; the order turns by one each run).\n")
 	fmt.Fprintf(&b, "The figures are what one run printed; they are not assertions.\n\n")
 	fmt.Fprintf(&b, "- date: %s\n", r.started.UTC().Format("2006-01-02 15:04 UTC"))
-	fmt.Fprintf(&b, "- `nproc`: %s; CPU: %s; kernel %s; %s\n", o.nproc, cpuModel(), strings.TrimSpace(string(kernel)), runtime.Version())
+	fmt.Fprintf(&b, "- `nproc`: %s; CPU: %s; kernel %s; %s\n", o.nproc, benchkit.CPUModel(), strings.TrimSpace(string(kernel)), runtime.Version())
 	fmt.Fprintf(&b, "- satchel %s: SQLite + tusd filestore + in-process locker, public key\n", o.satchelRev)
 	fmt.Fprintf(&b, "- data dir: %s (%s); source file %s of random bytes, read from the page cache\n\n", filepath.Dir(filepath.Clean(o.satchelData)), fsType(o.satchelData), human(o.size))
 	fmt.Fprintln(&b, "| measure | multipart | one PATCH | multipart/PATCH |")
