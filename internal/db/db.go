@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -43,13 +44,14 @@ func Open(ctx context.Context, rawURL, defaultSQLitePath string) (*bun.DB, error
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return nil, fmt.Errorf("create database dir: %w", err)
 		}
-		sqldb, err := sql.Open("sqlite", SQLiteDSN(path))
-		if err != nil {
-			return nil, fmt.Errorf("open sqlite: %w", err)
-		}
-		// WAL lets readers run beside the one writer; writers queue on
+		// WAL lets readers run beside the one writer; this process's writers
+		// queue on the write gate (gate.go), other processes' on
 		// busy_timeout, and BEGIN IMMEDIATE takes the write lock up front so
 		// a transaction never fails half-way with SQLITE_BUSY.
+		sqldb, err := openSQLite(SQLiteDSN(path))
+		if err != nil {
+			return nil, err
+		}
 		sqldb.SetMaxOpenConns(2*runtime.GOMAXPROCS(0) + 2)
 		sqldb.SetMaxIdleConns(2*runtime.GOMAXPROCS(0) + 2)
 		db = bun.NewDB(sqldb, sqlitedialect.New())
@@ -63,10 +65,25 @@ func Open(ctx context.Context, rawURL, defaultSQLitePath string) (*bun.DB, error
 	return db, nil
 }
 
+// openSQLite opens the registered modernc driver (with whatever was
+// registered on it) behind a write gate.
+func openSQLite(dsn string) (*sql.DB, error) {
+	probe, err := sql.Open("sqlite", dsn) // no connection yet: only to reach the driver
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	drv := probe.Driver()
+	probe.Close()
+	return sql.OpenDB(&gatedConnector{drv: drv, dsn: dsn, gate: newWriteGate(busyTimeout)}), nil
+}
+
+// busyTimeout is how long a writer waits for SQLite's write lock.
+const busyTimeout = 10 * time.Second
+
 // SQLiteDSN is the modernc DSN with Satchel's pragmas.
 func SQLiteDSN(path string) string {
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)"} {
+	for _, p := range []string{fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -99,3 +116,18 @@ func redact(s string) string {
 
 // IsPostgres reports whether db speaks PostgreSQL.
 func IsPostgres(db bun.IDB) bool { return db.Dialect().Name().String() == "pg" }
+
+// Counter counts the statements run through a handle (a bun query hook):
+// /metrics shows it, and tests use it to check that a path makes no
+// queries. Add it before the handle is shared (bun's AddQueryHook is not
+// safe for concurrent use).
+type Counter struct{ n atomic.Int64 }
+
+// BeforeQuery implements bun.QueryHook.
+func (c *Counter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+// AfterQuery implements bun.QueryHook.
+func (c *Counter) AfterQuery(context.Context, *bun.QueryEvent) { c.n.Add(1) }
+
+// Statements is how many statements have run.
+func (c *Counter) Statements() int64 { return c.n.Load() }
