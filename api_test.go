@@ -771,8 +771,9 @@ func TestAPIBadInputHostileNamesStayInDataDir(t *testing.T) {
 				}
 			}
 		}
-		// Inside the data dir, the filestore holds only ID-named files.
-		entry := regexp.MustCompile(`^[0-9A-Za-z]{22}(\.info|\.sha256)?$`)
+		// Inside the data dir, the filestore holds only ID-named files
+		// (and the directory of digest states).
+		entry := regexp.MustCompile(`^([0-9A-Za-z]{22}(\.info)?|\.sha256)$`)
 		entries, err := os.ReadDir(s.cfg.FilesDir())
 		if err != nil {
 			t.Fatal(err)
@@ -840,7 +841,7 @@ func TestAPIBadInputTusTermination(t *testing.T) {
 		if _, err := models.GetUpload(ctx, s.app.db, unfinished); !errors.Is(err, models.ErrNotFound) {
 			t.Fatalf("upload row after DELETE: %v, want not found", err)
 		}
-		for _, p := range []string{unfinished, unfinished + ".info", unfinished + ".sha256"} {
+		for _, p := range []string{unfinished, unfinished + ".info", filepath.Join(".sha256", unfinished+".sha256")} {
 			if _, err := os.Stat(filepath.Join(s.cfg.FilesDir(), p)); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("%s left in the filestore after DELETE: %v", p, err)
 			}

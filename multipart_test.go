@@ -320,8 +320,9 @@ func TestMultipartArithmeticAndExpiry(t *testing.T) {
 			t.Fatalf("sweep: %d %v (want %d)", n, err, count+1)
 		}
 		entries, _ := os.ReadDir(s.cfg.FilesDir())
-		if len(entries) != 0 {
-			t.Fatalf("%d files left in the store", len(entries))
+		states, _ := os.ReadDir(filepath.Join(s.cfg.FilesDir(), ".sha256"))
+		if len(entries) != 1 || entries[0].Name() != ".sha256" || len(states) != 0 {
+			t.Fatalf("left in the store: %v, digest states: %v", entries, states)
 		}
 		if _, r := s.uploadPart(t, pk, fileID, 0); r.errCode() != "NOT_FOUND" {
 			t.Fatalf("swept session: %+v", r.Errors)

@@ -353,7 +353,7 @@ func (s *testServer) tkShortBody(t *testing.T, path string, declared int, body [
 // tkOnDisk reports whether any of an upload's files remain in the store.
 func (s *testServer) tkOnDisk(id string) []string {
 	var left []string
-	for _, p := range []string{id, id + ".info", id + ".sha256"} {
+	for _, p := range []string{id, id + ".info", filepath.Join(".sha256", id+".sha256")} {
 		if _, err := os.Stat(filepath.Join(s.cfg.FilesDir(), p)); err == nil {
 			left = append(left, p)
 		}

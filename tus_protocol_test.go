@@ -227,3 +227,41 @@ func TestTusProtocolExtensions(t *testing.T) {
 		})
 	})
 }
+
+// The chunk path makes no database queries: an upload's row is read (at
+// most) once, not on every PATCH or HEAD. Background work (the render
+// workers poll every 2 s) may run a few statements meanwhile, so the bound
+// is far below one per request.
+func TestTusChunksMakeNoQueries(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		const chunks, size = 32, 1024
+		data := make([]byte, chunks*size)
+		for i := range data {
+			data[i] = byte(i)
+		}
+		resp, _ := s.tusCreate(t, s.keys.PublicKey, map[string]string{"Upload-Length": fmt.Sprint(len(data)), "Upload-Metadata": "filename " + b64("c.bin")}, nil)
+		if resp.StatusCode != 201 {
+			t.Fatalf("create: %d", resp.StatusCode)
+		}
+		loc := resp.Header.Get("Location")
+		before := s.app.statements.Statements()
+		for i := range chunks - 1 {
+			if r, body := s.tusPatch(t, loc, i*size, data[i*size:(i+1)*size]); r.StatusCode != 204 {
+				t.Fatalf("patch %d: %d %s", i, r.StatusCode, body)
+			}
+			if r, _ := s.do(t, http.MethodHead, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"}); r.StatusCode != 200 {
+				t.Fatalf("head %d: %d", i, r.StatusCode)
+			}
+		}
+		if n := s.app.statements.Statements() - before; n > 4 {
+			t.Errorf("%d statements during %d PATCH and %d HEAD requests, want none per request", n, chunks-1, chunks-1)
+		}
+		if r, body := s.tusPatch(t, loc, (chunks-1)*size, data[(chunks-1)*size:]); r.StatusCode != 204 {
+			t.Fatalf("last patch: %d %s", r.StatusCode, body)
+		}
+		if sum, n := s.fileSHA(t, idOf(loc)); sum != shaHex(data) || n != int64(len(data)) {
+			t.Fatalf("file: %s %d", sum, n)
+		}
+	})
+}

@@ -36,19 +36,30 @@ type FileTag struct {
 
 // InsertFile inserts f and its searchable tags.
 func InsertFile(c ctx, db bun.IDB, f *File) error {
-	if f.Tags == nil {
-		f.Tags = []Tag{}
-	}
-	if _, err := db.NewInsert().Model(f).Exec(c); err != nil {
-		return err
+	return InsertFiles(c, db, []*File{f})
+}
+
+// InsertFiles inserts files and their searchable tags, in one statement
+// each.
+func InsertFiles(c ctx, db bun.IDB, files []*File) error {
+	if len(files) == 0 {
+		return nil
 	}
 	var tags []FileTag
-	seen := map[string]bool{}
-	for _, t := range f.Tags {
-		if t.Searchable && !seen[t.Name] {
-			seen[t.Name] = true
-			tags = append(tags, FileTag{AccountID: f.AccountID, FileID: f.ID, Name: t.Name, UploadedAt: f.UploadedAt})
+	for _, f := range files {
+		if f.Tags == nil {
+			f.Tags = []Tag{}
 		}
+		seen := map[string]bool{}
+		for _, t := range f.Tags {
+			if t.Searchable && !seen[t.Name] {
+				seen[t.Name] = true
+				tags = append(tags, FileTag{AccountID: f.AccountID, FileID: f.ID, Name: t.Name, UploadedAt: f.UploadedAt})
+			}
+		}
+	}
+	if _, err := db.NewInsert().Model(&files).Exec(c); err != nil {
+		return err
 	}
 	if len(tags) > 0 {
 		if _, err := db.NewInsert().Model(&tags).Exec(c); err != nil {

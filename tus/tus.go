@@ -25,7 +25,7 @@ import (
 // Uploads is what the tus endpoint needs of the use cases.
 type Uploads interface {
 	Begin(ctx context.Context, p *auth.Principal, in uploads.BeginInput) (*models.Upload, error)
-	Finish(ctx context.Context, id string) (*models.File, error)
+	FinishWritten(ctx context.Context, info handler.FileInfo) (*models.File, error)
 	Pending(ctx context.Context, id string) (*models.Upload, error)
 	Resumable(ctx context.Context, id string) (*models.Upload, error)
 	TicketPrincipal(ctx context.Context, uploadID string) (*auth.Principal, error)
@@ -211,7 +211,7 @@ func (h *Handler) preFinish(ev handler.HookEvent) (handler.HTTPResponse, error) 
 	// are all here, so the commit should happen.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ev.Context), 2*time.Minute)
 	defer cancel()
-	f, err := h.uploads.Finish(ctx, ev.Upload.ID)
+	f, err := h.uploads.FinishWritten(ctx, ev.Upload)
 	if err != nil {
 		if apperr.CodeOf(err) == apperr.Internal {
 			h.log.Error("finish upload", "id", ev.Upload.ID, "err", err)

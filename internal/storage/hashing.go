@@ -35,6 +35,10 @@ type hashingStore struct {
 	// finished holds the digests of uploads completed in this process and
 	// not yet forgotten (id -> digest).
 	finished sync.Map
+	// stateless holds the uploads created by this process that never saved
+	// a state: dropping their state needs no unlink. (An unlink locks the
+	// directory against every concurrent create, found or not.)
+	stateless sync.Map
 }
 
 // digest is the SHA-256 of an upload's first size bytes.
@@ -65,6 +69,7 @@ func (s *hashingStore) NewUpload(ctx context.Context, info handler.FileInfo) (ha
 	if err != nil {
 		return nil, err
 	}
+	s.stateless.Store(info.ID, struct{}{})
 	return &hashingUpload{Upload: up, id: info.ID, store: s}, nil
 }
 
@@ -100,8 +105,7 @@ func (t terminatable) Terminate(ctx context.Context) error {
 	if err := t.TerminatableUpload.Terminate(ctx); err != nil {
 		return err
 	}
-	t.u.store.finished.Delete(t.u.id)
-	return t.u.store.states.Delete(ctx, t.u.id)
+	return t.u.store.forget(ctx, t.u.id)
 }
 
 func (s *hashingStore) AsConcatableUpload(u handler.Upload) handler.ConcatableUpload {
@@ -152,24 +156,41 @@ func (u *hashingUpload) WriteChunk(ctx context.Context, offset int64, src io.Rea
 	// An interrupted request (the client went away) still leaves a valid
 	// digest as long as the store wrote exactly the bytes that were hashed.
 	if n != hr.n {
-		_ = u.store.states.Delete(ctx, u.id)
+		_ = u.store.dropState(ctx, u.id)
 		return n, err
 	}
 	if !info.SizeIsDeferred && offset+n == info.Size {
 		// Complete: keep the digest in memory for the finishing step rather
 		// than on disk (a crash before it only costs a re-read).
 		u.store.finished.Store(u.id, digest{size: info.Size, sum: hex.EncodeToString(h.Sum(nil))})
-		_ = u.store.states.Delete(ctx, u.id)
+		_ = u.store.dropState(ctx, u.id)
 		return n, err
 	}
 	state, merr := h.(encoding.BinaryMarshaler).MarshalBinary()
 	if merr == nil {
+		u.store.stateless.Delete(u.id)
 		merr = u.store.states.Save(ctx, u.id, offset+n, state)
 	}
 	if merr != nil {
-		_ = u.store.states.Delete(ctx, u.id)
+		_ = u.store.dropState(ctx, u.id)
 	}
 	return n, err
+}
+
+// dropState removes the saved state of id, if it may have one.
+func (s *hashingStore) dropState(ctx context.Context, id string) error {
+	if _, ok := s.stateless.Load(id); ok {
+		return nil
+	}
+	return s.states.Delete(ctx, id)
+}
+
+// forget drops everything kept for id's digest.
+func (s *hashingStore) forget(ctx context.Context, id string) error {
+	s.finished.Delete(id)
+	err := s.dropState(ctx, id)
+	s.stateless.Delete(id)
+	return err
 }
 
 // resume returns a digest positioned at offset, or nil when there is none.
@@ -177,6 +198,9 @@ func (s *hashingStore) resume(ctx context.Context, id string, offset int64) hash
 	h := sha256.New()
 	if offset == 0 {
 		return h
+	}
+	if _, ok := s.stateless.Load(id); ok {
+		return nil
 	}
 	at, state, err := s.states.Load(ctx, id)
 	if err != nil || at != offset {

@@ -40,7 +40,13 @@ func NewFile(dir string) (*Store, error) {
 	fstore := filestore.New(dir)
 	fstore.FileModePerm = 0o640
 	fstore.DirModePerm = 0o750
-	hs := &hashingStore{inner: fstore, states: fileStates{dir: dir}}
+	// Digest states live in a directory of their own: creating and
+	// removing them then never waits on the uploads' directory lock.
+	states := filepath.Join(dir, ".sha256")
+	if err := os.MkdirAll(states, 0o750); err != nil {
+		return nil, fmt.Errorf("create files dir: %w", err)
+	}
+	hs := &hashingStore{inner: fstore, states: fileStates{dir: states}}
 	c := handler.NewStoreComposer()
 	c.UseCore(hs)
 	c.UseTerminater(hs)
@@ -100,8 +106,10 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	if !ids.Valid(id) {
 		return nil
 	}
-	s.hashing.finished.Delete(id)
-	for _, p := range []string{id, id + ".info", id + hashSuffix} {
+	if err := s.hashing.forget(ctx, id); err != nil {
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	for _, p := range []string{id, id + ".info"} {
 		if err := os.Remove(filepath.Join(s.dir, p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("delete %s: %w", p, err)
 		}
@@ -111,8 +119,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 
 // Forget drops the running digest of an upload (finished, or starting over).
 func (s *Store) Forget(ctx context.Context, id string) error {
-	s.hashing.finished.Delete(id)
-	return s.hashing.states.Delete(ctx, id)
+	return s.hashing.forget(ctx, id)
 }
 
 // Ping checks that the store is reachable and writable.
@@ -128,7 +135,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 const hashSuffix = ".sha256"
 
-// fileStates keeps digests beside the uploads in the filestore directory.
+// fileStates keeps digests in a directory of their own, <id>.sha256.
 type fileStates struct{ dir string }
 
 func (f fileStates) path(id string) string { return filepath.Join(f.dir, id+hashSuffix) }

@@ -99,8 +99,11 @@ func (s *Service) BeginMultipart(ctx context.Context, p *auth.Principal, in Begi
 		return nil
 	})
 	if err != nil {
+		s.rows.forget(final.ID)
 		return "", nil, fmt.Errorf("begin multipart: %w", err)
 	}
+	final.Parts = n
+	s.rows.put(final, time.Now())
 	for _, part := range parts {
 		if _, err := s.Bytes.NewUpload(ctx, handler.FileInfo{ID: part.UploadID, Size: part.Size(), IsPartial: true, MetaData: handler.MetaData{}}); err != nil {
 			return "", nil, fmt.Errorf("begin multipart: create part: %w", err)
@@ -328,7 +331,7 @@ func (s *Service) assemble(ctx context.Context, fileID string) (*models.File, er
 	if err := mb.Concat(ctx, final, uploads); err != nil {
 		return nil, fmt.Errorf("assemble %s: %w", fileID, err)
 	}
-	f, err := s.finish(ctx, fileID, "multipart")
+	f, err := s.finish(ctx, fileID, "multipart", nil)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"satchel/internal/storage"
 	"satchel/models"
@@ -64,6 +65,7 @@ func (s *Service) Reconcile(ctx context.Context) (finished int, err error) {
 // spent by another upload (rows and bytes), and forgets tickets spent or
 // expired longer than TicketRetention ago.
 func (s *Service) Sweep(ctx context.Context) (swept int, err error) {
+	s.rows.purge(time.Now())
 	n, err := s.sweepBatches(ctx, func() ([]models.Upload, error) {
 		return models.ListExpiredUploads(ctx, s.DB, models.Micros(s.now()), 200)
 	})

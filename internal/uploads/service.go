@@ -65,6 +65,9 @@ type Service struct {
 	// commits. Crash tests use it to stop the process at that point.
 	BeforeCommit func(id string)
 	Now          func() time.Time
+
+	commits committer    // group commit of upload rows and files (commit.go)
+	rows    pendingCache // recent upload rows (pending.go)
 }
 
 // Errors owned by this package.
@@ -168,9 +171,10 @@ func (s *Service) Begin(ctx context.Context, p *auth.Principal, in BeginInput) (
 	if p.Ticket != nil {
 		u.TicketID = p.Ticket.ID
 	}
-	if err := models.InsertUpload(ctx, s.DB, u); err != nil {
+	if err := s.commit(&commitItem{insert: u}); err != nil {
 		return nil, fmt.Errorf("insert upload: %w", err)
 	}
+	s.rows.put(u, time.Now())
 	return u, nil
 }
 
@@ -222,11 +226,20 @@ var errAlreadyFinished = errors.New("already finished")
 // finishing a finished upload returns its File. A partial upload (a part of
 // a concatenation) has no File: Finish returns nil, nil for it.
 func (s *Service) Finish(ctx context.Context, id string) (*models.File, error) {
-	return s.finish(ctx, id, "tus")
+	return s.finish(ctx, id, "tus", nil)
 }
 
-func (s *Service) finish(ctx context.Context, id, source string) (*models.File, error) {
-	up, err := s.Pending(ctx, id)
+// FinishWritten is Finish for the caller that holds the upload's lock and
+// has just written its last bytes: info is the store's description of the
+// upload as of that write, which spares reading it again.
+func (s *Service) FinishWritten(ctx context.Context, info handler.FileInfo) (*models.File, error) {
+	return s.finish(ctx, info.ID, "tus", &info)
+}
+
+// finish commits upload id; info, when the caller has it, describes its
+// bytes (else the store is asked).
+func (s *Service) finish(ctx context.Context, id, source string, info *handler.FileInfo) (*models.File, error) {
+	up, err := s.pending(ctx, id)
 	if errors.Is(err, ErrUploadNotFound) {
 		// Finished already (by a retry, the reconciler or a concurrent
 		// finisher): then the upload is its File, not unknown.
@@ -240,13 +253,16 @@ func (s *Service) finish(ctx context.Context, id, source string) (*models.File, 
 	if up.Partial {
 		return nil, nil
 	}
-	bu, err := s.Bytes.GetUpload(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("finish %s: %w", id, err)
-	}
-	info, err := bu.GetInfo(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("finish %s: %w", id, err)
+	if info == nil {
+		bu, err := s.Bytes.GetUpload(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("finish %s: %w", id, err)
+		}
+		fi, err := bu.GetInfo(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("finish %s: %w", id, err)
+		}
+		info = &fi
 	}
 	if info.SizeIsDeferred || info.Offset != info.Size {
 		return nil, ErrIncomplete
@@ -267,39 +283,9 @@ func (s *Service) finish(ctx context.Context, id, source string) (*models.File, 
 		ID: id, AccountID: up.AccountID, Name: name, Mime: mt, Size: info.Size, SHA256: sum,
 		Tags: up.Tags, UploadedAt: models.Micros(s.now()),
 	}
-	err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		res, err := tx.NewDelete().Model((*models.Upload)(nil)).Where("id = ?", id).Exec(ctx)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errAlreadyFinished
-		}
-		if up.TicketID != "" {
-			// The ticket is spent in the transaction that commits its
-			// file: exactly one upload per ID wins, whatever the race.
-			won, err := models.ConsumeTicket(ctx, tx, up.TicketID, id, f.UploadedAt)
-			if err != nil {
-				return err
-			}
-			if !won {
-				return ErrTicketUsed
-			}
-		}
-		if err := models.InsertFile(ctx, tx, f); err != nil {
-			return err
-		}
-		for _, h := range s.Hooks {
-			if err := h.InFinish(ctx, tx, f); err != nil {
-				return err
-			}
-		}
-		if s.BeforeCommit != nil {
-			s.BeforeCommit(id)
-		}
-		return nil
-	})
+	err = s.commit(&commitItem{file: f, ticket: up.TicketID})
 	if errors.Is(err, errAlreadyFinished) {
+		s.rows.forget(id)
 		if f, err := models.GetFileAny(ctx, s.DB, id); err == nil {
 			return f, nil
 		}
@@ -314,6 +300,7 @@ func (s *Service) finish(ctx context.Context, id, source string) (*models.File, 
 		return nil, fmt.Errorf("finish %s: %w", id, err)
 	}
 	// Side effects run only after the commit.
+	s.rows.forget(id)
 	_ = s.Bytes.Forget(ctx, id)
 	for _, part := range info.PartialUploads {
 		s.dropUpload(ctx, part)
@@ -357,6 +344,7 @@ func (s *Service) drop(ctx context.Context, u *models.Upload) error {
 	if err := models.DeleteUpload(ctx, s.DB, u.ID); err != nil {
 		return err
 	}
+	s.rows.forget(u.ID)
 	if err := s.Bytes.Delete(ctx, u.ID); err != nil {
 		s.Log.Warn("drop upload bytes", "id", u.ID, "err", err)
 	}

@@ -142,7 +142,7 @@ func applyTicket(t *models.Ticket, in *BeginInput) error {
 // Resumable returns an unfinished upload that may still receive bytes: one
 // whose upload ID was spent by another upload can no longer finish.
 func (s *Service) Resumable(ctx context.Context, id string) (*models.Upload, error) {
-	up, err := s.Pending(ctx, id)
+	up, err := s.pending(ctx, id)
 	if err != nil || up.TicketID == "" {
 		return up, err
 	}

@@ -1,0 +1,222 @@
+package uploads
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"satchel/models"
+)
+
+// Group commit. Every upload writes twice: its row when it begins, its File
+// when it finishes. Done one transaction each, a small upload costs more in
+// BEGIN/COMMIT and statement parsing than in everything else Satchel does,
+// and on SQLite the writers queue for the one write lock anyway. So the
+// writes that arrive while a transaction runs are queued, and the next
+// transaction takes the whole queue: one multi-row INSERT of upload rows, one
+// DELETE ... RETURNING of the rows being finished, one multi-row INSERT of
+// files and of their tags, one commit. Nothing waits to fill a batch: alone,
+// a write is a transaction of its own, as before.
+//
+// Each item keeps its own outcome (already finished, upload ID spent
+// elsewhere). A database error fails the batch, which is then retried one
+// item per transaction, so one bad item never fails the others.
+
+// maxBatch bounds the items in one transaction.
+const maxBatch = 128
+
+// commitItem is one write: an upload row to insert, or a File to commit in
+// place of its upload row.
+type commitItem struct {
+	insert *models.Upload
+	file   *models.File
+	ticket string // the upload ID spent by file ("" for none)
+
+	err  error
+	done chan struct{}
+}
+
+type committer struct {
+	mu      sync.Mutex
+	queue   []*commitItem
+	running bool
+
+	batches, items atomic.Int64 // transactions run, writes committed or refused
+}
+
+// CommitStats reports how many transactions the group commit ran and how
+// many writes they carried.
+func (s *Service) CommitStats() (transactions, writes int64) {
+	return s.commits.batches.Load(), s.commits.items.Load()
+}
+
+// commit runs it in the next transaction and returns its outcome.
+func (s *Service) commit(it *commitItem) error {
+	it.done = make(chan struct{})
+	c := &s.commits
+	c.mu.Lock()
+	c.queue = append(c.queue, it)
+	lead := !c.running
+	c.running = true
+	c.mu.Unlock()
+	if lead {
+		// The leader runs the batch that holds its own item, then hands
+		// the rest of the queue to a goroutine of its own, so that its
+		// request is not kept waiting for others.
+		if s.runQueued() {
+			go s.drainCommits()
+		}
+	}
+	<-it.done
+	return it.err
+}
+
+// runQueued runs one batch from the queue; it reports whether more is
+// queued (and c.running stays set) or not (and c.running is cleared).
+func (s *Service) runQueued() bool {
+	c := &s.commits
+	c.mu.Lock()
+	n := min(len(c.queue), maxBatch)
+	batch := c.queue[:n:n]
+	c.queue = c.queue[n:]
+	c.mu.Unlock()
+	if n > 0 {
+		s.runBatch(batch)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.queue) == 0 {
+		c.running = false
+		c.queue = nil
+		return false
+	}
+	return true
+}
+
+func (s *Service) drainCommits() {
+	for s.runQueued() {
+	}
+}
+
+// runBatch commits batch in one transaction, or, when that fails, each item
+// in one of its own.
+func (s *Service) runBatch(batch []*commitItem) {
+	defer func() {
+		for _, it := range batch {
+			close(it.done)
+		}
+	}()
+	// The items' requests may end; their writes should not.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s.commits.items.Add(int64(len(batch)))
+	s.commits.batches.Add(1)
+	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return s.applyBatch(ctx, tx, batch)
+	})
+	if err == nil {
+		return
+	}
+	if len(batch) == 1 {
+		batch[0].err = err
+		return
+	}
+	for _, it := range batch {
+		it.err = nil
+		one := []*commitItem{it}
+		s.commits.batches.Add(1)
+		if err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			return s.applyBatch(ctx, tx, one)
+		}); err != nil {
+			it.err = err
+		}
+	}
+}
+
+// applyBatch writes batch in tx. Items that cannot commit for a reason of
+// their own get that reason as their error and write nothing; any other
+// error is returned and fails the transaction.
+func (s *Service) applyBatch(ctx context.Context, tx bun.Tx, batch []*commitItem) error {
+	var rows []*models.Upload
+	var finishing []*commitItem
+	for _, it := range batch {
+		it.err = nil
+		switch {
+		case it.insert != nil:
+			if it.insert.Tags == nil {
+				it.insert.Tags = []models.Tag{}
+			}
+			rows = append(rows, it.insert)
+		case it.file != nil:
+			finishing = append(finishing, it)
+		}
+	}
+	if len(rows) > 0 {
+		if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	if len(finishing) == 0 {
+		return nil
+	}
+	// The upload rows go first: an upload whose row is gone was finished
+	// (or dropped) by someone else.
+	ids := make([]string, 0, len(finishing))
+	for _, it := range finishing {
+		ids = append(ids, it.file.ID)
+	}
+	var deleted []string
+	if err := tx.NewDelete().Model((*models.Upload)(nil)).Where("id IN (?)", bun.In(ids)).Returning("id").Scan(ctx, &deleted); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	mine := make(map[string]bool, len(deleted))
+	for _, id := range deleted {
+		mine[id] = true
+	}
+	var files []*models.File
+	for _, it := range finishing {
+		id := it.file.ID
+		if !mine[id] {
+			it.err = errAlreadyFinished
+			continue
+		}
+		delete(mine, id) // the same upload twice in one batch: the second is late
+		if it.ticket != "" {
+			// The upload ID is spent in the transaction that commits its
+			// file: exactly one upload per ID wins, whatever the race.
+			won, err := models.ConsumeTicket(ctx, tx, it.ticket, id, it.file.UploadedAt)
+			if err != nil {
+				return err
+			}
+			if !won {
+				it.err = ErrTicketUsed
+				continue
+			}
+		}
+		files = append(files, it.file)
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	if err := models.InsertFiles(ctx, tx, files); err != nil {
+		return err
+	}
+	for _, f := range files {
+		for _, h := range s.Hooks {
+			if err := h.InFinish(ctx, tx, f); err != nil {
+				return err
+			}
+		}
+	}
+	if s.BeforeCommit != nil {
+		for _, f := range files {
+			s.BeforeCommit(f.ID)
+		}
+	}
+	return nil
+}

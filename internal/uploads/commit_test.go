@@ -1,0 +1,162 @@
+package uploads
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"satchel/internal/db"
+	"satchel/internal/ids"
+	"satchel/internal/testdb"
+	"satchel/migrations"
+	"satchel/models"
+)
+
+// Group commit, against real SQLite and PostgreSQL: many writers at once,
+// in whatever batches they fall into, each get their own outcome. Upload IDs
+// shared by several uploads are spent exactly once; an upload finished twice
+// at once commits once; a write the database refuses fails alone.
+func TestGroupCommit(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		ctx := t.Context()
+		bdb, err := db.Open(ctx, b.URL, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { bdb.Close() })
+		if _, err := migrations.Run(ctx, bdb); err != nil {
+			t.Fatal(err)
+		}
+		acct := &models.Account{ID: ids.New(), Name: "a", CreatedAt: 1}
+		if err := models.InsertAccount(ctx, bdb, acct); err != nil {
+			t.Fatal(err)
+		}
+		s := &Service{DB: bdb, Log: slog.New(slog.DiscardHandler)}
+
+		const n, shared, tickets, twice = 120, 20, 5, 20
+		ticketIDs := make([]string, tickets)
+		for i := range ticketIDs {
+			ticketIDs[i] = ids.New()
+			if err := models.InsertTicket(ctx, bdb, &models.Ticket{ID: ticketIDs[i], AccountID: acct.ID, CreatedAt: 1, ExpiresAt: 1 << 60}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ups := make([]*models.Upload, n)
+		for i := range ups {
+			ups[i] = &models.Upload{ID: ids.New(), AccountID: acct.ID, Name: fmt.Sprint(i), Size: 1, CreatedAt: 1, ExpiresAt: 1 << 60}
+			if i < shared {
+				ups[i].TicketID = ticketIDs[i%tickets]
+			}
+		}
+
+		// Begin: every row at once, plus one the database refuses (its
+		// account does not exist).
+		orphan := &models.Upload{ID: ids.New(), AccountID: ids.New(), Size: 1, CreatedAt: 1, ExpiresAt: 1 << 60}
+		errs := concurrently(n+1, func(i int) error {
+			if i == n {
+				return s.commit(&commitItem{insert: orphan})
+			}
+			return s.commit(&commitItem{insert: ups[i]})
+		})
+		for i, err := range errs[:n] {
+			if err != nil {
+				t.Fatalf("insert %d: %v", i, err)
+			}
+		}
+		if errs[n] == nil {
+			t.Fatal("an upload of a missing account was inserted")
+		}
+
+		// Finish: every upload at once; the uploads [shared, shared+twice)
+		// twice; one that never began.
+		never := ids.New()
+		jobs := n + twice + 1
+		errs = concurrently(jobs, func(i int) error {
+			var u *models.Upload
+			switch {
+			case i < n:
+				u = ups[i]
+			case i < n+twice:
+				u = ups[shared+i-n]
+			default:
+				u = &models.Upload{ID: never, AccountID: acct.ID}
+			}
+			f := &models.File{ID: u.ID, AccountID: acct.ID, Name: u.Name, Mime: "text/plain", Size: 1, SHA256: "x",
+				Tags: []models.Tag{{Name: "t", Searchable: true}}, UploadedAt: 2}
+			return s.commit(&commitItem{file: f, ticket: u.TicketID})
+		})
+		won := map[string]int{}
+		for i := range shared {
+			switch err := errs[i]; {
+			case err == nil:
+				won[ups[i].TicketID]++
+			case !errors.Is(err, ErrTicketUsed):
+				t.Errorf("upload %d with a shared upload ID: %v", i, err)
+			}
+		}
+		for _, id := range ticketIDs {
+			if won[id] != 1 {
+				t.Errorf("upload ID %s spent by %d uploads, want 1", id, won[id])
+			}
+		}
+		for i := shared; i < n; i++ {
+			err, again := errs[i], error(nil)
+			if i < shared+twice {
+				again = errs[n+i-shared]
+			}
+			if i >= shared+twice && err != nil {
+				t.Errorf("finish %d: %v", i, err)
+			}
+			if i < shared+twice && (err == nil) == (again == nil) {
+				t.Errorf("upload %d finished twice at once: %v and %v, want one success", i, err, again)
+			}
+			if i < shared+twice && err != nil && !errors.Is(err, errAlreadyFinished) || again != nil && !errors.Is(again, errAlreadyFinished) {
+				t.Errorf("upload %d finished twice at once: %v and %v", i, err, again)
+			}
+		}
+		if !errors.Is(errs[jobs-1], errAlreadyFinished) {
+			t.Errorf("finishing an upload that never began: %v", errs[jobs-1])
+		}
+
+		wantFiles := n - shared + tickets
+		for table, want := range map[any]int{(*models.File)(nil): wantFiles, (*models.FileTag)(nil): wantFiles, (*models.Upload)(nil): 0} {
+			if got := count(ctx, t, bdb, table); got != want {
+				t.Errorf("%T rows: %d, want %d", table, got, want)
+			}
+		}
+		var spent int
+		if err := bdb.NewSelect().Model((*models.Ticket)(nil)).ColumnExpr("count(*)").Where("consumed_at IS NOT NULL").Scan(ctx, &spent); err != nil || spent != tickets {
+			t.Errorf("spent upload IDs: %d %v, want %d", spent, err, tickets)
+		}
+		t.Logf("%s: %d writes in %d transactions", b.Name, 2*n+twice+2, s.commits.batches.Load())
+	})
+}
+
+func concurrently(n int, f func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = f(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+func count(ctx context.Context, t *testing.T, bdb *bun.DB, model any) int {
+	t.Helper()
+	n, err := bdb.NewSelect().Model(model).Count(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(n)
+}
