@@ -6,7 +6,7 @@ GO      ?= go
 BIN     := bin/satchel
 NODE_T  := test/node
 
-.PHONY: all run build deps deps-test test test-go test-node postgres generate check-generated bench bench-list fuzz vet clean
+.PHONY: all run build deps deps-test test test-go test-node postgres generate check-generated bench bench-postgres bench-list fuzz vet clean
 
 all: build
 
@@ -57,6 +57,13 @@ fuzz:
 # Upload throughput and memory against the standalone tusd binary.
 bench:
 	bash bench/upload.sh
+
+# The same with Satchel on PostgreSQL: DATABASE_URL is a fresh database on the
+# local server (BENCH_POSTGRES_URL to use another), dropped afterwards; the
+# script starts the local cluster if it is down. Writes
+# bench/RESULTS-upload-postgres.md; BENCH_QUICK=1 for a smoke run.
+bench-postgres:
+	BENCH_DB=postgres bash bench/upload.sh
 
 # Multipart upload (1 GiB as 5 MiB parts, 4 in flight) against one tus PATCH
 # of the same file, on Satchel only: MB/s and the ratio, per-step times.

@@ -14,6 +14,9 @@
 #   BENCH_PHASES=5 bench/upload.sh  multipart (make bench-multipart): the 1 GiB file
 #                                   as 5 MiB parts, 4 in flight, against one tus
 #                                   PATCH, Satchel only (~2 min; quick: 256 MiB)
+#   BENCH_DB=postgres bench/upload.sh
+#                                   the same with Satchel on PostgreSQL instead of
+#                                   its embedded SQLite (make bench-postgres)
 #
 # Environment: BENCH_QUICK=1 (see above); BENCH_PHASES=... the measures to run
 # (default 123; 5 is multipart, Satchel only: tusd is neither built nor
@@ -24,9 +27,22 @@
 # them after the run; BENCH_PERF=1 records CPU profiles of both server
 # processes with `perf` for the whole driver run (bench/out/{satchel,tusd}.perf.data).
 #
+# BENCH_DB=sqlite (the default) runs Satchel on its embedded SQLite, in its
+# data dir. BENCH_DB=postgres gives it DATABASE_URL instead: a fresh database
+# satchel_bench_<random> on the PostgreSQL server BENCH_POSTGRES_URL (default
+# postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable, any database of
+# the server to connect to; trust auth or a password in the URL), created with
+# psql before Satchel starts and dropped at exit (kept with BENCH_KEEP_DATA=1).
+# When that default local server is down and pg_ctlcluster exists, the script
+# starts it (scripts/ensure-postgres.sh). tusd has no database: its side of the
+# run is the same in both modes.
+#
 # Output: the table on stdout, bench/out/upload-results.md, and in full mode a
 # copy in bench/RESULTS-upload.md (tracked); for (5) bench/out/multipart-results.md
-# and, in full mode, bench/RESULTS-multipart.md. bench/out/ is gitignored.
+# and, in full mode, bench/RESULTS-multipart.md. bench/out/ is gitignored. With
+# BENCH_DB=postgres every one of these names ends in -postgres instead
+# (bench/out/upload-results-postgres.md, bench/RESULTS-upload-postgres.md, ...):
+# the SQLite results are never overwritten.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -51,6 +67,27 @@ fi
 
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# The database Satchel runs on: SATCHEL_DB names it in the report, SUFFIX
+# tells the result files apart, PG_URL is its DATABASE_URL (postgres only).
+DB=${BENCH_DB:-sqlite}
+SATCHEL_DB=SQLite SUFFIX= PG_ADMIN_URL= PG_URL= PG_NAME= PG_DB=
+case $DB in
+sqlite) ;;
+postgres | postgresql | pg)
+	DB=postgres SUFFIX=-postgres
+	PG_ADMIN_URL=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
+	check_postgres "$PG_ADMIN_URL"
+	SATCHEL_DB=$(postgres_label "$PG_ADMIN_URL")
+	# The same server, user and parameters; a database of its own.
+	PG_NAME=satchel_bench_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+	PG_URL=$(postgres_db_url "$PG_ADMIN_URL" "$PG_NAME")
+	;;
+*)
+	echo "BENCH_DB must be sqlite (the default) or postgres" >&2
+	exit 1
+	;;
+esac
 
 export GOTOOLCHAIN=local GOWORK=off
 mkdir -p "$BIN"
@@ -106,6 +143,13 @@ cleanup() {
 	if [[ -n "$DATA" && "${BENCH_KEEP_DATA:-0}" != 1 ]]; then
 		rm -rf "$DATA"
 	fi
+	if [[ -n "$PG_DB" ]]; then
+		if [[ "${BENCH_KEEP_DATA:-0}" == 1 ]]; then
+			log "kept the database $PG_DB (DATABASE_URL=$(redact_url "$PG_URL"))"
+		else
+			drop_postgres_db "$PG_ADMIN_URL" "$PG_DB"
+		fi
+	fi
 }
 trap cleanup EXIT
 
@@ -134,9 +178,18 @@ rm -rf "$DATA"
 SDATA=$DATA/satchel TDATA=$DATA/tusd
 mkdir -p "$SDATA" "$TDATA"
 
+# SQLite: no DATABASE_URL, so the default, $SDATA/satchel.db.
+DB_ENV=(-u DATABASE_URL)
+if [[ $DB == postgres ]]; then
+	PG_DB=$PG_NAME # from here on, cleanup drops it
+	log "creating the database $PG_DB ($SATCHEL_DB)"
+	psql "$PG_ADMIN_URL" -v ON_ERROR_STOP=1 -qc "CREATE DATABASE $PG_DB" >/dev/null
+	DB_ENV=(DATABASE_URL="$PG_URL")
+fi
+
 SPORT=$(free_port 18480)
-log "starting satchel on 127.0.0.1:$SPORT (data: ${SDATA#"$ROOT"/})"
-env -u DATABASE_URL -u SATCHEL_STORAGE \
+log "starting satchel on 127.0.0.1:$SPORT (data: ${SDATA#"$ROOT"/}; database: $SATCHEL_DB${PG_DB:+, $PG_DB})"
+env -u SATCHEL_STORAGE "${DB_ENV[@]}" \
 	SATCHEL_DATA_DIR="$SDATA" SATCHEL_ADDR="127.0.0.1:$SPORT" \
 	SATCHEL_PUBLIC_URL="http://127.0.0.1:$SPORT" SATCHEL_LOG_LEVEL=warn \
 	SATCHEL_MAX_UPLOAD_SIZE=20GiB \
@@ -171,13 +224,13 @@ if [[ "${BENCH_PERF:-0}" == 1 ]]; then
 fi
 
 REV=$(git describe --always --dirty 2>/dev/null || echo unknown)
-log "running the driver ($MODE: measures $PHASES, $SIZE_NAME upload, $N uploads; satchel pid $SPID, tusd pid ${TPID:-none})"
+log "running the driver ($MODE: measures $PHASES, $SIZE_NAME upload, $N uploads; satchel on $SATCHEL_DB, pid $SPID; tusd pid ${TPID:-none})"
 "$BIN/uploadbench" \
 	-satchel-url "http://127.0.0.1:$SPORT/uploads/" -satchel-data "$SDATA" -satchel-pid "$SPID" \
 	"${TUSD_ARGS[@]}" \
 	-file "$OUT/blob-$SIZE_NAME.bin" -size "$SIZE" -n "$N" -runs "${BENCH_RUNS:-3}" \
-	-mode "$MODE" -nproc "$(nproc)" -satchel-rev "$REV" -tusd-version "$TUSD_VERSION" \
-	-md "$OUT/upload-results.md" -multipart-md "$OUT/multipart-results.md" -phases "$PHASES" "$@"
+	-mode "$MODE" -nproc "$(nproc)" -satchel-rev "$REV" -satchel-db "$SATCHEL_DB" -tusd-version "$TUSD_VERSION" \
+	-md "$OUT/upload-results$SUFFIX.md" -multipart-md "$OUT/multipart-results$SUFFIX.md" -phases "$PHASES" "$@"
 
 if [[ -n "$PERFPIDS" ]]; then
 	for pid in $PERFPIDS; do
@@ -200,17 +253,17 @@ for name in satchel tusd; do
 done
 
 if [[ $MODE == full && $# == 0 && $PHASES == 123 ]]; then
-	cp "$OUT/upload-results.md" "$ROOT/bench/RESULTS-upload.md"
-	log "wrote bench/RESULTS-upload.md"
+	cp "$OUT/upload-results$SUFFIX.md" "$ROOT/bench/RESULTS-upload$SUFFIX.md"
+	log "wrote bench/RESULTS-upload$SUFFIX.md"
 elif ((VS_TUSD)); then
-	log "quick mode, BENCH_PHASES or driver arguments: bench/RESULTS-upload.md left as it was"
+	log "quick mode, BENCH_PHASES or driver arguments: bench/RESULTS-upload$SUFFIX.md left as it was"
 fi
 if [[ $PHASES == *5* ]]; then
 	if [[ $MODE == full && $# == 0 ]]; then
-		cp "$OUT/multipart-results.md" "$ROOT/bench/RESULTS-multipart.md"
-		log "wrote bench/RESULTS-multipart.md"
+		cp "$OUT/multipart-results$SUFFIX.md" "$ROOT/bench/RESULTS-multipart$SUFFIX.md"
+		log "wrote bench/RESULTS-multipart$SUFFIX.md"
 	else
-		log "quick mode or driver arguments: bench/RESULTS-multipart.md left as it was"
+		log "quick mode or driver arguments: bench/RESULTS-multipart$SUFFIX.md left as it was"
 	fi
 fi
 log "done in $((SECONDS - START)) s"
