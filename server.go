@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -49,18 +48,7 @@ const usage = `usage:
                                                create an API key, print it
 Flags and environment: satchel serve -h`
 
-// gcPercent is the garbage collector's target when GOGC is not set. A
-// server's live heap is small (tens of MiB) and an upload allocates little
-// that lives, so at Go's default of 100 the collector runs so often that it
-// takes about a tenth of the CPU of small uploads (bench/upload.sh, measure
-// (2)). 400 lets the heap grow to five times the live data between
-// collections. GOGC and GOMEMLIMIT, when set, win.
-const gcPercent = 400
-
 func main() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
-	}
 	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 

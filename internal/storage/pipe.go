@@ -15,7 +15,13 @@ const (
 	pipeMinBytes = 4 << 20 // smaller writes hash inline: no goroutine, no buffers
 )
 
-var pipeBufs = sync.Pool{New: func() any { b := make([]byte, pipeBufSize); return &b }}
+var (
+	pipeBufs   = sync.Pool{New: func() any { b := make([]byte, pipeBufSize); return &b }}
+	inlineBufs = sync.Pool{New: func() any { b := make([]byte, inlineBufSize); return &b }}
+)
+
+// inlineBufSize is the buffer of a write hashed inline.
+const inlineBufSize = 64 << 10
 
 // hashingReader hands its source to the store while hashing exactly the
 // bytes the store accepted. Read hashes inline; WriteTo (which io.Copy
@@ -41,7 +47,7 @@ func (r *hashingReader) Read(p []byte) (int, error) {
 // most pipeBuffers buffers are in use per upload.
 func (r *hashingReader) WriteTo(w io.Writer) (int64, error) {
 	if !r.pipeline {
-		return io.CopyBuffer(w, struct{ io.Reader }{r}, make([]byte, 64<<10))
+		return r.copyInline(w)
 	}
 	free := make(chan []byte, pipeBuffers)
 	work := make(chan []byte, pipeBuffers)
@@ -101,4 +107,33 @@ func (r *hashingReader) WriteTo(w io.Writer) (int64, error) {
 	close(work)
 	<-done
 	return written, err
+}
+
+// copyInline copies src to w through one pooled buffer, hashing as it reads.
+// (io.CopyBuffer would hand w, an *os.File, to its ReadFrom, which copies
+// through a buffer of its own, allocated per call.)
+func (r *hashingReader) copyInline(w io.Writer) (int64, error) {
+	bp := inlineBufs.Get().(*[]byte)
+	defer inlineBufs.Put(bp)
+	buf := *bp
+	var written int64
+	for {
+		n, rerr := r.Read(buf)
+		if n > 0 {
+			wn, werr := w.Write(buf[:n])
+			written += int64(wn)
+			if werr == nil && wn < n {
+				werr = io.ErrShortWrite
+			}
+			if werr != nil {
+				return written, werr
+			}
+		}
+		if rerr == io.EOF {
+			return written, nil
+		}
+		if rerr != nil {
+			return written, rerr
+		}
+	}
 }
