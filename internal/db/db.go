@@ -28,7 +28,7 @@ func Open(ctx context.Context, rawURL, defaultSQLitePath string) (*bun.DB, error
 	var db *bun.DB
 	switch {
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
-		sqldb, err := sql.Open("pgx", rawURL)
+		sqldb, err := sql.Open("pgx", pgxURL(rawURL))
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
@@ -79,6 +79,25 @@ func openSQLite(dsn string) (*sql.DB, error) {
 
 // busyTimeout is how long a writer waits for SQLite's write lock.
 const busyTimeout = 10 * time.Second
+
+// pgxURL sets pgx's query mode to one round trip per statement unless the
+// URL chooses one. bun sends every statement with its values already in the
+// text, so no two are alike: pgx's default mode would prepare each one (a
+// round trip of its own) and churn its statement cache. An INSERT and a
+// SELECT by key take 0.50 ms instead of 0.62 ms on a local server
+// (BenchmarkPostgresQueryMode).
+func pgxURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL // sql.Open reports it
+	}
+	q := u.Query()
+	if q.Get("default_query_exec_mode") == "" {
+		q.Set("default_query_exec_mode", "exec")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
 
 // SQLiteDSN is the modernc DSN with Satchel's pragmas.
 func SQLiteDSN(path string) string {
