@@ -235,7 +235,11 @@ func run(o options) error {
 	for i := range o.runsOf('2') {
 		for _, t := range targets {
 			r := smallUploads(t, o.n, o.concurrency)
-			benchkit.Logf("2 creation+body  %-7s run %d: %7.1f uploads/s  (%d in %v, server CPU %v, %d errors)", t.name, i+1, r.rate(), r.n, r.dur.Round(time.Millisecond), r.cpu, r.errs)
+			db := ""
+			if r.commits > 0 {
+				db = fmt.Sprintf("; %.1f SQL statements per upload, %.1f writes per commit", r.statements/float64(r.n), r.writes/r.commits)
+			}
+			benchkit.Logf("2 creation+body  %-7s run %d: %7.1f uploads/s  (%d in %v, server CPU %v, %d errors%s)", t.name, i+1, r.rate(), r.n, r.dur.Round(time.Millisecond), r.cpu, r.errs, db)
 			rep.small[idx(t)] = append(rep.small[idx(t)], r)
 		}
 	}
@@ -764,6 +768,8 @@ type countResult struct {
 	cpu     time.Duration // the server's CPU time during the run
 	rss     rssStats
 	open    int // uploads open at once (phase 3)
+	// Satchel's database counters over the run (phase 2; zero for tusd).
+	statements, commits, writes float64
 }
 
 func (r countResult) rate() float64 { return float64(r.n-r.errs) / r.dur.Seconds() }
@@ -799,6 +805,7 @@ func smallUploads(t *target, n, conc int) countResult {
 	var next atomic.Int64
 	var errs errLog
 	var wg sync.WaitGroup
+	m0 := t.dbCounters(ctx)
 	cpu0, start := t.cpu(), time.Now()
 	for range conc {
 		wg.Go(func() {
@@ -811,8 +818,43 @@ func smallUploads(t *target, n, conc int) countResult {
 	}
 	wg.Wait()
 	dur, cpu := time.Since(start), t.cpu()-cpu0
+	m1 := t.dbCounters(ctx)
 	t.idle()
-	return countResult{n: n, errs: errs.report(t.name, "creation-with-upload"), dur: dur, cpu: cpu}
+	return countResult{n: n, errs: errs.report(t.name, "creation-with-upload"), dur: dur, cpu: cpu,
+		statements: m1[0] - m0[0], commits: m1[1] - m0[1], writes: m1[2] - m0[2]}
+}
+
+// dbCounters reads Satchel's satchel_db_statements_total,
+// satchel_db_commits_total and satchel_db_commit_writes_total from its
+// /metrics (zeros for tusd, or when they cannot be read).
+func (t *target) dbCounters(ctx context.Context) [3]float64 {
+	var out [3]float64
+	if t.name != "satchel" {
+		return out
+	}
+	u := *t.endpoint
+	u.Path, u.RawQuery = "/metrics", ""
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return out
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return out
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		for i, name := range []string{"satchel_db_statements_total ", "satchel_db_commits_total ", "satchel_db_commit_writes_total "} {
+			if v, ok := strings.CutPrefix(line, name); ok {
+				out[i], _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+			}
+		}
+	}
+	return out
 }
 
 // --- phase 3: many uploads open at once ----------------------------------------------
@@ -1134,6 +1176,9 @@ type report struct {
 }
 
 func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
 	s := slices.Clone(v)
 	slices.Sort(s)
 	if len(s)%2 == 1 {
@@ -1258,11 +1303,21 @@ func (r *report) smallRows() []row {
 		}
 		rate[i], smallCPU[i] = median(a), median(c)
 	}
+	var st, bt []float64
+	for _, x := range r.small[0] {
+		if x.commits > 0 {
+			st = append(st, x.statements/float64(x.n))
+			bt = append(bt, x.writes/x.commits)
+		}
+	}
+	stmts, batch := median(st), median(bt)
 	return []row{
 		{fmt.Sprintf("(2) %d creation-with-upload (16 KiB), %d in flight: uploads/s, median of %d", o.n, o.concurrency, o.runs),
 			fmt.Sprintf("%.0f", rate[0]), fmt.Sprintf("%.0f", rate[1]), ratio(rate[0], rate[1]), ">= 0.7x tusd", benchkit.Yes(rate[0] >= 0.7*rate[1])},
 		{"    server CPU time per upload, ms (median)", fmt.Sprintf("%.2f", smallCPU[0]), fmt.Sprintf("%.2f", smallCPU[1]), ratio(smallCPU[0], smallCPU[1]), "", ""},
 		{"    errors (all runs)", strconv.Itoa(serr[0]), strconv.Itoa(serr[1]), "", "0", benchkit.Yes(serr[0] == 0)},
+		{"    Satchel's SQL statements per upload (median)", fmt.Sprintf("%.1f", stmts), "", "", "", ""},
+		{"    Satchel's writes per transaction of its group commit (median)", fmt.Sprintf("%.1f", batch), "", "", "", ""},
 	}
 }
 
