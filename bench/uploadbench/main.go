@@ -1431,7 +1431,7 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "The figures are what one run printed; they are not assertions.\n\n")
 	fmt.Fprintf(&b, "- date: %s\n", r.started.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- `nproc`: %s; CPU: %s; kernel %s; %s\n", o.nproc, benchkit.CPUModel(), strings.TrimSpace(string(kernel)), runtime.Version())
-	fmt.Fprintf(&b, "- satchel %s: %s + tusd filestore + in-process locker, public key on every request, streaming SHA-256, one commit per upload\n", o.satchelRev, o.satchelDB)
+	fmt.Fprintf(&b, "- satchel %s: %s + tusd filestore + in-process locker, public key on every request, streaming SHA-256, a database commit for every upload (group commit: rows and files written by concurrent uploads share transactions)\n", o.satchelRev, o.satchelDB)
 	fmt.Fprintf(&b, "- tusd %s: the standalone binary, filestore, its default file locker, `-verbose=false`\n", o.tusdVersion)
 	fmt.Fprintf(&b, "- data dirs: %s (%s)\n", filepath.Dir(filepath.Clean(o.satchelData)), fsType(o.satchelData))
 	fmt.Fprintf(&b, "- sizes: large upload %s; %d uploads in (2) and (3)\n\n", human(o.size), o.n)
@@ -1474,7 +1474,7 @@ Notes:
   benchmark was written on), creating a file skips, one by one, every inode
   deleted in the last 1 to 6 minutes (ext4's recently_deleted): (2) and (3),
   where both servers create and delete many small files (tusd its lock files,
-  Satchel its digest states), then vary several-fold from run to run, with
+  Satchel the digest states of uploads sent in several PATCHes), then vary several-fold from run to run, with
   whatever else the machine deleted lately. BENCH_DATA_DIR=/dev/shm runs both
   servers on tmpfs instead.`)
 	}
