@@ -193,6 +193,15 @@ func (c *gatedConn) enter(ctx context.Context, query string) (*releaser, error) 
 }
 
 func (c *gatedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	return c.exec(ctx, query, func() (driver.Result, error) { return c.inner.ExecContext(ctx, query, args) })
+}
+
+func (c *gatedConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	return c.query(ctx, query, func() (driver.Rows, error) { return c.inner.QueryContext(ctx, query, args) })
+}
+
+// exec runs run, under the gate when query may write.
+func (c *gatedConn) exec(ctx context.Context, query string, run func() (driver.Result, error)) (driver.Result, error) {
 	r, err := c.enter(ctx, query)
 	if err != nil {
 		return nil, err
@@ -200,15 +209,17 @@ func (c *gatedConn) ExecContext(ctx context.Context, query string, args []driver
 	if r != nil {
 		defer r.release()
 	}
-	return c.inner.ExecContext(ctx, query, args)
+	return run()
 }
 
-func (c *gatedConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+// query is exec for statements with rows: a writing one (DELETE ...
+// RETURNING) holds the gate until its rows are closed.
+func (c *gatedConn) query(ctx context.Context, query string, run func() (driver.Rows, error)) (driver.Rows, error) {
 	r, err := c.enter(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := c.inner.QueryContext(ctx, query, args)
+	rows, err := run()
 	if r == nil {
 		return rows, err
 	}
@@ -216,8 +227,6 @@ func (c *gatedConn) QueryContext(ctx context.Context, query string, args []drive
 		r.release()
 		return nil, err
 	}
-	// A writing query (DELETE ... RETURNING) holds the lock until its rows
-	// are closed.
 	return &gatedRows{Rows: rows, r: r}, nil
 }
 
@@ -293,30 +302,11 @@ func (s *gatedStmt) Query(args []driver.Value) (driver.Rows, error) {
 }
 
 func (s *gatedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	r, err := s.conn.enter(ctx, s.query)
-	if err != nil {
-		return nil, err
-	}
-	if r != nil {
-		defer r.release()
-	}
-	return s.inner.ExecContext(ctx, args)
+	return s.conn.exec(ctx, s.query, func() (driver.Result, error) { return s.inner.ExecContext(ctx, args) })
 }
 
 func (s *gatedStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	r, err := s.conn.enter(ctx, s.query)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.inner.QueryContext(ctx, args)
-	if r == nil {
-		return rows, err
-	}
-	if err != nil {
-		r.release()
-		return nil, err
-	}
-	return &gatedRows{Rows: rows, r: r}, nil
+	return s.conn.query(ctx, s.query, func() (driver.Rows, error) { return s.inner.QueryContext(ctx, args) })
 }
 
 func named(args []driver.Value) []driver.NamedValue {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun"
 )
 
 func TestReadOnly(t *testing.T) {
@@ -78,14 +80,7 @@ func FuzzReadOnly(f *testing.F) {
 // sleeping busy handler, and nothing deadlocks.
 func TestWriteGateConcurrentWriters(t *testing.T) {
 	ctx := context.Background()
-	bdb, err := Open(ctx, filepath.Join(t.TempDir(), "gate.db"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bdb.Close()
-	if _, err := bdb.ExecContext(ctx, "CREATE TABLE t (id INTEGER PRIMARY KEY, g INTEGER NOT NULL)"); err != nil {
-		t.Fatal(err)
-	}
+	bdb := openTable(t, "CREATE TABLE t (id INTEGER PRIMARY KEY, g INTEGER NOT NULL)")
 	const goroutines, each = 16, 40
 	var wg sync.WaitGroup
 	errs := make(chan error, goroutines*each)
@@ -145,18 +140,26 @@ func TestWriteGateConcurrentWriters(t *testing.T) {
 	}
 }
 
+// openTable opens a fresh SQLite database as the server does and creates a
+// table in it.
+func openTable(t *testing.T, create string) *bun.DB {
+	t.Helper()
+	bdb, err := Open(context.Background(), filepath.Join(t.TempDir(), "gate.db"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bdb.Close() })
+	if _, err := bdb.ExecContext(context.Background(), create); err != nil {
+		t.Fatal(err)
+	}
+	return bdb
+}
+
 // A writer waiting for the gate gives up with its context, and the gate
 // still works afterwards.
 func TestWriteGateWaitEndsWithContext(t *testing.T) {
 	ctx := context.Background()
-	bdb, err := Open(ctx, filepath.Join(t.TempDir(), "gate.db"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bdb.Close()
-	if _, err := bdb.ExecContext(ctx, "CREATE TABLE t (id INTEGER PRIMARY KEY)"); err != nil {
-		t.Fatal(err)
-	}
+	bdb := openTable(t, "CREATE TABLE t (id INTEGER PRIMARY KEY)")
 	tx, err := bdb.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
