@@ -34,11 +34,6 @@ type FileTag struct {
 	UploadedAt int64  `bun:"uploaded_at,notnull"`
 }
 
-// InsertFile inserts f and its searchable tags.
-func InsertFile(c ctx, db bun.IDB, f *File) error {
-	return InsertFiles(c, db, []*File{f})
-}
-
 // InsertFiles inserts files and their searchable tags, in one statement
 // each.
 func InsertFiles(c ctx, db bun.IDB, files []*File) error {

@@ -26,12 +26,17 @@ type Upload struct {
 	ExpiresAt int64  `bun:"expires_at,notnull"`
 }
 
-// InsertUpload inserts u.
-func InsertUpload(c ctx, db bun.IDB, u *Upload) error {
-	if u.Tags == nil {
-		u.Tags = []Tag{}
+// InsertUploads inserts ups in one statement.
+func InsertUploads(c ctx, db bun.IDB, ups []*Upload) error {
+	if len(ups) == 0 {
+		return nil
 	}
-	_, err := db.NewInsert().Model(u).Exec(c)
+	for _, u := range ups {
+		if u.Tags == nil {
+			u.Tags = []Tag{}
+		}
+	}
+	_, err := db.NewInsert().Model(&ups).Exec(c)
 	return err
 }
 

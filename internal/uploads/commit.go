@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -115,10 +116,7 @@ func (s *Service) runBatch(batch []*commitItem) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s.commits.items.Add(int64(len(batch)))
-	s.commits.batches.Add(1)
-	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return s.applyBatch(ctx, tx, batch)
-	})
+	err := s.inTx(ctx, batch)
 	if err == nil {
 		return
 	}
@@ -128,14 +126,24 @@ func (s *Service) runBatch(batch []*commitItem) {
 	}
 	for _, it := range batch {
 		it.err = nil
-		one := []*commitItem{it}
-		s.commits.batches.Add(1)
-		if err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			return s.applyBatch(ctx, tx, one)
-		}); err != nil {
+		if err := s.inTx(ctx, []*commitItem{it}); err != nil {
 			it.err = err
 		}
 	}
+}
+
+// inTx runs batch in a transaction of its own. A panic (in a hook, say)
+// rolls it back and becomes its error: the committer must go on.
+func (s *Service) inTx(ctx context.Context, batch []*commitItem) (err error) {
+	s.commits.batches.Add(1)
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("group commit: panic: %v", p)
+		}
+	}()
+	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return s.applyBatch(ctx, tx, batch)
+	})
 }
 
 // applyBatch writes batch in tx. Items that cannot commit for a reason of
@@ -148,18 +156,13 @@ func (s *Service) applyBatch(ctx context.Context, tx bun.Tx, batch []*commitItem
 		it.err = nil
 		switch {
 		case it.insert != nil:
-			if it.insert.Tags == nil {
-				it.insert.Tags = []models.Tag{}
-			}
 			rows = append(rows, it.insert)
 		case it.file != nil:
 			finishing = append(finishing, it)
 		}
 	}
-	if len(rows) > 0 {
-		if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
-			return err
-		}
+	if err := models.InsertUploads(ctx, tx, rows); err != nil {
+		return err
 	}
 	if len(finishing) == 0 {
 		return nil

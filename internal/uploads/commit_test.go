@@ -137,6 +137,68 @@ func TestGroupCommit(t *testing.T) {
 	})
 }
 
+// panicHook panics in the finishing transaction of one file.
+type panicHook struct{ id string }
+
+func (h panicHook) InFinish(_ context.Context, _ bun.IDB, f *models.File) error {
+	if f.ID == h.id {
+		panic("hook bug")
+	}
+	return nil
+}
+
+func (panicHook) Finished(*models.File) {}
+
+// A finishing hook that panics fails its own file, rolled back, and the
+// group commit goes on committing the others and what comes after.
+func TestGroupCommitSurvivesPanic(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		ctx := t.Context()
+		bdb, err := db.Open(ctx, b.URL, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { bdb.Close() })
+		if _, err := migrations.Run(ctx, bdb); err != nil {
+			t.Fatal(err)
+		}
+		acct := &models.Account{ID: ids.New(), Name: "a", CreatedAt: 1}
+		if err := models.InsertAccount(ctx, bdb, acct); err != nil {
+			t.Fatal(err)
+		}
+		const n = 40
+		ups := make([]*models.Upload, n)
+		for i := range ups {
+			ups[i] = &models.Upload{ID: ids.New(), AccountID: acct.ID, Size: 1, CreatedAt: 1, ExpiresAt: 1 << 60}
+		}
+		s := &Service{DB: bdb, Log: slog.New(slog.DiscardHandler), Hooks: []FinishHook{panicHook{id: ups[7].ID}}}
+		finish := func(i int) error {
+			return s.commit(&commitItem{file: &models.File{ID: ups[i].ID, AccountID: acct.ID, Name: "f", Mime: "text/plain", SHA256: "x", Size: 1, UploadedAt: 2}})
+		}
+		for i, err := range concurrently(n, func(i int) error { return s.commit(&commitItem{insert: ups[i]}) }) {
+			if err != nil {
+				t.Fatalf("insert %d: %v", i, err)
+			}
+		}
+		for i, err := range concurrently(n, finish) {
+			if (err != nil) != (i == 7) {
+				t.Errorf("finish %d: %v", i, err)
+			}
+		}
+		if got := count(ctx, t, bdb, (*models.File)(nil)); got != n-1 {
+			t.Errorf("files: %d, want %d", got, n-1)
+		}
+		// The failed upload's row is still there: it can be finished later.
+		if _, err := models.GetUpload(ctx, bdb, ups[7].ID); err != nil {
+			t.Errorf("the failed upload's row: %v", err)
+		}
+		s.Hooks = nil
+		if err := finish(7); err != nil {
+			t.Errorf("finishing it again: %v", err)
+		}
+	})
+}
+
 func concurrently(n int, f func(i int) error) []error {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
