@@ -51,3 +51,15 @@ func BenchmarkPostgresQueryMode(b *testing.B) {
 		})
 	}
 }
+
+func TestPgxURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://u:p%40ss@h:5432/db?sslmode=disable":           "postgres://u:p%40ss@h:5432/db?default_query_exec_mode=exec&sslmode=disable",
+		"postgres://h/db?default_query_exec_mode=cache_statement": "postgres://h/db?default_query_exec_mode=cache_statement",
+		"postgresql://h/db": "postgresql://h/db?default_query_exec_mode=exec",
+	} {
+		if got := pgxURL(in); got != want {
+			t.Errorf("pgxURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
