@@ -91,11 +91,14 @@ func pgxURL(rawURL string) string {
 	if err != nil {
 		return rawURL // sql.Open reports it
 	}
-	q := u.Query()
-	if q.Get("default_query_exec_mode") == "" {
-		q.Set("default_query_exec_mode", "exec")
-		u.RawQuery = q.Encode()
+	if u.Query().Has("default_query_exec_mode") {
+		return rawURL
 	}
+	// Appended, not re-encoded: pgx does not read "+" as a space.
+	if u.RawQuery != "" {
+		u.RawQuery += "&"
+	}
+	u.RawQuery += "default_query_exec_mode=exec"
 	return u.String()
 }
 

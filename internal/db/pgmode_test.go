@@ -54,9 +54,10 @@ func BenchmarkPostgresQueryMode(b *testing.B) {
 
 func TestPgxURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"postgres://u:p%40ss@h:5432/db?sslmode=disable":           "postgres://u:p%40ss@h:5432/db?default_query_exec_mode=exec&sslmode=disable",
+		"postgres://u:p%40ss@h:5432/db?sslmode=disable":           "postgres://u:p%40ss@h:5432/db?sslmode=disable&default_query_exec_mode=exec",
 		"postgres://h/db?default_query_exec_mode=cache_statement": "postgres://h/db?default_query_exec_mode=cache_statement",
 		"postgresql://h/db": "postgresql://h/db?default_query_exec_mode=exec",
+		"postgres://h/db?options=-c%20synchronous_commit%3Doff": "postgres://h/db?options=-c%20synchronous_commit%3Doff&default_query_exec_mode=exec",
 	} {
 		if got := pgxURL(in); got != want {
 			t.Errorf("pgxURL(%q) = %q, want %q", in, got, want)

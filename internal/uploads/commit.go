@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -141,15 +142,21 @@ func (s *Service) inTx(ctx context.Context, batch []*commitItem) (err error) {
 			err = fmt.Errorf("group commit: panic: %v", p)
 		}
 	}()
+	if !slices.ContainsFunc(batch, func(it *commitItem) bool { return it.file != nil }) {
+		// Upload rows only: one multi-row INSERT is atomic by itself, and
+		// BEGIN and COMMIT would be two more round trips.
+		return s.applyBatch(ctx, s.DB, batch)
+	}
 	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		return s.applyBatch(ctx, tx, batch)
 	})
 }
 
-// applyBatch writes batch in tx. Items that cannot commit for a reason of
-// their own get that reason as their error and write nothing; any other
-// error is returned and fails the transaction.
-func (s *Service) applyBatch(ctx context.Context, tx bun.Tx, batch []*commitItem) error {
+// applyBatch writes batch in tx (a transaction, unless the batch is one
+// statement). Items that cannot commit for a reason of their own get that
+// reason as their error and write nothing; any other error is returned and
+// fails the transaction.
+func (s *Service) applyBatch(ctx context.Context, tx bun.IDB, batch []*commitItem) error {
 	var rows []*models.Upload
 	var finishing []*commitItem
 	for _, it := range batch {
