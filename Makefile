@@ -54,22 +54,23 @@ fuzz:
 	  done; \
 	done
 
-# Upload throughput and memory against the standalone tusd binary.
-bench:
+# Upload throughput and memory against the standalone tusd binary. Like
+# `make run`, every bench target first installs what a fresh machine lacks.
+bench: deps
 	bash bench/upload.sh
 
 # The same with Satchel on PostgreSQL: DATABASE_URL is a fresh database on the
 # local server (BENCH_POSTGRES_URL to use another), dropped afterwards; the
 # script starts the local cluster if it is down. Writes
 # bench/RESULTS-upload-postgres.md; BENCH_QUICK=1 for a smoke run.
-bench-postgres:
+bench-postgres: deps
 	BENCH_DB=postgres bash bench/upload.sh
 
 # Multipart upload (1 GiB as 5 MiB parts, 4 in flight) against one tus PATCH
 # of the same file, on Satchel only: MB/s and the ratio, per-step times.
 # Writes bench/RESULTS-multipart.md; BENCH_QUICK=1 for a 256 MiB smoke run.
 .PHONY: bench-multipart
-bench-multipart:
+bench-multipart: deps
 	BENCH_PHASES=5 bash bench/upload.sh
 
 # Thumbnails: Satchel's on-demand first render of a 12-megapixel JPEG to a
@@ -77,13 +78,14 @@ bench-multipart:
 # cached hit. Needs vipsthumbnail (libvips-tools). Writes bench/RESULTS-thumb.md.
 .PHONY: bench-thumb
 bench-thumb:
+	SATCHEL_APT_PACKAGES="pkg-config libvips-dev libvips-tools" bash scripts/deps.sh run
 	bash bench/thumb.sh
 
 # files(first: 50) latency (Service.List) over 1,000,000 files on SQLite and
 # PostgreSQL: first and deep pages, no filter / exact tag / prefix. Seeds once
 # (cached in bench/out/ and the database satchel_bench_list_<N>), prints the
 # table and writes bench/RESULTS-list.md. SATCHEL_BENCH_FILES overrides the size.
-bench-list: postgres
+bench-list: deps postgres
 	SATCHEL_BENCH_LIST=1 $(GO) test -run '^$$' -bench '^BenchmarkList$$' -benchtime 1x -timeout 60m ./internal/uploads/
 
 clean:

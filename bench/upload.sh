@@ -18,7 +18,8 @@
 #                                   the same with Satchel on PostgreSQL instead of
 #                                   its embedded SQLite (make bench-postgres)
 #
-# Environment: BENCH_QUICK=1 (see above); BENCH_PHASES=... the measures to run
+# Environment: BENCH_QUICK=1 (see above); BENCH_SIZE=4GiB the large upload's
+# size (default 1GiB, quick 256MiB); BENCH_PHASES=... the measures to run
 # (default 123; 5 is multipart, Satchel only: tusd is neither built nor
 # started unless 1, 2 or 3 is named); BENCH_RUNS=N runs phases (1), (2) and (5)
 # N times per server instead of 3; BENCH_DATA_DIR=DIR puts the servers' data
@@ -63,6 +64,17 @@ if [[ "${BENCH_QUICK:-0}" == 1 ]]; then
 	MODE=quick SIZE=$((256 << 20)) SIZE_NAME=256MiB N=200
 else
 	MODE=full SIZE=$((1 << 30)) SIZE_NAME=1GiB N=1000
+fi
+# BENCH_SIZE=4GiB (or 512MiB) sets the size of the large upload of (1) and
+# (5): with BENCH_PHASES=1 it shows that Satchel's RSS does not grow with it.
+CUSTOM_SIZE=0
+if [[ -n "${BENCH_SIZE:-}" ]]; then
+	if [[ $BENCH_SIZE =~ ^([1-9][0-9]*)(MiB|GiB)$ ]]; then
+		SIZE=$((BASH_REMATCH[1] << (${BASH_REMATCH[2]} == GiB ? 30 : 20))) SIZE_NAME=$BENCH_SIZE CUSTOM_SIZE=1
+	else
+		echo "BENCH_SIZE must be a whole number of MiB or GiB, e.g. 512MiB or 4GiB" >&2
+		exit 1
+	fi
 fi
 
 # shellcheck source=bench/lib.sh
@@ -252,18 +264,18 @@ for name in satchel tusd; do
 	((lines == 0)) || log "note: $name logged $lines warnings/errors, see ${OUT#"$ROOT"/}/$name.log"
 done
 
-if [[ $MODE == full && $# == 0 && $PHASES == 123 ]]; then
+if [[ $MODE == full && $# == 0 && $PHASES == 123 && $CUSTOM_SIZE == 0 ]]; then
 	cp "$OUT/upload-results$SUFFIX.md" "$ROOT/bench/RESULTS-upload$SUFFIX.md"
 	log "wrote bench/RESULTS-upload$SUFFIX.md"
 elif ((VS_TUSD)); then
-	log "quick mode, BENCH_PHASES or driver arguments: bench/RESULTS-upload$SUFFIX.md left as it was"
+	log "quick mode, BENCH_PHASES, BENCH_SIZE or driver arguments: bench/RESULTS-upload$SUFFIX.md left as it was"
 fi
 if [[ $PHASES == *5* ]]; then
-	if [[ $MODE == full && $# == 0 ]]; then
+	if [[ $MODE == full && $# == 0 && $CUSTOM_SIZE == 0 ]]; then
 		cp "$OUT/multipart-results$SUFFIX.md" "$ROOT/bench/RESULTS-multipart$SUFFIX.md"
 		log "wrote bench/RESULTS-multipart$SUFFIX.md"
 	else
-		log "quick mode or driver arguments: bench/RESULTS-multipart$SUFFIX.md left as it was"
+		log "quick mode, BENCH_SIZE or driver arguments: bench/RESULTS-multipart$SUFFIX.md left as it was"
 	fi
 fi
 log "done in $((SECONDS - START)) s"
