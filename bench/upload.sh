@@ -70,7 +70,9 @@ fi
 CUSTOM_SIZE=0
 if [[ -n "${BENCH_SIZE:-}" ]]; then
 	if [[ $BENCH_SIZE =~ ^([1-9][0-9]*)(MiB|GiB)$ ]]; then
-		SIZE=$((BASH_REMATCH[1] << (${BASH_REMATCH[2]} == GiB ? 30 : 20))) SIZE_NAME=$BENCH_SIZE CUSTOM_SIZE=1
+		shift_by=20
+		[[ ${BASH_REMATCH[2]} == GiB ]] && shift_by=30
+		SIZE=$((BASH_REMATCH[1] << shift_by)) SIZE_NAME=$BENCH_SIZE CUSTOM_SIZE=1
 	else
 		echo "BENCH_SIZE must be a whole number of MiB or GiB, e.g. 512MiB or 4GiB" >&2
 		exit 1
