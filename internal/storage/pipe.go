@@ -3,17 +3,34 @@ package storage
 import (
 	"hash"
 	"io"
+	"runtime"
 	"sync"
 )
 
 // Sizes of the hashing pipeline: large writes are hashed on a second
 // goroutine while the next buffer is read and written, so the digest costs
 // no time on the byte path when a core is free.
+//
+// The buffers are large because the file writes are as large as they are:
+// each write into the page cache pays per folio and per syscall, and on the
+// VMs this was measured on (2 cores) that cost, not the copy, dominated.
+// Going from 256 KiB to 4 MiB buffers took Satchel's CPU time for a 1 GiB
+// PATCH from about 1.5x tusd's (which writes 32 KiB at a time) to about
+// tusd's own, hashing included (BENCH_PHASES=1 BENCH_RUNS=7 make bench; the
+// figures are in the README).
+//
+// Memory stays bounded: at most pipeBuffers buffers per upload, and at most
+// pipeSlots uploads pipelined at once; beyond that an upload is hashed
+// inline through one small buffer (the cores are busy by then anyway).
 const (
-	pipeBufSize  = 256 << 10
-	pipeBuffers  = 4
+	pipeBufSize  = 4 << 20
+	pipeBuffers  = 2
 	pipeMinBytes = 4 << 20 // smaller writes hash inline: no goroutine, no buffers
 )
+
+// pipeSlots bounds the uploads pipelined at once: 8 MiB each, 32 MiB on a
+// 2-core machine.
+var pipeSlots = make(chan struct{}, max(2, 2*runtime.GOMAXPROCS(0)))
 
 var (
 	pipeBufs   = sync.Pool{New: func() any { b := make([]byte, pipeBufSize); return &b }}
@@ -47,6 +64,12 @@ func (r *hashingReader) Read(p []byte) (int, error) {
 // most pipeBuffers buffers are in use per upload.
 func (r *hashingReader) WriteTo(w io.Writer) (int64, error) {
 	if !r.pipeline {
+		return r.copyInline(w)
+	}
+	select {
+	case pipeSlots <- struct{}{}:
+		defer func() { <-pipeSlots }()
+	default:
 		return r.copyInline(w)
 	}
 	free := make(chan []byte, pipeBuffers)

@@ -108,3 +108,61 @@ func FuzzHashingReader(f *testing.F) {
 		}
 	})
 }
+
+// sizeWriter records the largest write it was given.
+type sizeWriter struct {
+	bytes.Buffer
+	largest int
+}
+
+func (w *sizeWriter) Write(p []byte) (int, error) {
+	w.largest = max(w.largest, len(p))
+	return w.Buffer.Write(p)
+}
+
+// A large write is pipelined through large buffers while a pipeline slot is
+// free, and hashed inline through a small one when none is; either way the
+// digest is the bytes', and the slot is given back, even when the source
+// fails midway.
+func TestPipelineSlots(t *testing.T) {
+	data := make([]byte, 9<<20)
+	rand.Read(data)
+	copyOnce := func(t *testing.T, src io.Reader) (largest int, n int64) {
+		t.Helper()
+		h := sha256.New()
+		r := &hashingReader{src: src, h: h, pipeline: true}
+		var out sizeWriter
+		n, _ = r.WriteTo(&out)
+		if n != r.n || !bytes.Equal(out.Bytes(), data[:n]) {
+			t.Fatalf("wrote %d, hashed %d", n, r.n)
+		}
+		want := sha256.Sum256(data[:n])
+		if !bytes.Equal(h.Sum(nil), want[:]) {
+			t.Fatal("digest differs from the bytes written")
+		}
+		return out.largest, n
+	}
+
+	largest, _ := copyOnce(t, bytes.NewReader(data))
+	if largest <= inlineBufSize {
+		t.Errorf("with a free slot the largest write was %d bytes: not pipelined", largest)
+	}
+	cut := 5<<20 + 123
+	if _, n := copyOnce(t, &brokenReader{r: bytes.NewReader(data), n: cut}); n != int64(cut) {
+		t.Errorf("broken source: wrote %d, want %d", n, cut)
+	}
+	if len(pipeSlots) != 0 {
+		t.Fatalf("%d pipeline slots still taken after the copies", len(pipeSlots))
+	}
+
+	for range cap(pipeSlots) {
+		pipeSlots <- struct{}{}
+	}
+	largest, _ = copyOnce(t, bytes.NewReader(data))
+	for range cap(pipeSlots) {
+		<-pipeSlots
+	}
+	if largest > inlineBufSize {
+		t.Errorf("with every slot taken the largest write was %d bytes: pipelined anyway", largest)
+	}
+}
