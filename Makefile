@@ -78,7 +78,7 @@ bench-multipart: deps
 # cached hit. Needs vipsthumbnail (libvips-tools). Writes bench/RESULTS-thumb.md.
 .PHONY: bench-thumb
 bench-thumb:
-	SATCHEL_APT_PACKAGES="pkg-config libvips-dev libvips-tools" bash scripts/deps.sh run
+	@bash scripts/deps.sh bench
 	bash bench/thumb.sh
 
 # files(first: 50) latency (Service.List) over 1,000,000 files on SQLite and
