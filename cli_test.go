@@ -40,7 +40,43 @@ func TestCLI(t *testing.T) {
 		if code != 0 || !strings.HasPrefix(out, "public_") {
 			t.Fatalf("public key: %d %q", code, out)
 		}
+		code, out, errs = runCLI(t, env, "keys", "create", "--account", acct, "--kind", "public", "--max-unfinished", "5")
+		if code != 0 || !strings.HasPrefix(out, "public_") {
+			t.Fatalf("key with a pending cap: %d %q %s", code, out, errs)
+		}
+		// Storage quotas: set at creation, changed, back to the default.
+		code, out, errs = runCLI(t, env, "accounts", "create", "--name", "small", "--quota", "5MiB")
+		if code != 0 {
+			t.Fatalf("accounts create --quota: %d %s", code, errs)
+		}
+		small := strings.TrimSpace(out)
+		show := func(id string) string {
+			t.Helper()
+			code, out, errs := runCLI(t, env, "accounts", "show", "--account", id)
+			if code != 0 {
+				t.Fatalf("accounts show: %d %s", code, errs)
+			}
+			return strings.TrimSpace(out)
+		}
+		if got := show(small); got != `{"bytesUsed":0,"id":"`+small+`","name":"small","storageQuota":5242880}` {
+			t.Fatalf("show: %s", got)
+		}
+		if code, out, errs := runCLI(t, env, "accounts", "update", "--account", small, "--quota", "0"); code != 0 || strings.TrimSpace(out) != small {
+			t.Fatalf("update: %d %q %s", code, out, errs)
+		}
+		if got := show(small); !strings.HasSuffix(got, `"storageQuota":0}`) {
+			t.Fatalf("show after update: %s", got)
+		}
+		runCLI(t, env, "accounts", "update", "--account", small, "--quota", "default")
+		if got := show(small); !strings.HasSuffix(got, `"storageQuota":1099511627776}`) {
+			t.Fatalf("show with the default quota: %s", got)
+		}
 		for _, bad := range [][]string{
+			{"accounts", "update", "--account", small},
+			{"accounts", "update", "--account", "nope", "--quota", "1GiB"},
+			{"accounts", "update", "--account", small, "--quota", "lots"},
+			{"accounts", "show", "--account", "nope"},
+			{"keys", "create", "--account", acct, "--kind", "public", "--max-unfinished", "0"},
 			{"keys", "create", "--account", acct, "--kind", "root"},
 			{"keys", "create", "--account", "nope", "--kind", "public"},
 			{"keys", "create", "--account", acct, "--kind", "public", "--origin", "not a url"},

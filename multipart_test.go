@@ -311,13 +311,17 @@ func TestMultipartArithmeticAndExpiry(t *testing.T) {
 				t.Fatalf("size %d: %+v", bad, r.Errors)
 			}
 		}
+		// Parts exist once asked for: here the first and the last.
+		if n, err := s.app.db.NewSelect().Table("multipart_parts").Where("file_id = ?", fileID).Count(t.Context()); err != nil || n != 2 {
+			t.Fatalf("part rows: %d %v (want 2)", n, err)
+		}
 		// Never completed: the session expires, parts and all.
 		svc := s.app.uploads
 		svc.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
 		n, err := svc.Sweep(t.Context())
 		svc.Now = nil
-		if err != nil || n != count+1 {
-			t.Fatalf("sweep: %d %v (want %d)", n, err, count+1)
+		if err != nil || n != 3 {
+			t.Fatalf("sweep: %d %v (want 3: the session and its two parts)", n, err)
 		}
 		entries, _ := os.ReadDir(s.cfg.FilesDir())
 		states, _ := os.ReadDir(filepath.Join(s.cfg.FilesDir(), ".sha256"))

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,8 +44,13 @@ import (
 const usage = `usage:
   satchel [serve] [flags]                      run the server (default)
   satchel migrate [flags]                      apply database migrations
-  satchel accounts create --name NAME          create an account, print its ID
+  satchel accounts create --name NAME [--quota SIZE]
+                                               create an account, print its ID
+  satchel accounts update --account ID --quota SIZE|default
+                                               set an account's storage quota
+  satchel accounts show --account ID           print an account's usage and quota (JSON)
   satchel keys create --account ID --kind public|secret [--origin O]...
+                      [--max-unfinished N]
                                                create an API key, print it
 Flags and environment: satchel serve -h`
 
@@ -114,26 +120,79 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 }
 
 func accountsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: satchel accounts create --name NAME")
+	const use = "usage: satchel accounts create --name NAME [--quota SIZE] | update --account ID --quota SIZE|default | show --account ID"
+	if len(args) == 0 {
+		return errors.New(use)
 	}
-	var name string
-	cfg, err := config.Load("satchel accounts create", args[1:], getenv, stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&name, "name", "", "account name (required)")
-	})
+	var name, account, quota string
+	flags := func(fs *flag.FlagSet) {
+		switch args[0] {
+		case "create":
+			fs.StringVar(&name, "name", "", "account name (required)")
+		case "update", "show":
+			fs.StringVar(&account, "account", "", "account ID (required)")
+		}
+		if args[0] != "show" {
+			fs.StringVar(&quota, "quota", "", "the account's storage quota, e.g. 50GiB; 0 for none; default: the server's (--storage-quota, SATCHEL_STORAGE_QUOTA)")
+		}
+	}
+	switch args[0] {
+	case "create", "update", "show":
+	default:
+		return errors.New(use)
+	}
+	cfg, err := config.Load("satchel accounts "+args[0], args[1:], getenv, stderr, flags)
 	if err != nil {
 		return err
+	}
+	var q *int64
+	switch quota {
+	case "", "default":
+		if args[0] == "update" && quota == "" {
+			return errors.New("accounts update: --quota is required (a size, 0 for none, or default)")
+		}
+	default:
+		n, err := config.ParseSize(quota)
+		if err != nil {
+			return fmt.Errorf("storage quota: %w", err)
+		}
+		q = &n
 	}
 	d, err := openDB(ctx, cfg, cfg.Logger(stderr))
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	a, err := (&auth.Service{DB: d}).CreateAccount(ctx, name)
-	if err != nil {
-		return err
+	svc := &auth.Service{DB: d}
+	switch args[0] {
+	case "create":
+		a, err := svc.CreateAccount(ctx, name)
+		if err != nil {
+			return err
+		}
+		if q != nil {
+			if err := svc.SetStorageQuota(ctx, a.ID, q); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintln(stdout, a.ID)
+	case "update":
+		if err := svc.SetStorageQuota(ctx, account, q); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, account)
+	case "show":
+		a, err := svc.Account(ctx, account)
+		if err != nil {
+			return err
+		}
+		quota := cfg.StorageQuota
+		if a.StorageQuota != nil {
+			quota = *a.StorageQuota
+		}
+		out, _ := json.Marshal(map[string]any{"id": a.ID, "name": a.Name, "bytesUsed": a.BytesUsed, "storageQuota": quota})
+		fmt.Fprintln(stdout, string(out))
 	}
-	fmt.Fprintln(stdout, a.ID)
 	return nil
 }
 
@@ -148,10 +207,12 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	var account, kind string
 	var origins stringList
+	pending := -1
 	cfg, err := config.Load("satchel keys create", args[1:], getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&account, "account", "", "account ID (required)")
 		fs.StringVar(&kind, "kind", "", "public or secret (required)")
 		fs.Var(&origins, "origin", "allowed browser origin (repeatable)")
+		fs.IntVar(&pending, "max-unfinished", -1, "unfinished uploads the key may have open, below the server's cap (--max-pending-uploads, SATCHEL_MAX_PENDING_UPLOADS)")
 	})
 	if err != nil {
 		return err
@@ -161,7 +222,11 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer d.Close()
-	key, _, err := (&auth.Service{DB: d}).CreateKey(ctx, account, kind, auth.KeyOptions{Origins: origins})
+	opt := auth.KeyOptions{Origins: origins}
+	if pending >= 0 {
+		opt.MaxPendingUploads = &pending
+	}
+	key, _, err := (&auth.Service{DB: d}).CreateKey(ctx, account, kind, opt)
 	if err != nil {
 		return err
 	}
@@ -210,6 +275,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func
 	svc := &uploads.Service{
 		DB: d, Bytes: store, Log: log, PublicURL: cfg.PublicURL,
 		MaxUploadSize: cfg.MaxUploadSize, UploadTTL: cfg.UploadTTL,
+		StorageQuota: cfg.StorageQuota, MaxPendingUploads: cfg.MaxPendingUploads,
 		Observer: httpapi.NewMetrics(reg), Limiter: uploads.NewWindowLimiter(),
 	}
 	reg.MustRegister(

@@ -47,6 +47,14 @@ func (r *apiKeyResolver) UploadsPerMinute(ctx context.Context, obj *models.APIKe
 	return &obj.UploadsPerMinute, nil
 }
 
+// MaxPendingUploads is the resolver for the maxPendingUploads field.
+func (r *apiKeyResolver) MaxPendingUploads(ctx context.Context, obj *models.APIKey) (*int, error) {
+	if n := r.Uploads.PendingCap(obj); n > 0 {
+		return &n, nil
+	}
+	return nil, nil
+}
+
 // CreatedAt is the resolver for the createdAt field.
 func (r *apiKeyResolver) CreatedAt(ctx context.Context, obj *models.APIKey) (*time.Time, error) {
 	t := models.Time(obj.CreatedAt)
@@ -82,6 +90,7 @@ func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateA
 	if input.UploadsPerMinute != nil {
 		opt.UploadsPerMinute = *input.UploadsPerMinute
 	}
+	opt.MaxPendingUploads = input.MaxPendingUploads
 	key, k, err := r.Auth.CreateKey(ctx, p.AccountID, kind, opt)
 	if err != nil {
 		return nil, err

@@ -22,13 +22,13 @@ func (r *mutationResolver) BeginMultipartUpload(ctx context.Context, input model
 	if in.Meta, err = metaOf(input.FileName, input.Mime, input.Tags); err != nil {
 		return nil, err
 	}
-	fileID, parts, err := r.Uploads.BeginMultipart(ctx, p, in)
+	fileID, count, first, err := r.Uploads.BeginMultipart(ctx, p, in)
 	if err != nil {
 		return nil, err
 	}
 	return &model.BeginMultipartUploadResult{
 		FileID:      fileID,
-		UploadParts: &model.UploadParts{Count: len(parts), First: r.partOf(&parts[0])},
+		UploadParts: &model.UploadParts{Count: count, First: r.partOf(first)},
 	}, nil
 }
 

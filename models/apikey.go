@@ -24,8 +24,11 @@ type APIKey struct {
 	MaxFileSize      int64    `bun:"max_file_size,notnull"`
 	MimeTypes        []string `bun:"mime_types,type:text,notnull"`
 	UploadsPerMinute int      `bun:"uploads_per_minute,notnull"`
-	CreatedAt        int64    `bun:"created_at,notnull"`
-	RevokedAt        *int64   `bun:"revoked_at"`
+	// MaxPendingUploads caps the key's unfinished uploads (nil: the
+	// server's default).
+	MaxPendingUploads *int   `bun:"max_pending_uploads"`
+	CreatedAt         int64  `bun:"created_at,notnull"`
+	RevokedAt         *int64 `bun:"revoked_at"`
 }
 
 // InsertAPIKey inserts k.
@@ -62,5 +65,12 @@ func RevokeAPIKey(c ctx, db bun.IDB, accountID, id string, atUs int64) (*APIKey,
 	}
 	k := new(APIKey)
 	err := db.NewSelect().Model(k).Where("id = ?", id).Where("account_id = ?", accountID).Scan(c)
+	return k, notFound(err)
+}
+
+// GetAPIKey loads a key by its ID, revoked or not (callers check the account).
+func GetAPIKey(c ctx, db bun.IDB, id string) (*APIKey, error) {
+	k := new(APIKey)
+	err := db.NewSelect().Model(k).Where("id = ?", id).Scan(c)
 	return k, notFound(err)
 }

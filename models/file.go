@@ -90,15 +90,25 @@ func GetFiles(c ctx, db bun.IDB, accountID string, ids []string) ([]File, error)
 }
 
 // DeleteFiles deletes the account's files among ids (tags and render jobs
-// go with them) and returns the IDs that were deleted.
+// go with them), takes their bytes off the account's usage, and returns the
+// IDs that were deleted. Run it in a transaction.
 func DeleteFiles(c ctx, db bun.IDB, accountID string, ids []string) ([]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var deleted []string
-	err := db.NewDelete().Model((*File)(nil)).Where("account_id = ?", accountID).Where("id IN (?)", bun.In(ids)).Returning("id").Scan(c, &deleted)
-	if err != nil || len(deleted) == 0 {
-		return deleted, err
+	var gone []struct {
+		ID   string `bun:"id"`
+		Size int64  `bun:"size"`
+	}
+	err := db.NewDelete().Model((*File)(nil)).Where("account_id = ?", accountID).Where("id IN (?)", bun.In(ids)).Returning("id, size").Scan(c, &gone)
+	if err != nil || len(gone) == 0 {
+		return nil, err
+	}
+	deleted := make([]string, len(gone))
+	var bytes int64
+	for i, g := range gone {
+		deleted[i] = g.ID
+		bytes += g.Size
 	}
 	// Dependents are deleted explicitly (SQLite enforces ON DELETE CASCADE
 	// only with foreign_keys on, and this must not depend on a pragma), by
@@ -107,6 +117,9 @@ func DeleteFiles(c ctx, db bun.IDB, accountID string, ids []string) ([]string, e
 		return nil, err
 	}
 	if _, err := db.NewDelete().Model((*TransformJob)(nil)).Where("file_id IN (?)", bun.In(deleted)).Exec(c); err != nil {
+		return nil, err
+	}
+	if err := ReleaseStorage(c, db, accountID, bytes); err != nil {
 		return nil, err
 	}
 	return deleted, nil

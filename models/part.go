@@ -21,15 +21,6 @@ type Part struct {
 // Size is the part's length in bytes.
 func (p *Part) Size() int64 { return p.RangeEnd - p.RangeStart + 1 }
 
-// InsertParts inserts parts.
-func InsertParts(c ctx, db bun.IDB, parts []Part) error {
-	if len(parts) == 0 {
-		return nil
-	}
-	_, err := db.NewInsert().Model(&parts).Exec(c)
-	return err
-}
-
 // GetPart loads one part of a session.
 func GetPart(c ctx, db bun.IDB, fileID string, index int) (*Part, error) {
 	p := new(Part)
@@ -51,11 +42,22 @@ func ListParts(c ctx, db bun.IDB, fileID string) ([]Part, error) {
 	return ps, err
 }
 
-// RemainingParts returns the indexes of a session's parts not yet completed.
-func RemainingParts(c ctx, db bun.IDB, fileID string) ([]int, error) {
+// InsertPartOnce inserts p unless its session already has a part at its
+// index, and reports whether it did.
+func InsertPartOnce(c ctx, db bun.IDB, p *Part) (bool, error) {
+	res, err := db.NewInsert().Model(p).On("CONFLICT (file_id, idx) DO NOTHING").Exec(c)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// CompletedParts returns the indexes of a session's completed parts.
+func CompletedParts(c ctx, db bun.IDB, fileID string) ([]int, error) {
 	idx := []int{}
 	err := db.NewSelect().Model((*Part)(nil)).Column("idx").
-		Where("file_id = ?", fileID).Where("completed_at IS NULL").Order("idx ASC").Scan(c, &idx)
+		Where("file_id = ?", fileID).Where("completed_at IS NOT NULL").Order("idx ASC").Scan(c, &idx)
 	return idx, err
 }
 

@@ -42,11 +42,13 @@ func GetTicket(c ctx, db bun.IDB, id string) (*Ticket, error) {
 }
 
 // ConsumeTicket marks the ticket used by fileID. It reports false when the
-// ticket was already consumed (or does not exist): exactly one caller wins.
+// ticket was already consumed, does not exist, or was minted by a key that
+// has since been revoked: exactly one caller wins.
 func ConsumeTicket(c ctx, db bun.IDB, id, fileID string, atUs int64) (bool, error) {
 	res, err := db.NewUpdate().Model((*Ticket)(nil)).
 		Set("consumed_at = ?", atUs).Set("file_id = ?", fileID).
-		Where("id = ?", id).Where("consumed_at IS NULL").Exec(c)
+		Where("id = ?", id).Where("consumed_at IS NULL").
+		Where("NOT EXISTS (SELECT 1 FROM api_keys AS k WHERE k.id = ?TableAlias.key_id AND k.revoked_at IS NOT NULL)").Exec(c)
 	if err != nil {
 		return false, err
 	}

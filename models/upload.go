@@ -24,6 +24,16 @@ type Upload struct {
 	SessionID string `bun:"session_id,notnull"`
 	CreatedAt int64  `bun:"created_at,notnull"`
 	ExpiresAt int64  `bun:"expires_at,notnull"`
+	// MaxSize is the largest size the upload may reach (0: none): the
+	// smallest of the server's, the key's and the upload ID's limits.
+	MaxSize int64 `bun:"max_size,notnull"`
+	// QuotaLeft is what its account's storage quota had left when it
+	// began (0: no quota; an upload never begins with none left). The quota
+	// itself is enforced when the file commits.
+	QuotaLeft int64 `bun:"quota_left,notnull"`
+	// MimeRules are the type patterns its bytes must meet, one list per
+	// rule (the key's, the upload ID's); every list must allow the type.
+	MimeRules [][]string `bun:"mime_rules,type:text,notnull"`
 }
 
 // InsertUploads inserts ups in one statement.
@@ -34,6 +44,9 @@ func InsertUploads(c ctx, db bun.IDB, ups []*Upload) error {
 	for _, u := range ups {
 		if u.Tags == nil {
 			u.Tags = []Tag{}
+		}
+		if u.MimeRules == nil {
+			u.MimeRules = [][]string{}
 		}
 	}
 	_, err := db.NewInsert().Model(&ups).Exec(c)
@@ -75,4 +88,10 @@ func ListExpiredUploads(c ctx, db bun.IDB, nowUs int64, limit int64) ([]Upload, 
 	var us []Upload
 	err := db.NewSelect().Model(&us).Where("expires_at < ?", nowUs).Order("expires_at ASC").Limit(limit).Scan(c)
 	return us, err
+}
+
+// CountPendingUploadsOfKey counts the unfinished uploads begun with a key
+// (or with upload IDs it minted), multipart parts aside.
+func CountPendingUploadsOfKey(c ctx, db bun.IDB, keyID string) (int64, error) {
+	return db.NewSelect().Model((*Upload)(nil)).Where("key_id = ?", keyID).Where("session_id = ''").Count(c)
 }

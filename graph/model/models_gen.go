@@ -69,6 +69,8 @@ type CreateAPIKeyInput struct {
 	AllowedMimeTypes []string `json:"allowedMimeTypes,omitempty"`
 	// Uploads the key may start per minute (per instance).
 	UploadsPerMinute *int `json:"uploadsPerMinute,omitempty"`
+	// Unfinished uploads the key may have open at once; at most (and by default) the server's cap.
+	MaxPendingUploads *int `json:"maxPendingUploads,omitempty"`
 }
 
 // Constraints on the upload an upload ID allows. All optional.

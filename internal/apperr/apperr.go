@@ -25,6 +25,7 @@ const (
 	MimeNotAllowed  = "MIME_NOT_ALLOWED"
 	NotAnImage      = "NOT_AN_IMAGE"
 	RateLimited     = "RATE_LIMITED"
+	QuotaExceeded   = "QUOTA_EXCEEDED"
 	Internal        = "INTERNAL"
 
 	OffsetMismatch     = "OFFSET_MISMATCH"     // 409: tus Upload-Offset is not the server's
@@ -46,6 +47,7 @@ var statuses = map[string]int{
 	MimeNotAllowed:     http.StatusUnsupportedMediaType,
 	NotAnImage:         http.StatusUnprocessableEntity,
 	RateLimited:        http.StatusTooManyRequests,
+	QuotaExceeded:      http.StatusForbidden,
 	Internal:           http.StatusInternalServerError,
 	OffsetMismatch:     http.StatusConflict,
 	Locked:             http.StatusLocked,

@@ -13,6 +13,9 @@ type Principal struct {
 	AccountID string
 	Key       *models.APIKey
 	Ticket    *models.Ticket
+	// Minter is the key that minted Ticket: its limits bind the ticket's
+	// uploads too. It grants nothing by itself (Secret is false).
+	Minter *models.APIKey
 }
 
 // Secret reports whether the principal holds a secret key.

@@ -216,6 +216,28 @@ func (s *Service) CreateAccount(ctx context.Context, name string) (*models.Accou
 	return a, nil
 }
 
+// Account returns an account.
+func (s *Service) Account(ctx context.Context, id string) (*models.Account, error) {
+	a, err := models.GetAccount(ctx, s.DB, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, apperr.New(apperr.NotFound, "account not found")
+	}
+	return a, err
+}
+
+// SetStorageQuota sets an account's storage quota in bytes (0: none; nil:
+// the server's default). Operators set it (the CLI); accounts cannot.
+func (s *Service) SetStorageQuota(ctx context.Context, id string, quota *int64) error {
+	if quota != nil && *quota < 0 {
+		return apperr.New(apperr.BadUserInput, "the storage quota must not be negative")
+	}
+	err := models.SetStorageQuota(ctx, s.DB, id, quota)
+	if errors.Is(err, models.ErrNotFound) {
+		return apperr.New(apperr.NotFound, "account not found")
+	}
+	return err
+}
+
 // KeyOptions are the optional rules of a new key.
 type KeyOptions struct {
 	Name             string
@@ -223,6 +245,9 @@ type KeyOptions struct {
 	MaxFileSize      int64
 	MimeTypes        []string
 	UploadsPerMinute int
+	// MaxPendingUploads lowers the server's cap on the key's unfinished
+	// uploads (nil: the server's cap).
+	MaxPendingUploads *int
 }
 
 // CreateKey creates a key of kind for the account and returns the plain key,
@@ -234,8 +259,8 @@ func (s *Service) CreateKey(ctx context.Context, accountID, kind string, opt Key
 	if len(opt.Name) > 200 {
 		return "", nil, apperr.New(apperr.BadUserInput, "key name must be at most 200 characters")
 	}
-	if opt.MaxFileSize < 0 || opt.UploadsPerMinute < 0 {
-		return "", nil, apperr.New(apperr.BadUserInput, "maxFileSize and uploadsPerMinute must not be negative")
+	if opt.MaxFileSize < 0 || opt.UploadsPerMinute < 0 || (opt.MaxPendingUploads != nil && *opt.MaxPendingUploads < 1) {
+		return "", nil, apperr.New(apperr.BadUserInput, "maxFileSize and uploadsPerMinute must not be negative, maxPendingUploads must be positive")
 	}
 	if len(opt.Origins) > 50 || len(opt.MimeTypes) > 50 {
 		return "", nil, apperr.New(apperr.BadUserInput, "at most 50 origins and 50 MIME types per key")
@@ -261,7 +286,7 @@ func (s *Service) CreateKey(ctx context.Context, accountID, kind string, opt Key
 	k := &models.APIKey{
 		ID: ids.New(), AccountID: accountID, Kind: kind, Hash: hash, Hint: hint, Name: opt.Name,
 		Origins: opt.Origins, MaxFileSize: opt.MaxFileSize, MimeTypes: opt.MimeTypes,
-		UploadsPerMinute: opt.UploadsPerMinute, CreatedAt: models.Micros(time.Now()),
+		UploadsPerMinute: opt.UploadsPerMinute, MaxPendingUploads: opt.MaxPendingUploads, CreatedAt: models.Micros(time.Now()),
 	}
 	if err := models.InsertAPIKey(ctx, s.DB, k); err != nil {
 		return "", nil, fmt.Errorf("insert key: %w", err)

@@ -60,6 +60,14 @@ type Config struct {
 	// MaintenanceInterval is how often the reconciler and the sweeper run.
 	// SATCHEL_MAINTENANCE_INTERVAL; default 1m.
 	MaintenanceInterval time.Duration
+	// StorageQuota is each account's storage quota in bytes, unless the
+	// account has its own (`satchel accounts update --quota`); 0 for
+	// none. SATCHEL_STORAGE_QUOTA, --storage-quota; default 1TiB.
+	StorageQuota int64
+	// MaxPendingUploads caps the unfinished uploads of each key (a key may
+	// have a lower cap of its own); 0 for none. SATCHEL_MAX_PENDING_UPLOADS,
+	// --max-pending-uploads; default 10000.
+	MaxPendingUploads int
 }
 
 // Default returns the configuration with every default applied.
@@ -78,6 +86,8 @@ func Default() Config {
 		MaintenanceInterval: time.Minute,
 		MaxImagePixels:      50_000_000,
 		MaxImageBytes:       64 << 20,
+		StorageQuota:        1 << 40,
+		MaxPendingUploads:   10_000,
 	}
 }
 
@@ -100,7 +110,7 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	env("SATCHEL_LOG_LEVEL", &c.LogLevel)
 	env("SATCHEL_LOG_FORMAT", &c.LogFormat)
 	maxSize, ttl, shutdown, maint, maxPixels, maxImage := "", "", "", "", "", ""
-	introspection, playground := "", ""
+	introspection, playground, quota, pending := "", "", "", ""
 	env("SATCHEL_MAX_UPLOAD_SIZE", &maxSize)
 	env("SATCHEL_UPLOAD_TTL", &ttl)
 	env("SATCHEL_SHUTDOWN_TIMEOUT", &shutdown)
@@ -109,6 +119,8 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	env("SATCHEL_MAX_IMAGE_BYTES", &maxImage)
 	env("SATCHEL_INTROSPECTION", &introspection)
 	env("SATCHEL_PLAYGROUND", &playground)
+	env("SATCHEL_STORAGE_QUOTA", &quota)
+	env("SATCHEL_MAX_PENDING_UPLOADS", &pending)
 
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -125,6 +137,8 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	fs.StringVar(&maxImage, "max-image-bytes", maxImage, "largest image file transformations read (SATCHEL_MAX_IMAGE_BYTES)")
 	fs.StringVar(&introspection, "introspection", introspection, "GraphQL introspection on/off (SATCHEL_INTROSPECTION)")
 	fs.StringVar(&playground, "playground", playground, "GraphQL playground on/off (SATCHEL_PLAYGROUND)")
+	fs.StringVar(&quota, "storage-quota", quota, "each account's storage quota unless it has its own, e.g. 1TiB; 0 for none (SATCHEL_STORAGE_QUOTA)")
+	fs.StringVar(&pending, "max-pending-uploads", pending, "unfinished uploads a key may have open; 0 for no cap (SATCHEL_MAX_PENDING_UPLOADS)")
 	for _, f := range extra {
 		f(fs)
 	}
@@ -163,6 +177,16 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	if maint != "" {
 		if c.MaintenanceInterval, err = time.ParseDuration(maint); err != nil || c.MaintenanceInterval <= 0 {
 			return c, fmt.Errorf("maintenance interval %q: want a positive duration", maint)
+		}
+	}
+	if quota != "" {
+		if c.StorageQuota, err = ParseSize(quota); err != nil {
+			return c, fmt.Errorf("storage quota: %w", err)
+		}
+	}
+	if pending != "" {
+		if c.MaxPendingUploads, err = strconv.Atoi(pending); err != nil || c.MaxPendingUploads < 0 {
+			return c, fmt.Errorf("max pending uploads %q: want a whole number, 0 for no cap", pending)
 		}
 	}
 	if introspection != "" {

@@ -46,19 +46,23 @@ func (s *Service) UploadBasic(ctx context.Context, p *auth.Principal, meta Meta,
 		return nil, fmt.Errorf("basic upload: %w", err)
 	}
 	// Read at most one byte past what may be stored, to tell "too large".
-	limit := s.limitFor(p)
+	limit := ByteBound(up)
 	if size >= 0 {
 		limit = size
 	}
-	src := io.Reader(body)
+	src := GuardHead(up, body, true)
 	if limit > 0 {
-		src = io.LimitReader(body, limit+1)
+		src = io.LimitReader(src, limit+1)
 	}
 	n, err := bu.WriteChunk(ctx, 0, src)
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		var ae *apperr.Error
+		switch {
+		case errors.As(err, &mbe):
 			return nil, apperr.New(apperr.TooLarge, "the request body is too large")
+		case errors.As(err, &ae):
+			return nil, ae
 		}
 		return nil, apperr.New(apperr.BadUserInput, "the request body could not be read to the end")
 	}
@@ -68,7 +72,7 @@ func (s *Service) UploadBasic(ctx context.Context, p *auth.Principal, meta Meta,
 	case size >= 0 && n < size:
 		return nil, apperr.New(apperr.BadUserInput, "the body is shorter than Content-Length")
 	case size < 0 && limit > 0 && n > limit:
-		return nil, apperr.Newf(apperr.TooLarge, "the file is larger than the limit of %d bytes", limit)
+		return nil, OverBound(up, n)
 	}
 	if size < 0 {
 		ld, ok := s.Bytes.(LengthDeclarer)
@@ -85,22 +89,4 @@ func (s *Service) UploadBasic(ctx context.Context, p *auth.Principal, meta Meta,
 	}
 	ok = true
 	return f, nil
-}
-
-// limitFor is the largest upload p may make: the server's limit, narrowed
-// by the key's or the upload ID's.
-func (s *Service) limitFor(p *auth.Principal) int64 {
-	limit := s.MaxUploadSize
-	narrow := func(l int64) {
-		if l > 0 && (limit == 0 || l < limit) {
-			limit = l
-		}
-	}
-	if p != nil && p.Key != nil {
-		narrow(p.Key.MaxFileSize)
-	}
-	if p != nil && p.Ticket != nil {
-		narrow(p.Ticket.MaxFileSize)
-	}
-	return limit
 }

@@ -188,7 +188,7 @@ func (s *Service) applyBatch(ctx context.Context, tx bun.IDB, batch []*commitIte
 	for _, id := range deleted {
 		mine[id] = true
 	}
-	var files []*models.File
+	var candidates []*commitItem
 	for _, it := range finishing {
 		id := it.file.ID
 		if !mine[id] {
@@ -196,15 +196,29 @@ func (s *Service) applyBatch(ctx context.Context, tx bun.IDB, batch []*commitIte
 			continue
 		}
 		delete(mine, id) // the same upload twice in one batch: the second is late
+		candidates = append(candidates, it)
+	}
+	candidates, err := s.chargeStorage(ctx, tx, candidates)
+	if err != nil {
+		return err
+	}
+	var files []*models.File
+	for _, it := range candidates {
 		if it.ticket != "" {
 			// The upload ID is spent in the transaction that commits its
 			// file: exactly one upload per ID wins, whatever the race.
-			won, err := models.ConsumeTicket(ctx, tx, it.ticket, id, it.file.UploadedAt)
+			won, err := models.ConsumeTicket(ctx, tx, it.ticket, it.file.ID, it.file.UploadedAt)
 			if err != nil {
 				return err
 			}
 			if !won {
 				it.err = ErrTicketUsed
+				if t, err := models.GetTicket(ctx, tx, it.ticket); err == nil && t.ConsumedAt == nil {
+					it.err = ErrTicketRevoked
+				}
+				if err := models.ReleaseStorage(ctx, tx, it.file.AccountID, it.file.Size); err != nil {
+					return err
+				}
 				continue
 			}
 		}
@@ -229,4 +243,49 @@ func (s *Service) applyBatch(ctx context.Context, tx bun.IDB, batch []*commitIte
 		}
 	}
 	return nil
+}
+
+// chargeStorage adds the items' files to their accounts' usage within the
+// accounts' quotas, and returns the items that fit: each account is charged
+// for all its files in one statement, or, when they do not fit together,
+// file by file in order (the others get ErrQuotaExceeded).
+func (s *Service) chargeStorage(ctx context.Context, tx bun.IDB, items []*commitItem) ([]*commitItem, error) {
+	byAccount := map[string][]*commitItem{}
+	var order []string
+	for _, it := range items {
+		a := it.file.AccountID
+		if _, ok := byAccount[a]; !ok {
+			order = append(order, a)
+		}
+		byAccount[a] = append(byAccount[a], it)
+	}
+	fit := items[:0:0]
+	for _, a := range order {
+		its := byAccount[a]
+		var total int64
+		for _, it := range its {
+			total += it.file.Size
+		}
+		ok, err := models.ChargeStorage(ctx, tx, a, total, s.StorageQuota)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			fit = append(fit, its...)
+			continue
+		}
+		for _, it := range its {
+			if len(its) > 1 {
+				if ok, err = models.ChargeStorage(ctx, tx, a, it.file.Size, s.StorageQuota); err != nil {
+					return nil, err
+				}
+			}
+			if !ok {
+				it.err = ErrQuotaExceeded
+				continue
+			}
+			fit = append(fit, it)
+		}
+	}
+	return fit, nil
 }

@@ -54,62 +54,80 @@ var (
 // PartURL is where a part's bytes go (its tus upload URL).
 func (s *Service) PartURL(p *models.Part) string { return s.PublicURL + "/uploads/" + p.UploadID }
 
-// BeginMultipart starts a multipart session for a file of in.Size bytes: the
-// final upload's row, and one partial upload per part, created empty.
-func (s *Service) BeginMultipart(ctx context.Context, p *auth.Principal, in BeginInput) (string, []models.Part, error) {
+// BeginMultipart starts a multipart session for a file of in.Size bytes:
+// the final upload's row, and its first part. The other parts are created
+// when their URL is first asked for (Part), so that a short request for a
+// large session creates one part, not thousands.
+func (s *Service) BeginMultipart(ctx context.Context, p *auth.Principal, in BeginInput) (fileID string, count int, first *models.Part, err error) {
 	if in.Size < 0 {
-		return "", nil, apperr.New(apperr.BadUserInput, "fileSize must not be negative")
+		return "", 0, nil, apperr.New(apperr.BadUserInput, "fileSize must not be negative")
 	}
 	n := PartCount(in.Size)
 	if n > MaxParts {
-		return "", nil, apperr.Newf(apperr.TooLarge, "at most %d parts of %d bytes", MaxParts, PartSize)
+		return "", 0, nil, apperr.Newf(apperr.TooLarge, "at most %d parts of %d bytes", MaxParts, PartSize)
 	}
 	if _, ok := s.Bytes.(MultipartBytes); !ok {
-		return "", nil, errors.New("multipart: the store cannot concatenate")
+		return "", 0, nil, errors.New("multipart: the store cannot concatenate")
 	}
 	in.Partial, in.PartialIDs = false, nil
 	final, err := s.Begin(ctx, p, in)
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
-	parts := make([]models.Part, n)
-	rows := make([]models.Upload, n)
-	for i := range parts {
-		start, end := PartRange(in.Size, i)
-		parts[i] = models.Part{FileID: final.ID, Index: i, UploadID: ids.New(), RangeStart: start, RangeEnd: end}
-		rows[i] = models.Upload{
-			ID: parts[i].UploadID, AccountID: final.AccountID, KeyID: final.KeyID, Tags: []models.Tag{},
-			Size: parts[i].Size(), Partial: true, SessionID: final.ID,
-			CreatedAt: final.CreatedAt, ExpiresAt: final.ExpiresAt,
-		}
-	}
-	err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewUpdate().Model((*models.Upload)(nil)).Set("parts = ?", n).Where("id = ?", final.ID).Exec(ctx); err != nil {
-			return err
-		}
-		for i := 0; i < n; i += 500 {
-			batch := rows[i:min(i+500, n)]
-			if _, err := tx.NewInsert().Model(&batch).Exec(ctx); err != nil {
-				return err
-			}
-			if err := models.InsertParts(ctx, tx, parts[i:min(i+500, n)]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if _, err := s.DB.NewUpdate().Model((*models.Upload)(nil)).Set("parts = ?", n).Where("id = ?", final.ID).Exec(ctx); err != nil {
 		s.rows.forget(final.ID)
-		return "", nil, fmt.Errorf("begin multipart: %w", err)
+		return "", 0, nil, fmt.Errorf("begin multipart: %w", err)
 	}
 	final.Parts = n
 	s.rows.put(final, time.Now())
-	for _, part := range parts {
-		if _, err := s.Bytes.NewUpload(ctx, handler.FileInfo{ID: part.UploadID, Size: part.Size(), IsPartial: true, MetaData: handler.MetaData{}}); err != nil {
-			return "", nil, fmt.Errorf("begin multipart: create part: %w", err)
+	if first, err = s.ensurePart(ctx, final, 0); err != nil {
+		return "", 0, nil, err
+	}
+	return final.ID, n, first, nil
+}
+
+// ensurePart returns part index of the session final, creating it (its
+// bytes' upload, its upload row and its part row) if this is the first ask.
+// Concurrent first asks create it once.
+func (s *Service) ensurePart(ctx context.Context, final *models.Upload, index int) (*models.Part, error) {
+	if index < 0 || index >= final.Parts {
+		return nil, ErrNoSuchPart
+	}
+	part, err := models.GetPart(ctx, s.DB, final.ID, index)
+	if !errors.Is(err, models.ErrNotFound) {
+		return part, err
+	}
+	start, end := PartRange(final.Size, index)
+	part = &models.Part{FileID: final.ID, Index: index, UploadID: ids.New(), RangeStart: start, RangeEnd: end}
+	row := &models.Upload{
+		ID: part.UploadID, AccountID: final.AccountID, KeyID: final.KeyID, Tags: []models.Tag{},
+		Size: part.Size(), MaxSize: part.Size(), Partial: true, SessionID: final.ID,
+		CreatedAt: final.CreatedAt, ExpiresAt: final.ExpiresAt,
+	}
+	// The bytes' upload first: a part row always has one.
+	if _, err := s.Bytes.NewUpload(ctx, handler.FileInfo{ID: part.UploadID, Size: part.Size(), IsPartial: true, MetaData: handler.MetaData{}}); err != nil {
+		return nil, fmt.Errorf("create part: %w", err)
+	}
+	won := false
+	err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if won, err = models.InsertPartOnce(ctx, tx, part); err != nil || !won {
+			return err
+		}
+		return models.InsertUploads(ctx, tx, []*models.Upload{row})
+	})
+	if err != nil || !won {
+		if derr := s.Bytes.Delete(context.WithoutCancel(ctx), part.UploadID); derr != nil {
+			s.Log.Warn("drop an unused part", "id", part.UploadID, "err", derr)
 		}
 	}
-	return final.ID, parts, nil
+	if err != nil {
+		return nil, fmt.Errorf("create part: %w", err)
+	}
+	if !won {
+		return models.GetPart(ctx, s.DB, final.ID, index)
+	}
+	return part, nil
 }
 
 // session loads p's multipart session for fileID. done is the File when the
@@ -133,27 +151,43 @@ func (s *Service) session(ctx context.Context, p *auth.Principal, fileID string)
 
 // Part returns one part of p's session.
 func (s *Service) Part(ctx context.Context, p *auth.Principal, fileID string, index int) (*models.Part, error) {
-	_, done, err := s.session(ctx, p, fileID)
+	up, done, err := s.session(ctx, p, fileID)
 	if err != nil {
 		return nil, err
 	}
 	if done != nil {
 		return nil, apperr.New(apperr.NotFound, "the multipart upload is complete")
 	}
-	part, err := models.GetPart(ctx, s.DB, fileID, index)
-	if errors.Is(err, models.ErrNotFound) {
-		return nil, ErrNoSuchPart
-	}
-	return part, err
+	return s.ensurePart(ctx, up, index)
 }
 
 // RemainingParts lists the parts of p's session not yet completed.
 func (s *Service) RemainingParts(ctx context.Context, p *auth.Principal, fileID string) ([]int, error) {
-	_, done, err := s.session(ctx, p, fileID)
+	up, done, err := s.session(ctx, p, fileID)
 	if err != nil || done != nil {
 		return []int{}, err
 	}
-	return models.RemainingParts(ctx, s.DB, fileID)
+	return remaining(ctx, s.DB, up)
+}
+
+// remaining lists the indexes of a session's parts not completed, created
+// or not.
+func remaining(ctx context.Context, db bun.IDB, up *models.Upload) ([]int, error) {
+	done, err := models.CompletedParts(ctx, db, up.ID)
+	if err != nil {
+		return nil, err
+	}
+	completed := make(map[int]bool, len(done))
+	for _, i := range done {
+		completed[i] = true
+	}
+	left := make([]int, 0, up.Parts-len(done))
+	for i := range up.Parts {
+		if !completed[i] {
+			left = append(left, i)
+		}
+	}
+	return left, nil
 }
 
 // NormalizeETag strips quotes and a weak marker from an ETag.
@@ -244,9 +278,12 @@ func (s *Service) CompletePart(ctx context.Context, p *auth.Principal, fileID st
 	if done != nil {
 		return []int{}, done, nil
 	}
+	if index < 0 || index >= up.Parts {
+		return nil, nil, ErrNoSuchPart
+	}
 	part, err := models.GetPart(ctx, s.DB, fileID, index)
 	if errors.Is(err, models.ErrNotFound) {
-		return nil, nil, ErrNoSuchPart
+		return nil, nil, apperr.Newf(apperr.BadUserInput, "part %d has no bytes yet: ask uploadPart for its URL and send them", index)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -260,7 +297,7 @@ func (s *Service) CompletePart(ctx context.Context, p *auth.Principal, fileID st
 	if NormalizeETag(etag) != NormalizeETag(want) {
 		return nil, nil, apperr.New(apperr.BadUserInput, "the ETag does not match the part's bytes")
 	}
-	var remaining []int
+	var left []int
 	err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// Lock the session row: concurrent completions of the last two parts
 		// must see each other, so exactly one of them sees none remaining.
@@ -270,14 +307,14 @@ func (s *Service) CompletePart(ctx context.Context, p *auth.Principal, fileID st
 		if err := models.CompletePart(ctx, tx, fileID, index, want, models.Micros(s.now())); err != nil {
 			return err
 		}
-		remaining, err = models.RemainingParts(ctx, tx, fileID)
+		left, err = remaining(ctx, tx, up)
 		return err
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("complete part: %w", err)
 	}
-	if len(remaining) > 0 {
-		return remaining, nil, nil
+	if len(left) > 0 {
+		return left, nil, nil
 	}
 	f, err := s.assemble(ctx, fileID)
 	if err != nil {
@@ -310,6 +347,9 @@ func (s *Service) assemble(ctx context.Context, fileID string) (*models.File, er
 	parts, err := models.ListParts(ctx, s.DB, fileID)
 	if err != nil {
 		return nil, err
+	}
+	if len(parts) != up.Parts {
+		return nil, apperr.Newf(apperr.BadUserInput, "%d of the %d parts have no bytes yet", up.Parts-len(parts), up.Parts)
 	}
 	partIDs := make([]string, len(parts))
 	uploads := make([]handler.Upload, len(parts))

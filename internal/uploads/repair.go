@@ -31,7 +31,7 @@ func (s *Service) Reconcile(ctx context.Context) (finished int, err error) {
 			if u.Parts > 0 {
 				// A multipart session whose parts are all completed but
 				// whose file was never assembled (a crash in between).
-				if left, err := models.RemainingParts(ctx, s.DB, u.ID); err == nil && len(left) == 0 {
+				if left, err := remaining(ctx, s.DB, &u); err == nil && len(left) == 0 {
 					if _, err := s.assemble(ctx, u.ID); err != nil {
 						s.Log.Error("reconcile: assemble", "id", u.ID, "err", err)
 						continue

@@ -8,9 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/tus/tusd/v2/pkg/handler"
@@ -19,7 +17,6 @@ import (
 	"satchel/internal/apperr"
 	"satchel/internal/auth"
 	"satchel/internal/ids"
-	"satchel/internal/mimes"
 	"satchel/internal/storage"
 	"satchel/models"
 )
@@ -56,7 +53,13 @@ type Service struct {
 	PublicURL     string
 	MaxUploadSize int64
 	UploadTTL     time.Duration
-	Observer      Observer
+	// StorageQuota is each account's storage quota in bytes unless the
+	// account has one of its own (0: none).
+	StorageQuota int64
+	// MaxPendingUploads caps each key's unfinished uploads; a key may set
+	// a lower cap of its own (0: none).
+	MaxPendingUploads int
+	Observer          Observer
 	// Hooks run in and after every finishing transaction.
 	Hooks []FinishHook
 	// Limiter enforces the keys' uploads-per-minute rules (nil: none).
@@ -68,6 +71,7 @@ type Service struct {
 
 	commits committer    // group commit of upload rows and files (commit.go)
 	rows    pendingCache // recent upload rows (pending.go)
+	quotas  quotaCache   // recent usage for the quotas (limits.go)
 }
 
 // Errors owned by this package.
@@ -127,18 +131,13 @@ type BeginInput struct {
 	PartialIDs []string // for a concatenation
 }
 
-// CheckSize refuses sizes over the server's or the key's limit.
-func (s *Service) CheckSize(p *auth.Principal, size int64) error {
-	limit := s.limitFor(p)
-	if limit > 0 && size > limit {
-		return apperr.Newf(apperr.TooLarge, "the file is larger than the limit of %d bytes", limit)
-	}
-	return nil
-}
-
 // Begin records an unfinished upload for p and returns it with a fresh ID.
+// Every limit is checked here, in this order: size, the upload ID's rules,
+// declared type, rate, the key's cap on unfinished uploads and the
+// account's storage quota.
 func (s *Service) Begin(ctx context.Context, p *auth.Principal, in BeginInput) (*models.Upload, error) {
-	if err := s.CheckSize(p, in.Size); err != nil {
+	limit := s.limitFor(p)
+	if err := tooLarge(limit, in.Size); err != nil {
 		return nil, err
 	}
 	if p.Ticket != nil {
@@ -146,8 +145,9 @@ func (s *Service) Begin(ctx context.Context, p *auth.Principal, in BeginInput) (
 			return nil, err
 		}
 	}
-	if in.Mime != "" && p.Key != nil && !mimes.Allowed(in.Mime, p.Key.MimeTypes) {
-		return nil, apperr.Newf(apperr.MimeNotAllowed, "file type %s is not allowed for this key", in.Mime)
+	rules := rulesFor(p)
+	if err := checkDeclared(rules, in.Mime); err != nil {
+		return nil, err
 	}
 	if p.Key != nil && s.Limiter != nil {
 		if wait := s.Limiter.Allow(p.Key.ID, p.Key.UploadsPerMinute); wait > 0 {
@@ -159,14 +159,26 @@ func (s *Service) Begin(ctx context.Context, p *auth.Principal, in BeginInput) (
 			return nil, err
 		}
 	}
+	// Uploads with an upload ID count against the key that minted it.
+	keyID, key := "", p.Key
+	switch {
+	case p.Key != nil:
+		keyID = p.Key.ID
+	case p.Ticket != nil:
+		keyID, key = p.Ticket.KeyID, p.Minter
+	}
+	if err := s.admitPending(ctx, keyID, s.pendingCap(key)); err != nil {
+		return nil, err
+	}
+	left, err := s.storageLeft(ctx, p.AccountID, in.Size)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
 	u := &models.Upload{
-		ID: ids.New(), AccountID: p.AccountID, Name: in.Name, Mime: in.Mime, Tags: in.Tags,
-		Size: in.Size, Partial: in.Partial,
+		ID: ids.New(), AccountID: p.AccountID, KeyID: keyID, Name: in.Name, Mime: in.Mime, Tags: in.Tags,
+		Size: in.Size, Partial: in.Partial, MaxSize: limit, QuotaLeft: left, MimeRules: rulePatterns(rules),
 		CreatedAt: models.Micros(now), ExpiresAt: models.Micros(now.Add(s.UploadTTL)),
-	}
-	if p.Key != nil {
-		u.KeyID = p.Key.ID
 	}
 	if p.Ticket != nil {
 		u.TicketID = p.Ticket.ID
@@ -267,13 +279,25 @@ func (s *Service) finish(ctx context.Context, id, source string, info *handler.F
 	if info.SizeIsDeferred || info.Offset != info.Size {
 		return nil, ErrIncomplete
 	}
+	if err := OverBound(up, info.Size); err != nil {
+		// Only a deferred length can get here; nothing over a limit commits.
+		s.dropUpload(context.WithoutCancel(ctx), id)
+		return nil, err
+	}
+	mt := up.Mime
+	if mt == "" || len(up.MimeRules) > 0 {
+		head, err := s.readHead(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("finish %s: %w", id, err)
+		}
+		if mt, err = ContentType(up.MimeRules, up.Mime, head); err != nil {
+			s.dropUpload(context.WithoutCancel(ctx), id)
+			return nil, err
+		}
+	}
 	sum, err := s.Bytes.Checksum(ctx, id, info.Size)
 	if err != nil {
 		return nil, fmt.Errorf("finish %s: %w", id, err)
-	}
-	mt := up.Mime
-	if mt == "" {
-		mt = s.sniff(ctx, id)
 	}
 	name := up.Name
 	if name == "" {
@@ -291,14 +315,16 @@ func (s *Service) finish(ctx context.Context, id, source string, info *handler.F
 		}
 		return nil, ErrUploadNotFound
 	}
-	if errors.Is(err, ErrTicketUsed) {
-		// Another upload spent the ticket first: this one can never finish.
+	if errors.Is(err, ErrTicketUsed) || errors.Is(err, ErrTicketRevoked) || errors.Is(err, ErrQuotaExceeded) {
+		// This upload can never finish: its upload ID was spent by another
+		// upload or revoked, or its file does not fit in the quota.
 		s.dropUpload(context.WithoutCancel(ctx), id)
-		return nil, ErrTicketUsed
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("finish %s: %w", id, err)
 	}
+	s.addUse(f.AccountID, f.Size)
 	// Side effects run only after the commit.
 	s.rows.forget(id)
 	_ = s.Bytes.Forget(ctx, id)
@@ -312,21 +338,6 @@ func (s *Service) finish(ctx context.Context, id, source string, info *handler.F
 		h.Finished(f)
 	}
 	return f, nil
-}
-
-// sniff guesses a media type from the first bytes.
-func (s *Service) sniff(ctx context.Context, id string) string {
-	obj, err := s.Bytes.Open(ctx, id)
-	if err != nil {
-		return defaultContentType
-	}
-	defer obj.Close()
-	buf := make([]byte, 512)
-	n, _ := io.ReadFull(obj, buf)
-	if n == 0 {
-		return defaultContentType
-	}
-	return http.DetectContentType(buf[:n])
 }
 
 // dropUpload deletes an unfinished upload's row and bytes, logging failures.
@@ -439,6 +450,7 @@ func (s *Service) Delete(ctx context.Context, accountID string, fileIDs []string
 	if err != nil {
 		return nil, nil, fmt.Errorf("delete files: %w", err)
 	}
+	s.forgetUse(accountID)
 	gone := map[string]bool{}
 	for _, id := range deleted {
 		gone[id] = true

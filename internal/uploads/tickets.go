@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"satchel/internal/apperr"
@@ -28,6 +27,9 @@ var (
 	ErrTicketUnknown = apperr.New(apperr.UploadIDUnknown, "unknown upload ID")
 	ErrTicketExpired = apperr.New(apperr.UploadIDExpired, "the upload ID has expired; ask your backend for a new one")
 	ErrTicketUsed    = apperr.New(apperr.UploadIDUsed, "the upload ID has already been used")
+	// ErrTicketRevoked: revoking a key makes the upload IDs it minted and
+	// nobody spent unusable, like expired ones.
+	ErrTicketRevoked = apperr.New(apperr.UploadIDExpired, "the upload ID was revoked with the key that created it; ask your backend for a new one")
 )
 
 // TicketInput constrains what may be uploaded with a ticket. Zero values
@@ -95,7 +97,23 @@ func (s *Service) TicketPrincipal(ctx context.Context, uploadID string) (*auth.P
 	if models.Micros(s.now()) >= t.ExpiresAt {
 		return nil, ErrTicketExpired
 	}
-	return &auth.Principal{AccountID: t.AccountID, Ticket: t}, nil
+	minter, err := s.minter(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return &auth.Principal{AccountID: t.AccountID, Ticket: t, Minter: minter}, nil
+}
+
+// minter returns the live key that minted t, or ErrTicketRevoked.
+func (s *Service) minter(ctx context.Context, t *models.Ticket) (*models.APIKey, error) {
+	k, err := models.GetAPIKey(ctx, s.DB, t.KeyID)
+	if errors.Is(err, models.ErrNotFound) || (err == nil && (k.RevokedAt != nil || k.AccountID != t.AccountID)) {
+		return nil, ErrTicketRevoked
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load the key of an upload ID: %w", err)
+	}
+	return k, nil
 }
 
 func (s *Service) ticket(ctx context.Context, id string) (*models.Ticket, error) {
@@ -113,16 +131,9 @@ func (s *Service) ticket(ctx context.Context, id string) (*models.Ticket, error)
 }
 
 // applyTicket narrows an upload to what its ticket allows: the ticket's file
-// name wins, its tags come first, its type patterns and size bound apply.
+// name wins and its tags come first. Its type patterns and size bound are
+// rules like a key's (rulesFor, limitFor).
 func applyTicket(t *models.Ticket, in *BeginInput) error {
-	if len(t.MimeTypes) > 0 {
-		if in.Mime == "" {
-			return apperr.Newf(apperr.MimeNotAllowed, "this upload ID needs a file type among %s", strings.Join(t.MimeTypes, ", "))
-		}
-		if !mimes.Allowed(in.Mime, t.MimeTypes) {
-			return apperr.Newf(apperr.MimeNotAllowed, "file type %s is not allowed for this upload ID", in.Mime)
-		}
-	}
 	if t.FileName != "" {
 		in.Name = t.FileName
 	}
@@ -140,15 +151,22 @@ func applyTicket(t *models.Ticket, in *BeginInput) error {
 }
 
 // Resumable returns an unfinished upload that may still receive bytes: one
-// whose upload ID was spent by another upload can no longer finish.
+// whose upload ID was spent by another upload, or revoked, can no longer
+// finish.
 func (s *Service) Resumable(ctx context.Context, id string) (*models.Upload, error) {
 	up, err := s.pending(ctx, id)
 	if err != nil || up.TicketID == "" {
 		return up, err
 	}
 	t, err := models.GetTicket(ctx, s.DB, up.TicketID)
-	if err == nil && t.ConsumedAt != nil {
+	if err != nil {
+		return up, nil
+	}
+	if t.ConsumedAt != nil {
 		return up, ErrTicketUsed
+	}
+	if _, err := s.minter(ctx, t); errors.Is(err, ErrTicketRevoked) {
+		return up, err
 	}
 	return up, nil
 }

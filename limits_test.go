@@ -1,0 +1,303 @@
+package main
+
+// The limits of issue 12 on every upload route: the content's sniffed type
+// under type rules, revoked keys' upload IDs, the storage quota and the
+// per-key cap on unfinished uploads. Each refusal is checked for its status
+// and code and for leaving nothing stored or spent (lmState).
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"satchel/internal/auth"
+	"satchel/internal/testdb"
+)
+
+// lmState is what an upload can leave behind: rows and bytes.
+type lmState struct {
+	files, uploads, parts, spentTickets int
+	bytesUsed                           int64
+	onDisk                              []string
+}
+
+func (s *testServer) lmState(t testing.TB) lmState {
+	t.Helper()
+	ctx := context.Background()
+	var st lmState
+	count := func(table, where string) int {
+		q := s.app.db.NewSelect().Table(table)
+		if where != "" {
+			q = q.Where(where)
+		}
+		n, err := q.Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int(n)
+	}
+	st.files = count("files", "")
+	st.uploads = count("uploads", "")
+	st.parts = count("multipart_parts", "")
+	st.spentTickets = count("upload_tickets", "consumed_at IS NOT NULL")
+	if err := s.app.db.NewSelect().Table("accounts").ColumnExpr("COALESCE(SUM(bytes_used), 0)").Scan(ctx, &st.bytesUsed); err != nil {
+		t.Fatal(err)
+	}
+	root := s.cfg.FilesDir()
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(root, p)
+			st.onDisk = append(st.onDisk, rel)
+		}
+		return nil
+	})
+	return st
+}
+
+// lmUnchanged fails when anything was stored or spent since before.
+func (s *testServer) lmUnchanged(t testing.TB, what string, before lmState) {
+	t.Helper()
+	after := s.lmState(t)
+	if fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("%s stored or spent something:\nbefore %+v\nafter  %+v", what, before, after)
+	}
+}
+
+func lmWant(t testing.TB, what string, resp *http.Response, body []byte, status int, code string) {
+	t.Helper()
+	if resp.StatusCode != status || errorCode(t, body) != code {
+		t.Fatalf("%s: %d %s, want %d %s", what, resp.StatusCode, body, status, code)
+	}
+}
+
+var (
+	lmPNG  = append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat([]byte{0}, 600)...)
+	lmHTML = []byte("<!DOCTYPE html><html><body><script>alert(document.cookie)</script>" + strings.Repeat(" ", 600) + "</body></html>")
+)
+
+func TestLimitsSniffedTypes(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		images, _ := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
+		basic := func(body []byte, ctype string) (*http.Response, []byte) {
+			h := map[string]string{}
+			if ctype != "" {
+				h["Content-Type"] = ctype
+			}
+			return s.do(t, http.MethodPost, "/files/basic", images, bytes.NewReader(body), h)
+		}
+		refused := []struct {
+			name  string
+			body  []byte
+			ctype string
+		}{
+			{"HTML with no declared type", lmHTML, ""},
+			{"HTML declared as image/png", lmHTML, "image/png"},
+			{"short HTML declared as image/gif", []byte("<html><script>x()</script>"), "image/gif"},
+			{"plain text with no declared type", []byte("just some words"), ""},
+			{"a PDF declared as image/jpeg", []byte("%PDF-1.7\n" + strings.Repeat("x", 600)), "image/jpeg"},
+		}
+		for _, c := range refused {
+			t.Run("basic "+c.name, func(t *testing.T) {
+				before := s.lmState(t)
+				resp, body := basic(c.body, c.ctype)
+				lmWant(t, c.name, resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+				s.lmUnchanged(t, c.name, before)
+			})
+			t.Run("tus "+c.name, func(t *testing.T) {
+				before := s.lmState(t)
+				meta := ""
+				if c.ctype != "" {
+					meta = apiTusMeta("filetype", c.ctype)
+				}
+				id := s.apiTusCreate(t, images, len(c.body), meta)
+				resp, body := s.apiTusPatch(t, id, 0, c.body)
+				lmWant(t, c.name, resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+				s.lmUnchanged(t, c.name, before)
+			})
+		}
+		t.Run("accepted", func(t *testing.T) {
+			for _, c := range []struct {
+				name, ctype, want string
+				body              []byte
+			}{
+				{"PNG with no declared type", "", "image/png", lmPNG},
+				{"PNG declared", "image/png", "image/png", lmPNG},
+				// The sniffer cannot tell HEIC: the declared type stands.
+				{"unknown bytes declared image/heic", "image/heic", "image/heic", []byte("\x00\x00\x00\x18ftypheic" + strings.Repeat("\x00", 40))},
+				// An SVG sniffs as XML, which is of image/svg+xml's family.
+				{"SVG declared", "image/svg+xml", "image/svg+xml", []byte(`<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"></svg>`)},
+			} {
+				resp, body := basic(c.body, c.ctype)
+				id := s.uploadedID(t, c.name, resp, body)
+				if f := s.tkGetFile(t, s.keys.SecretKey, id); f == nil || f.Mime != c.want {
+					t.Fatalf("%s: file %+v, want type %s", c.name, f, c.want)
+				}
+			}
+		})
+		t.Run("a key without rules takes anything and records the sniffed type", func(t *testing.T) {
+			resp, body := s.do(t, http.MethodPost, "/files/basic", s.keys.PublicKey, bytes.NewReader(lmHTML), nil)
+			id := s.uploadedID(t, "HTML", resp, body)
+			if f := s.tkGetFile(t, s.keys.SecretKey, id); f == nil || !strings.HasPrefix(f.Mime, "text/html") {
+				t.Fatalf("file %+v", f)
+			}
+		})
+		t.Run("upload ID rules too", func(t *testing.T) {
+			tk := s.tkNewTicket(t, "", map[string]any{"allowedMimeTypes": []string{"image/png"}})
+			before := s.lmState(t)
+			resp, body := s.tkPost(t, tk.UploadID, lmHTML, map[string]string{"Content-Type": "image/png"})
+			lmWant(t, "ticket HTML as PNG", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+			s.lmUnchanged(t, "ticket HTML as PNG", before)
+			s.tkPostOK(t, tk.UploadID, lmPNG, nil) // not spent by the refusal
+		})
+	})
+}
+
+func TestLimitsRevokedKeyUploadIDs(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		minter, rec := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "SECRET", "name": "backend"})
+		unused := s.tkNewTicket(t, minter, nil)
+		inFlight := s.tkNewTicket(t, minter, nil)
+		loc := s.tkTusCreateOK(t, inFlight.UploadID, 10)
+		if _, r := s.gql(t, s.keys.SecretKey, `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, map[string]any{"id": rec.ID}); len(r.Errors) > 0 {
+			t.Fatalf("revoke: %+v", r.Errors)
+		}
+		before := s.lmState(t)
+		resp, body := s.tkPost(t, unused.UploadID, []byte("hello"), nil)
+		lmWant(t, "POST with a revoked key's upload ID", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
+		resp, body = s.tkTusCreate(t, 5, tkMeta("uploadId", unused.UploadID), nil)
+		lmWant(t, "tus creation with a revoked key's upload ID", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
+		s.lmUnchanged(t, "revoked upload IDs", before)
+		// An upload begun before the revocation cannot finish either.
+		r, body := s.tusPatch(t, loc, 0, []byte("0123456789"))
+		lmWant(t, "PATCH of an upload begun before the revocation", r, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
+		if st := s.lmState(t); st.files != 0 || st.spentTickets != 0 {
+			t.Fatalf("a revoked upload ID was spent: %+v", st)
+		}
+	})
+}
+
+func TestLimitsStorageQuota(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		quota := int64(100)
+		if err := (&auth.Service{DB: s.app.db}).SetStorageQuota(context.Background(), s.keys.AccountID, &quota); err != nil {
+			t.Fatal(err)
+		}
+		first := s.apiBasicUpload(t, s.keys.PublicKey, "a.bin", "application/octet-stream", bytes.Repeat([]byte("a"), 60))
+		cases := []struct {
+			name string
+			send func() (*http.Response, []byte)
+		}{
+			{"basic with a length", func() (*http.Response, []byte) {
+				return s.do(t, http.MethodPost, "/files/basic", s.keys.PublicKey, bytes.NewReader(bytes.Repeat([]byte("b"), 60)), nil)
+			}},
+			{"basic chunked", func() (*http.Response, []byte) {
+				return s.do(t, http.MethodPost, "/files/basic", s.keys.PublicKey, struct{ *bytes.Reader }{bytes.NewReader(bytes.Repeat([]byte("b"), 60))}, nil)
+			}},
+			{"tus creation", func() (*http.Response, []byte) {
+				return s.do(t, http.MethodPost, "/uploads/", s.keys.PublicKey, nil, apiWith(apiTusBase, "Upload-Length", "60"))
+			}},
+			{"multipart", func() (*http.Response, []byte) {
+				code, r := s.gql(t, s.keys.PublicKey, `mutation { beginMultipartUpload(input: {fileSize: 60}) { fileId } }`, nil)
+				if len(r.Errors) == 0 {
+					t.Fatalf("multipart over the quota: %s", r.Data)
+				}
+				return &http.Response{StatusCode: code}, []byte(fmt.Sprintf(`{"error":{"code":%q,"message":%q}}`, r.errCode(), r.Errors[0].Message))
+			}},
+		}
+		for _, c := range cases {
+			before := s.lmState(t)
+			resp, body := c.send()
+			status := http.StatusForbidden
+			if c.name == "multipart" {
+				status = http.StatusOK // GraphQL: the code is in the errors
+			}
+			lmWant(t, c.name, resp, body, status, "QUOTA_EXCEEDED")
+			if !bytes.Contains(body, []byte("quota")) {
+				t.Fatalf("%s: the message does not say which limit: %s", c.name, body)
+			}
+			s.lmUnchanged(t, c.name, before)
+		}
+		// What is left still fits, and the account shows its use.
+		s.apiBasicUpload(t, s.keys.PublicKey, "b.bin", "application/octet-stream", bytes.Repeat([]byte("b"), 40))
+		_, r := s.gql(t, s.keys.SecretKey, `{ account { storageUsed storageQuota } }`, nil)
+		if string(r.Data) != `{"account":{"storageUsed":100,"storageQuota":100}}` {
+			t.Fatalf("account: %s %+v", r.Data, r.Errors)
+		}
+		// Deleting gives the bytes back.
+		if _, r := s.gql(t, s.keys.SecretKey, `mutation($id: ID!) { deleteFile(id: $id) { id } }`, map[string]any{"id": first}); len(r.Errors) > 0 {
+			t.Fatal(r.Errors)
+		}
+		s.apiBasicUpload(t, s.keys.PublicKey, "c.bin", "application/octet-stream", bytes.Repeat([]byte("c"), 60))
+		if st := s.lmState(t); st.bytesUsed != 100 {
+			t.Fatalf("bytes used %d, want 100", st.bytesUsed)
+		}
+	})
+}
+
+func TestLimitsStorageQuotaAtCommit(t *testing.T) {
+	// Two uploads that each fit when they begin but not together: the
+	// commit decides, exactly, and the second is refused with its bytes.
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		quota := int64(100)
+		if err := (&auth.Service{DB: s.app.db}).SetStorageQuota(context.Background(), s.keys.AccountID, &quota); err != nil {
+			t.Fatal(err)
+		}
+		a := s.apiTusCreate(t, s.keys.PublicKey, 60, "")
+		c := s.apiTusCreate(t, s.keys.PublicKey, 60, "")
+		if r, body := s.apiTusPatch(t, a, 0, bytes.Repeat([]byte("a"), 60)); r.StatusCode != http.StatusNoContent {
+			t.Fatalf("first: %d %s", r.StatusCode, body)
+		}
+		r, body := s.apiTusPatch(t, c, 0, bytes.Repeat([]byte("c"), 60))
+		lmWant(t, "second", r, body, http.StatusForbidden, "QUOTA_EXCEEDED")
+		if f := s.tkGetFile(t, s.keys.SecretKey, c); f != nil {
+			t.Fatalf("over-quota file committed: %+v", f)
+		}
+		if st := s.lmState(t); st.bytesUsed != 60 || st.uploads != 0 || st.files != 1 {
+			t.Fatalf("state %+v", st)
+		}
+	})
+}
+
+func TestLimitsPendingUploadsPerKey(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		key, rec := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "maxPendingUploads": 2})
+		if rec.MaxPendingUploads == nil || *rec.MaxPendingUploads != 2 {
+			t.Fatalf("key %+v", rec)
+		}
+		one := s.apiTusCreate(t, key, 5, "")
+		s.apiTusCreate(t, key, 5, "")
+		before := s.lmState(t)
+		resp, body := s.do(t, http.MethodPost, "/uploads/", key, nil, apiWith(apiTusBase, "Upload-Length", "5"))
+		lmWant(t, "third open upload", resp, body, http.StatusForbidden, "QUOTA_EXCEEDED")
+		if !bytes.Contains(body, []byte("unfinished uploads")) {
+			t.Fatalf("the message does not say which limit: %s", body)
+		}
+		resp, body = s.do(t, http.MethodPost, "/files/basic", key, strings.NewReader("hello"), nil)
+		lmWant(t, "basic upload at the cap", resp, body, http.StatusForbidden, "QUOTA_EXCEEDED")
+		s.lmUnchanged(t, "uploads over the cap", before)
+		// Finishing one makes room.
+		if r, body := s.apiTusPatch(t, one, 0, []byte("hello")); r.StatusCode != http.StatusNoContent {
+			t.Fatalf("finish: %d %s", r.StatusCode, body)
+		}
+		s.apiTusCreate(t, key, 5, "")
+		// A key cannot raise the server's cap.
+		_, r := s.gql(t, s.keys.SecretKey, `mutation { createApiKey(input: {kind: PUBLIC, maxPendingUploads: 0}) { key } }`, nil)
+		if r.errCode() != "BAD_USER_INPUT" {
+			t.Fatalf("maxPendingUploads 0: %+v", r.Errors)
+		}
+		_, rec2 := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "maxPendingUploads": 1 << 30})
+		if rec2.MaxPendingUploads == nil || *rec2.MaxPendingUploads != s.cfg.MaxPendingUploads {
+			t.Fatalf("a key above the server's cap shows %v, want %d", rec2.MaxPendingUploads, s.cfg.MaxPendingUploads)
+		}
+	})
+}
