@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"satchel/internal/config"
 	"satchel/internal/testdb"
 )
 
@@ -65,5 +66,57 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 	if resp, _ := s.do(t, http.MethodGet, "/healthz", "", nil, nil); resp.StatusCode != 200 {
 		t.Fatalf("healthz %d", resp.StatusCode)
+	}
+}
+
+func TestOpsRoutesNotCrossOrigin(t *testing.T) {
+	s := newTestServer(t, testdb.SQLite(t), func(c *config.Config) { c.MetricsToken = "s3cret-scrape" })
+	origin := "https://evil.example"
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		for _, m := range []string{http.MethodGet, http.MethodOptions} {
+			resp, _ := s.do(t, m, path, "", nil, map[string]string{"Origin": origin, "Access-Control-Request-Method": "GET", "Authorization": "Bearer s3cret-scrape"})
+			if v := resp.Header.Get("Access-Control-Allow-Origin"); v != "" {
+				t.Errorf("%s %s answers Access-Control-Allow-Origin %q", m, path, v)
+			}
+			if m == http.MethodGet && resp.Header.Get("Cross-Origin-Resource-Policy") != "same-origin" {
+				t.Errorf("%s without Cross-Origin-Resource-Policy", path)
+			}
+		}
+	}
+	for _, c := range []struct {
+		auth   string
+		status int
+	}{{"", 401}, {"Bearer nope", 401}, {"Basic czNjcmV0LXNjcmFwZQ==", 401}, {"Bearer s3cret-scrape", 200}} {
+		resp, body := s.do(t, http.MethodGet, "/metrics", "", nil, map[string]string{"Authorization": c.auth})
+		if resp.StatusCode != c.status || (c.status == 401 && errorCode(t, body) != "UNAUTHENTICATED") || (c.status == 200 && !strings.Contains(string(body), "satchel_db_statements_total")) {
+			t.Errorf("metrics with %q: %d %.100s", c.auth, resp.StatusCode, body)
+		}
+	}
+}
+
+func TestSecretKeyOriginIsThePublicURL(t *testing.T) {
+	s := newTestServer(t, testdb.SQLite(t))
+	query := strings.NewReader(`{"query":"{ files(first: 1) { edges { cursor } } }"}`)
+	send := func(origin, host string) int {
+		req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", query)
+		query.Seek(0, 0)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+s.keys.SecretKey)
+		req.Header.Set("Origin", origin)
+		req.Host = host
+		resp, err := s.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := send(s.cfg.PublicURL, s.Listener.Addr().String()); got != 200 {
+		t.Fatalf("same origin: %d", got)
+	}
+	// A browser page on evil.example whose request reached us with its own
+	// Host (DNS rebinding, a proxy) is still another origin.
+	if got := send("http://evil.example", "evil.example"); got != 403 {
+		t.Fatalf("Origin equal to the Host but not the public URL: %d", got)
 	}
 }

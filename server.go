@@ -34,6 +34,7 @@ import (
 	"satchel/internal/db"
 	"satchel/internal/httpapi"
 	"satchel/internal/images"
+	"satchel/internal/reqlog"
 	"satchel/internal/storage"
 	"satchel/internal/uploads"
 	"satchel/migrations"
@@ -318,14 +319,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func
 	api.Register(fileRoutes)
 	mux.Handle("/files/", authMW(fileRoutes))
 	(&httpapi.Ops{
-		Registry: reg,
+		Registry: reg, MetricsToken: cfg.MetricsToken,
 		Checks: map[string]httpapi.Pinger{
 			"database": httpapi.PingFunc(d.PingContext),
 			"storage":  store,
 		},
 	}).Register(mux)
 	httpapi.RegisterFallbacks(mux)
-	return &app{handler: httpapi.Recover(log, httpapi.CORS(mux)), uploads: svc, images: imgs, tus: tusH, db: d, statements: statements}, nil
+	return &app{handler: reqlog.Middleware(log, httpapi.Recover(httpapi.CORS(mux))), uploads: svc, images: imgs, tus: tusH, db: d, statements: statements}, nil
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

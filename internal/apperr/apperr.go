@@ -4,11 +4,14 @@
 package apperr
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"satchel/internal/reqlog"
 )
 
 // Codes. The first group is DESIGN.md's contract; the second extends it
@@ -62,9 +65,19 @@ type Error struct {
 	Message string
 	// RetryAfter, in seconds, goes out as Retry-After when set.
 	RetryAfter int
+	// Cause is what went wrong underneath, for the log; clients never see it.
+	Cause error
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return e.Code + ": " + e.Message + ": " + e.Cause.Error()
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
 
 // Status is the HTTP status for the error's code.
 func (e *Error) Status() int {
@@ -96,6 +109,14 @@ func StatusOf(code string) int {
 	return http.StatusInternalServerError
 }
 
+// Wrap returns an INTERNAL error whose cause is err (nil for nil).
+func Wrap(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Code: Internal, Message: "internal server error", Cause: err}
+}
+
 // From returns the client-facing Error inside err, or an INTERNAL error with
 // a generic message when err carries none: internals never leak.
 func From(err error) *Error {
@@ -103,16 +124,40 @@ func From(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
-	return &Error{Code: Internal, Message: "internal server error"}
+	return Wrap(err)
 }
 
 // CodeOf returns the code of err (INTERNAL when it has none).
 func CodeOf(err error) string { return From(err).Code }
 
-// WriteJSON answers err as {"error":{"code","message"}} with its status. A
-// HEAD request gets the status and no body.
+// Log records an INTERNAL error once, with its cause chain, in the
+// request's log (with its request ID); other errors are the client's and
+// are not logged.
+func Log(ctx context.Context, err error, attrs ...any) {
+	if CodeOf(err) != Internal {
+		return
+	}
+	reqlog.From(ctx).Error("internal error", append([]any{"err", err}, attrs...)...)
+}
+
+// Body is the JSON error payload {"error":{"code","message","requestId"}}.
+func Body(ctx context.Context, e *Error) []byte {
+	inner := map[string]string{"code": e.Code, "message": e.Message}
+	if id := reqlog.ID(ctx); id != "" {
+		inner["requestId"] = id
+	}
+	body, _ := json.Marshal(map[string]any{"error": inner})
+	return append(body, '\n')
+}
+
+// WriteJSON answers err as {"error":{"code","message","requestId"}} with its
+// status, logging it first when it is INTERNAL. A HEAD request gets the
+// status and no body.
 func WriteJSON(w http.ResponseWriter, r *http.Request, err error) {
 	e := From(err)
+	if r != nil {
+		Log(r.Context(), err, "method", r.Method, "path", r.URL.Path)
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -121,9 +166,11 @@ func WriteJSON(w http.ResponseWriter, r *http.Request, err error) {
 		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
 	w.WriteHeader(e.Status())
-	if r != nil && r.Method == http.MethodHead {
+	if r == nil {
+		w.Write(Body(context.Background(), e))
 		return
 	}
-	body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": e.Code, "message": e.Message}})
-	w.Write(append(body, '\n'))
+	if r.Method != http.MethodHead {
+		w.Write(Body(r.Context(), e))
+	}
 }

@@ -68,6 +68,9 @@ type Config struct {
 	// have a lower cap of its own); 0 for none. SATCHEL_MAX_PENDING_UPLOADS,
 	// --max-pending-uploads; default 10000.
 	MaxPendingUploads int
+	// MetricsToken, when set, protects /metrics: scrapers send it as a
+	// bearer token. SATCHEL_METRICS_TOKEN; default none.
+	MetricsToken string
 }
 
 // Default returns the configuration with every default applied.
@@ -109,6 +112,7 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	env("SATCHEL_PUBLIC_URL", &c.PublicURL)
 	env("SATCHEL_LOG_LEVEL", &c.LogLevel)
 	env("SATCHEL_LOG_FORMAT", &c.LogFormat)
+	env("SATCHEL_METRICS_TOKEN", &c.MetricsToken)
 	maxSize, ttl, shutdown, maint, maxPixels, maxImage := "", "", "", "", "", ""
 	introspection, playground, quota, pending := "", "", "", ""
 	env("SATCHEL_MAX_UPLOAD_SIZE", &maxSize)

@@ -1,23 +1,24 @@
 package httpapi
 
 import (
-	"log/slog"
+	"fmt"
 	"net/http"
+	"runtime/debug"
 
 	"satchel/internal/apperr"
 )
 
-// Recover turns a panic in a handler into a 500 with the error payload; the
-// server stays up and nothing internal leaks.
-func Recover(log *slog.Logger, next http.Handler) http.Handler {
+// Recover turns a panic in a handler into a 500 with the error payload,
+// logged once with its stack; the server stays up and nothing internal
+// leaks.
+func Recover(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				log.Error("panic in handler", "panic", v, "path", r.URL.Path)
-				apperr.WriteJSON(w, r, apperr.New(apperr.Internal, "internal server error"))
+				apperr.WriteJSON(w, r, apperr.Wrap(fmt.Errorf("panic: %v\n%s", v, debug.Stack())))
 			}
 		}()
 		next.ServeHTTP(w, r)

@@ -2,12 +2,15 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"satchel/internal/apperr"
 	"satchel/models"
 )
 
@@ -26,15 +29,40 @@ func (f PingFunc) Ping(ctx context.Context) error { return f(ctx) }
 type Ops struct {
 	Checks   map[string]Pinger
 	Registry *prometheus.Registry
+	// MetricsToken, when set, is required as "Authorization: Bearer
+	// <token>" on /metrics.
+	MetricsToken string
 }
 
-// Register mounts the routes on mux.
+// Register mounts the routes on mux. They are for machines on the
+// operator's side: no CORS, and no embedding by other origins.
 func (o *Ops) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /healthz", opsHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})))
+	mux.Handle("GET /readyz", opsHeaders(http.HandlerFunc(o.ready)))
+	metrics := promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{})
+	mux.Handle("GET /metrics", opsHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o.MetricsToken != "" {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(o.MetricsToken)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+				apperr.WriteJSON(w, r, apperr.New(apperr.Unauthenticated, "/metrics needs the metrics token (SATCHEL_METRICS_TOKEN) as a bearer token"))
+				return
+			}
+		}
+		metrics.ServeHTTP(w, r)
+	})))
+}
+
+func opsHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
 	})
-	mux.HandleFunc("GET /readyz", o.ready)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{}))
 }
 
 func (o *Ops) ready(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,48 @@
+package reqlog
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestMiddleware(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	var seen string
+	h := Middleware(log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = ID(r.Context())
+		From(r.Context()).Info("hello")
+	}))
+	for _, c := range []struct {
+		sent string
+		kept bool
+	}{
+		{"", false},
+		{"abc-123_x.y:z", true},
+		{"has space", false},
+		{"evil\nline", false},
+		{strings.Repeat("a", 65), false},
+	} {
+		logs.Reset()
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		if c.sent != "" {
+			req.Header[Header] = []string{c.sent}
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		got := rec.Header().Get(Header)
+		if got != seen || got == "" || (got == c.sent) != c.kept {
+			t.Errorf("sent %q: header %q, context %q", c.sent, got, seen)
+		}
+		if !strings.Contains(logs.String(), "request_id="+got) {
+			t.Errorf("log line without the ID: %s", logs.String())
+		}
+	}
+	if ID(t.Context()) != "" || From(t.Context()) == nil {
+		t.Error("outside a request")
+	}
+}
