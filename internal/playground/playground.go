@@ -229,8 +229,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// SetSecurityHeaders sets the headers every playground response carries.
-func SetSecurityHeaders(h http.Header) {
+// setSecurityHeaders sets the headers every playground response carries.
+func setSecurityHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", ContentSecurityPolicy)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -242,7 +242,7 @@ func SetSecurityHeaders(h http.Header) {
 // http.ServeContent's.
 func serve(w http.ResponseWriter, r *http.Request, a *asset, cacheControl string) {
 	hdr := w.Header()
-	SetSecurityHeaders(hdr)
+	setSecurityHeaders(hdr)
 	hdr.Set("Content-Type", a.ctype)
 	hdr.Set("Cache-Control", cacheControl)
 	body, etag := a.body, `"`+a.sum+`"`
