@@ -45,6 +45,16 @@ generate:
 check-generated: generate
 	@test -z "$$(git status --porcelain -- graph/ gqlgen.yml)" || { git status --short -- graph/; git diff -- graph/ | head -50; echo "generated GraphQL code is stale: run make generate"; exit 1; }
 
+# The playground's GraphiQL and React files (internal/playground/dist), from
+# the npm packages pinned in internal/playground/npm; committed, so building
+# needs no npm. check-playground-assets fails if they differ from the pins.
+.PHONY: playground-assets check-playground-assets
+playground-assets:
+	bash scripts/playground-assets.sh
+
+check-playground-assets:
+	bash scripts/playground-assets.sh --check
+
 # Short runs of every fuzz target (FUZZTIME per target).
 FUZZTIME ?= 10s
 fuzz:

@@ -20,7 +20,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	tusdhandler "github.com/tus/tusd/v2/pkg/handler"
@@ -34,6 +33,7 @@ import (
 	"satchel/internal/db"
 	"satchel/internal/httpapi"
 	"satchel/internal/images"
+	"satchel/internal/playground"
 	"satchel/internal/reqlog"
 	"satchel/internal/storage"
 	"satchel/internal/uploads"
@@ -309,7 +309,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func
 
 	mux := http.NewServeMux()
 	if cfg.Playground {
-		mux.Handle("GET /{$}", playground.Handler("Satchel", "/graphql"))
+		pg, err := playground.New("/graphql")
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		pg.Register(mux)
 	}
 	mux.Handle("/graphql", gqlAuthMW(gql))
 	mux.Handle("/uploads/", authMW(tusH))

@@ -240,7 +240,13 @@ func depth(set ast.SelectionSet, frags ast.FragmentDefinitionList, level, limit 
 		var d int
 		switch s := sel.(type) {
 		case *ast.Field:
-			if len(s.SelectionSet) == 0 {
+			if s.Name == "ofType" && s.ObjectDefinition != nil && s.ObjectDefinition.Name == "__Type" {
+				// A chain of ofType ends at a named type after a few wrappers
+				// (and fans out to nothing); the introspection query of
+				// graphql-js, which GraphiQL and code generators send, spells
+				// out nine of them and would exceed any sensible limit.
+				d = depth(s.SelectionSet, frags, level, limit)
+			} else if len(s.SelectionSet) == 0 {
 				d = level + 1
 			} else {
 				d = depth(s.SelectionSet, frags, level+1, limit)
