@@ -870,6 +870,22 @@ func TestAPIDeliveryHeaders(t *testing.T) {
 			{"page.htm", "text/html; charset=utf-8", "<b>x</b>", "attachment"},
 			{"vector.svg", "image/svg+xml", "<svg xmlns='http://www.w3.org/2000/svg'/>", "attachment"},
 			{"page.xhtml", "application/xhtml+xml", "<html/>", "attachment"},
+			{"PAGE.HTML", "TEXT/HTML", "<b>x</b>", "attachment"},
+			{"style.xsl", "text/xsl", "<xsl:stylesheet/>", "attachment"},
+			{"feed.rss", "application/rss+xml", "<rss/>", "attachment"},
+			{"feed.atom", "application/atom+xml", "<feed/>", "attachment"},
+			{"math.mml", "application/mathml+xml", "<math/>", "attachment"},
+			{"t.xslt", "application/xslt+xml", "<xsl:stylesheet/>", "attachment"},
+			{"doc.xml", "text/xml", "<a/>", "attachment"},
+			{"doc2.xml", "application/xml", "<a/>", "attachment"},
+			{"app.js", "text/javascript", "alert(1)", "attachment"},
+			{"app2.js", "application/javascript", "alert(1)", "attachment"},
+			{"app3.js", "application/ecmascript", "alert(1)", "attachment"},
+			{"app.mjs", "application/x-javascript", "alert(1)", "attachment"},
+			{"blob.bin", "application/octet-stream", "\x00\x01", "attachment"},
+			{"data.json", "application/json", `{"a":1}`, "inline"},
+			{"song.mp3", "audio/mpeg", "ID3", "inline"},
+			{"clip.mp4", "video/mp4", "\x00\x00\x00\x18ftypmp42", "inline"},
 		}
 		for _, u := range uploads {
 			t.Run(u.name, func(t *testing.T) {

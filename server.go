@@ -331,7 +331,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func
 		},
 	}).Register(mux)
 	httpapi.RegisterFallbacks(mux)
-	return &app{handler: reqlog.Middleware(log, httpapi.Recover(httpapi.CORS(mux))), uploads: svc, images: imgs, tus: tusH, db: d, statements: statements}, nil
+	return &app{handler: reqlog.Middleware(log, httpapi.Recover(httpapi.CleanPaths(httpapi.CORS(mux)))), uploads: svc, images: imgs, tus: tusH, db: d, statements: statements}, nil
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

@@ -114,8 +114,26 @@ func headerFileName(v string) string {
 	return v
 }
 
-// activeTypes could run script if a browser rendered them on our origin.
-var activeTypes = []string{"text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml", "text/javascript", "application/javascript"}
+// Disposition is how a stored type is delivered: inline only for the types
+// a browser shows without running anything of the file's (images but SVG,
+// audio, video, plain text, PDF, JSON); every other type (HTML, SVG,
+// JavaScript, the whole XML family, unknown types) is an attachment, so an
+// upload never runs script on Satchel's origin, whatever type it claims.
+func Disposition(mimeType string) string {
+	base, _, _ := strings.Cut(mimeType, ";")
+	base = strings.ToLower(strings.TrimSpace(base))
+	typ, sub, _ := strings.Cut(base, "/")
+	if strings.HasSuffix(sub, "+xml") || strings.Contains(sub, "xml") || strings.Contains(sub, "script") || strings.Contains(sub, "html") {
+		return "attachment"
+	}
+	switch {
+	case typ == "image" || typ == "audio" || typ == "video":
+		return "inline"
+	case base == "text/plain", base == "text/csv", base == "application/pdf", base == "application/json":
+		return "inline"
+	}
+	return "attachment"
+}
 
 func (a *API) serveFile(w http.ResponseWriter, r *http.Request) {
 	f, obj, err := a.Uploads.ForDelivery(r.Context(), r.PathValue("fileId"))
@@ -130,14 +148,7 @@ func (a *API) serveFile(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "public, max-age=86400")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
-	disposition := "inline"
-	base, _, _ := strings.Cut(f.Mime, ";")
-	for _, t := range activeTypes {
-		if strings.EqualFold(strings.TrimSpace(base), t) {
-			disposition = "attachment"
-		}
-	}
-	h.Set("Content-Disposition", ContentDisposition(disposition, f.Name))
+	h.Set("Content-Disposition", ContentDisposition(Disposition(f.Mime), f.Name))
 	http.ServeContent(w, r, "", models.Time(f.UploadedAt), obj)
 }
 
