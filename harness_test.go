@@ -64,8 +64,8 @@ func newTestServer(t testing.TB, b testdb.Backend, opts ...serverOption) *testSe
 		ts.Close()
 		a.db.Close()
 	})
-	s := &testServer{Server: ts, app: a, cfg: cfg, dataDir: dir}
-	raw, err := os.ReadFile(dir + "/bootstrap-keys.json")
+	s := &testServer{Server: ts, app: a, cfg: cfg, dataDir: cfg.DataDir}
+	raw, err := os.ReadFile(cfg.DataDir + "/bootstrap-keys.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -351,7 +351,7 @@ func (s *Service) Bootstrap(ctx context.Context, dataDir string) (*BootstrapKeys
 	b := &BootstrapKeys{AccountID: a.ID, PublicKey: pub, SecretKey: sec}
 	data, _ := json.MarshalIndent(b, "", "  ")
 	path := filepath.Join(dataDir, "bootstrap-keys.json")
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {

@@ -41,9 +41,16 @@ func Open(ctx context.Context, rawURL, defaultSQLitePath string) (*bun.DB, error
 		if err != nil {
 			return nil, err
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("create database dir: %w", err)
 		}
+		// Created private to the service user; SQLite gives its -wal and
+		// -shm files the database file's mode.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("create database: %w", err)
+		}
+		f.Close()
 		// WAL lets readers run beside the one writer; this process's writers
 		// queue on the write gate (gate.go), other processes' on
 		// busy_timeout, and BEGIN IMMEDIATE takes the write lock up front so

@@ -34,16 +34,16 @@ type Store struct {
 
 // NewFile returns the filestore under dir (created if missing).
 func NewFile(dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create files dir: %w", err)
 	}
 	fstore := filestore.New(dir)
-	fstore.FileModePerm = 0o640
-	fstore.DirModePerm = 0o750
+	fstore.FileModePerm = 0o600
+	fstore.DirModePerm = 0o700
 	// Digest states live in a directory of their own: creating and
 	// removing them then never waits on the uploads' directory lock.
 	states := filepath.Join(dir, ".sha256")
-	if err := os.MkdirAll(states, 0o750); err != nil {
+	if err := os.MkdirAll(states, 0o700); err != nil {
 		return nil, fmt.Errorf("create files dir: %w", err)
 	}
 	hs := &hashingStore{inner: fstore, states: fileStates{dir: states}}
@@ -149,7 +149,7 @@ func (f fileStates) Load(_ context.Context, id string) (int64, []byte, error) {
 }
 
 func (f fileStates) Save(_ context.Context, id string, offset int64, state []byte) error {
-	return os.WriteFile(f.path(id), encodeState(offset, state), 0o640)
+	return os.WriteFile(f.path(id), encodeState(offset, state), 0o600)
 }
 
 func (f fileStates) Delete(_ context.Context, id string) error {
@@ -278,7 +278,7 @@ func (s *Store) PutDerived(ctx context.Context, fileID, key string, data []byte)
 	if !ok {
 		return fmt.Errorf("put derived: bad key %q/%q", fileID, key)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("put derived: %w", err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
