@@ -89,6 +89,7 @@ func (o *Ops) ready(w http.ResponseWriter, r *http.Request) {
 type Metrics struct {
 	files *prometheus.CounterVec
 	bytes *prometheus.CounterVec
+	aside prometheus.Counter
 }
 
 // NewMetrics registers Satchel's upload counters on reg.
@@ -101,9 +102,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "satchel_file_bytes_total", Help: "Bytes of finished files, by route.",
 		}, []string{"source"}),
 	}
-	reg.MustRegister(m.files, m.bytes)
+	m.aside = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "satchel_reconcile_set_aside_total", Help: "Uploads the reconciler could not repair and set aside (see the log).",
+	})
+	reg.MustRegister(m.files, m.bytes, m.aside)
 	return m
 }
+
+// UploadSetAside counts an upload the reconciler set aside.
+func (m *Metrics) UploadSetAside() { m.aside.Inc() }
 
 // FileFinished counts f.
 func (m *Metrics) FileFinished(f *models.File, source string) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"satchel/internal/apperr"
 	"satchel/internal/storage"
 	"satchel/models"
 )
@@ -13,6 +14,10 @@ import (
 // Reconcile finishes every upload whose bytes are complete but whose File
 // was never committed (a crash or a failed finishing hook between the last
 // byte and the commit). It is safe to run at any time: Finish is idempotent.
+// Each upload is repaired on its own: one that cannot be read or finished is
+// logged, counted (Observer.UploadSetAside) and set aside for an hour, and
+// the others are repaired all the same. Only a failure to list the uploads
+// stops it.
 func (s *Service) Reconcile(ctx context.Context) (finished int, err error) {
 	after := ""
 	for {
@@ -23,41 +28,89 @@ func (s *Service) Reconcile(ctx context.Context) (finished int, err error) {
 		if len(ups) == 0 {
 			return finished, nil
 		}
-		for _, u := range ups {
+		for i := range ups {
+			u := &ups[i]
 			after = u.ID
-			if u.Partial {
+			if u.Partial || s.setAside(u.ID) {
 				continue
 			}
-			if u.Parts > 0 {
-				// A multipart session whose parts are all completed but
-				// whose file was never assembled (a crash in between).
-				if left, err := remaining(ctx, s.DB, &u); err == nil && len(left) == 0 {
-					if _, err := s.assemble(ctx, u.ID); err != nil {
-						s.Log.Error("reconcile: assemble", "id", u.ID, "err", err)
-						continue
-					}
-					finished++
-				}
-				continue
-			}
-			bu, err := s.Bytes.GetUpload(ctx, u.ID)
-			if errors.Is(err, storage.ErrNotFound) {
-				continue // never started writing; the sweeper expires it
-			}
+			done, err := s.repair(ctx, u)
 			if err != nil {
-				return finished, fmt.Errorf("reconcile %s: %w", u.ID, err)
-			}
-			info, err := bu.GetInfo(ctx)
-			if err != nil || info.SizeIsDeferred || info.Offset != info.Size || info.IsPartial {
+				if ctx.Err() != nil {
+					return finished, ctx.Err()
+				}
+				s.putAside(u.ID, err)
 				continue
 			}
-			if _, err := s.Finish(ctx, u.ID); err != nil {
-				s.Log.Error("reconcile: finish", "id", u.ID, "err", err)
-				continue
+			if done {
+				s.Log.Info("reconcile: finished an upload left half done", "id", u.ID)
+				finished++
 			}
-			s.Log.Info("reconcile: finished an upload left half done", "id", u.ID)
-			finished++
 		}
+	}
+}
+
+// repair finishes u if its bytes are complete; done says it did.
+func (s *Service) repair(ctx context.Context, u *models.Upload) (done bool, err error) {
+	if u.Parts > 0 {
+		// A multipart session whose parts are all completed but whose file
+		// was never assembled (a crash in between).
+		left, err := remaining(ctx, s.DB, u)
+		if err != nil || len(left) > 0 {
+			return false, err
+		}
+		if _, err := s.assemble(ctx, u.ID); err != nil {
+			return false, fmt.Errorf("assemble: %w", err)
+		}
+		return true, nil
+	}
+	bu, err := s.Bytes.GetUpload(ctx, u.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil // never started writing; the sweeper expires it
+	}
+	if err != nil {
+		return false, fmt.Errorf("read upload: %w", err)
+	}
+	info, err := bu.GetInfo(ctx)
+	if err != nil {
+		return false, fmt.Errorf("read upload info: %w", err)
+	}
+	if info.SizeIsDeferred || info.Offset != info.Size || info.IsPartial {
+		return false, nil
+	}
+	if _, err := s.Finish(ctx, u.ID); err != nil {
+		if apperr.CodeOf(err) != apperr.Internal {
+			// Refused for a reason of its own (a limit, a spent upload
+			// ID): finishing dropped it.
+			s.Log.Info("reconcile: refused an upload left half done", "id", u.ID, "reason", err)
+			return false, nil
+		}
+		return false, fmt.Errorf("finish: %w", err)
+	}
+	return true, nil
+}
+
+// asideFor is how long an upload the reconciler could not repair is left
+// alone before it is tried again (it expires with its TTL meanwhile).
+const asideFor = time.Hour
+
+func (s *Service) setAside(id string) bool {
+	v, ok := s.aside.Load(id)
+	if !ok {
+		return false
+	}
+	if time.Since(v.(time.Time)) > asideFor {
+		s.aside.Delete(id)
+		return false
+	}
+	return true
+}
+
+func (s *Service) putAside(id string, err error) {
+	s.aside.Store(id, time.Now())
+	s.Log.Error("reconcile: set an upload aside", "id", id, "err", err)
+	if s.Observer != nil {
+		s.Observer.UploadSetAside()
 	}
 }
 
@@ -95,11 +148,18 @@ func (s *Service) sweepBatches(ctx context.Context, next func() ([]models.Upload
 		if len(ups) == 0 {
 			return swept, nil
 		}
+		failed := 0
 		for i := range ups {
 			if err := s.drop(ctx, &ups[i]); err != nil {
-				return swept, fmt.Errorf("sweep %s: %w", ups[i].ID, err)
+				// One upload that cannot be dropped does not stop the rest.
+				s.Log.Error("sweep: drop upload", "id", ups[i].ID, "err", err)
+				failed++
+				continue
 			}
 			swept++
+		}
+		if failed == len(ups) {
+			return swept, fmt.Errorf("sweep: %d uploads could not be dropped", failed)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/tus/tusd/v2/pkg/handler"
@@ -34,6 +35,8 @@ type Bytes interface {
 // Observer hears about finished uploads (metrics, events). It must not block.
 type Observer interface {
 	FileFinished(f *models.File, source string)
+	// UploadSetAside counts an upload the reconciler could not repair.
+	UploadSetAside()
 }
 
 // FinishHook adds work to the transaction that commits a file (durable job
@@ -72,6 +75,7 @@ type Service struct {
 	commits committer    // group commit of upload rows and files (commit.go)
 	rows    pendingCache // recent upload rows (pending.go)
 	quotas  quotaCache   // recent usage for the quotas (limits.go)
+	aside   sync.Map     // upload ID -> time the reconciler set it aside (repair.go)
 }
 
 // Errors owned by this package.
