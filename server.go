@@ -291,7 +291,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func
 		// Test hook for crash safety: die between the last byte and the commit.
 		svc.BeforeCommit = func(string) { syscall.Kill(os.Getpid(), syscall.SIGKILL); select {} }
 	}
-	imgs := images.New(d, store, transforms.New(transforms.Limits{MaxPixels: cfg.MaxImagePixels, MaxBytes: cfg.MaxImageBytes}), log, cfg.MaxImageBytes)
+	renderer := transforms.New(transforms.Limits{MaxPixels: cfg.MaxImagePixels, MaxBytes: cfg.MaxImageBytes})
+	imgs := images.New(d, store, renderer, log, cfg.MaxImageBytes, renderer.Limits().MaxConcurrent)
 	svc.Hooks = append(svc.Hooks, imgs)
 	tusH, err := tus.New(tus.Config{
 		BasePath: "/uploads/", PublicURL: cfg.PublicURL, Composer: store.Composer(),

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -50,11 +51,64 @@ type Service struct {
 
 	group singleflight.Group
 	wake  chan struct{}
+	// slots bound the renders under way, source in memory included: a
+	// render takes its slot before it reads its original, so memory is
+	// bounded by the slots, not by the requests.
+	slots chan struct{}
+	// queued counts on-demand requests waiting for a slot, at most
+	// maxQueued; beyond, they are answered 503 with Retry-After.
+	queued    atomic.Int64
+	maxQueued int64
+	queueWait time.Duration
 }
 
-// New returns a Service; Run starts its workers.
-func New(db *bun.DB, store Store, r Renderer, log *slog.Logger, maxSource int64) *Service {
-	return &Service{DB: db, Store: store, Renderer: r, Log: log, MaxSourceBytes: maxSource, wake: make(chan struct{}, 1)}
+// New returns a Service with slots renders at once (the renderer's own
+// concurrency) and a queue of 4 on-demand requests per slot; Run starts its
+// workers.
+func New(db *bun.DB, store Store, r Renderer, log *slog.Logger, maxSource int64, slots int) *Service {
+	slots = max(slots, 1)
+	return &Service{
+		DB: db, Store: store, Renderer: r, Log: log, MaxSourceBytes: maxSource, wake: make(chan struct{}, 1),
+		slots: make(chan struct{}, slots), maxQueued: int64(4 * slots), queueWait: 20 * time.Second,
+	}
+}
+
+// ErrBusy answers an on-demand render that found every slot taken and the
+// queue full (or waited too long for a slot).
+var ErrBusy = &apperr.Error{Code: apperr.Unavailable, Message: "the server is busy rendering images; retry shortly", RetryAfter: 2}
+
+// acquire takes a render slot. On-demand requests wait in a bounded queue
+// for a bounded time; background jobs wait their turn.
+func (s *Service) acquire(ctx context.Context, onDemand bool) (release func(), err error) {
+	release = func() { <-s.slots }
+	select {
+	case s.slots <- struct{}{}:
+		return release, nil
+	default:
+	}
+	if onDemand {
+		if s.queued.Add(1) > s.maxQueued {
+			s.queued.Add(-1)
+			return nil, ErrBusy
+		}
+		defer s.queued.Add(-1)
+		t := time.NewTimer(s.queueWait)
+		defer t.Stop()
+		select {
+		case s.slots <- struct{}{}:
+			return release, nil
+		case <-t.C:
+			return nil, ErrBusy
+		case <-ctx.Done():
+			return nil, ErrBusy
+		}
+	}
+	select {
+	case s.slots <- struct{}{}:
+		return release, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // Errors owned here.
@@ -275,7 +329,7 @@ func (s *Service) runJob(ctx context.Context, j models.TransformJob) {
 	if err != nil {
 		return // the preset is gone; its jobs went with it
 	}
-	if _, err := s.renderShared(ctx, f, p); err != nil && apperr.CodeOf(err) == apperr.Internal {
+	if _, err := s.renderShared(ctx, f, p, false); err != nil && apperr.CodeOf(err) == apperr.Internal {
 		s.Log.Error("render", "file", f.ID, "preset", p.Name, "err", err)
 	}
 }
@@ -317,7 +371,7 @@ func (s *Service) Result(ctx context.Context, fileID, name string) (*models.File
 			}
 		}
 	}
-	if j, err = s.renderShared(ctx, f, p); err != nil {
+	if j, err = s.renderShared(ctx, f, p, true); err != nil {
 		return nil, nil, nil, nil, err
 	}
 	obj, err := s.Store.OpenDerived(ctx, fileID, key(name, p.Version))
@@ -335,10 +389,16 @@ func failMessage(code string) string {
 }
 
 // renderShared renders (file, preset version) once for all callers at the
-// same time, stores the result and records it.
-func (s *Service) renderShared(ctx context.Context, f *models.File, p *models.Transformation) (*models.TransformJob, error) {
+// same time, stores the result and records it. onDemand says a client is
+// waiting (a bounded queue, 503 when full) rather than a background job.
+func (s *Service) renderShared(ctx context.Context, f *models.File, p *models.Transformation, onDemand bool) (*models.TransformJob, error) {
 	k := f.ID + "/" + key(p.Name, p.Version)
 	v, err, _ := s.group.Do(k, func() (any, error) {
+		release, err := s.acquire(ctx, onDemand)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 		ctx := context.WithoutCancel(ctx) // others may be waiting on this render
 		// A render that finished between the caller's look and this flight
 		// is not done again.
