@@ -6,16 +6,21 @@ package main
 // and code and for leaving nothing stored or spent (lmState).
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"satchel/internal/auth"
+	"satchel/internal/config"
 	"satchel/internal/testdb"
 )
 
@@ -300,4 +305,29 @@ func TestLimitsPendingUploadsPerKey(t *testing.T) {
 			t.Fatalf("a key above the server's cap shows %v, want %d", rec2.MaxPendingUploads, s.cfg.MaxPendingUploads)
 		}
 	})
+}
+
+func TestLimitsStalledBodies(t *testing.T) {
+	s := newTestServer(t, testdb.SQLite(t), func(c *config.Config) { c.BodyIdleTimeout = 300 * time.Millisecond })
+	addr := s.Listener.Addr().String()
+	for _, c := range []struct{ name, head string }{
+		{"basic", "POST /files/basic HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.keys.PublicKey + "\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n"},
+		{"public", "POST /files/public/" + s.tkNewTicket(t, "", nil).UploadID + " HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"},
+	} {
+		before := s.lmState(t)
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Write([]byte(c.head + "0123456789")) // 10 of 100 bytes, then nothing
+		conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		conn.Close()
+		lmWant(t, c.name+" stalled", resp, body, http.StatusRequestTimeout, "REQUEST_TIMEOUT")
+		s.lmUnchanged(t, c.name+" stalled", before)
+	}
 }

@@ -317,13 +317,16 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func
 		}
 		pg.Register(mux)
 	}
-	mux.Handle("/graphql", gqlAuthMW(gql))
+	// Bodies on the routes other than tus: idle and slow ones are cut, and
+	// only so many are read at once (tusd bounds its own).
+	bodies := &httpapi.BodyLimits{Idle: cfg.BodyIdleTimeout, Readers: cfg.MaxBodyReaders}
+	mux.Handle("/graphql", bodies.Wrap(gqlAuthMW(gql)))
 	mux.Handle("/uploads/", authMW(tusH))
 	mux.Handle("/uploads", http.RedirectHandler("/uploads/", http.StatusPermanentRedirect))
 	api := &httpapi.API{Uploads: svc, Images: imgs}
 	fileRoutes := http.NewServeMux()
 	api.Register(fileRoutes)
-	mux.Handle("/files/", authMW(fileRoutes))
+	mux.Handle("/files/", bodies.Wrap(authMW(fileRoutes)))
 	(&httpapi.Ops{
 		Registry: reg, MetricsToken: cfg.MetricsToken,
 		Checks: map[string]httpapi.Pinger{

@@ -35,7 +35,8 @@ const (
 	Locked             = "LOCKED"              // 423: another request holds the upload
 	UnsupportedVersion = "UNSUPPORTED_VERSION" // 412: missing or wrong Tus-Resumable
 	MethodNotAllowed   = "METHOD_NOT_ALLOWED"  // 405
-	Unavailable        = "UNAVAILABLE"         // 503: shutting down
+	Unavailable        = "UNAVAILABLE"         // 503: shutting down, or busy (with Retry-After)
+	RequestTimeout     = "REQUEST_TIMEOUT"     // 408: a request body stalled or crawled
 )
 
 var statuses = map[string]int{
@@ -57,6 +58,7 @@ var statuses = map[string]int{
 	UnsupportedVersion: http.StatusPreconditionFailed,
 	MethodNotAllowed:   http.StatusMethodNotAllowed,
 	Unavailable:        http.StatusServiceUnavailable,
+	RequestTimeout:     http.StatusRequestTimeout,
 }
 
 // Error is an error a client may see.

@@ -71,6 +71,14 @@ type Config struct {
 	// MetricsToken, when set, protects /metrics: scrapers send it as a
 	// bearer token. SATCHEL_METRICS_TOKEN; default none.
 	MetricsToken string
+	// BodyIdleTimeout cuts a request body (routes other than tus) that sends
+	// nothing for this long; bodies must also average 1 KiB/s after their
+	// first 10 seconds. SATCHEL_BODY_IDLE_TIMEOUT; default 30s.
+	BodyIdleTimeout time.Duration
+	// MaxBodyReaders bounds the request bodies (routes other than tus) read
+	// at once; others wait a second, then get 503. SATCHEL_MAX_BODY_READERS;
+	// default 256.
+	MaxBodyReaders int
 }
 
 // Default returns the configuration with every default applied.
@@ -91,6 +99,8 @@ func Default() Config {
 		MaxImageBytes:       64 << 20,
 		StorageQuota:        1 << 40,
 		MaxPendingUploads:   10_000,
+		BodyIdleTimeout:     30 * time.Second,
+		MaxBodyReaders:      256,
 	}
 }
 
@@ -114,7 +124,7 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	env("SATCHEL_LOG_FORMAT", &c.LogFormat)
 	env("SATCHEL_METRICS_TOKEN", &c.MetricsToken)
 	maxSize, ttl, shutdown, maint, maxPixels, maxImage := "", "", "", "", "", ""
-	introspection, playground, quota, pending := "", "", "", ""
+	introspection, playground, quota, pending, bodyIdle, bodyReaders := "", "", "", "", "", ""
 	env("SATCHEL_MAX_UPLOAD_SIZE", &maxSize)
 	env("SATCHEL_UPLOAD_TTL", &ttl)
 	env("SATCHEL_SHUTDOWN_TIMEOUT", &shutdown)
@@ -125,6 +135,8 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	env("SATCHEL_PLAYGROUND", &playground)
 	env("SATCHEL_STORAGE_QUOTA", &quota)
 	env("SATCHEL_MAX_PENDING_UPLOADS", &pending)
+	env("SATCHEL_BODY_IDLE_TIMEOUT", &bodyIdle)
+	env("SATCHEL_MAX_BODY_READERS", &bodyReaders)
 
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -191,6 +203,16 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	if pending != "" {
 		if c.MaxPendingUploads, err = strconv.Atoi(pending); err != nil || c.MaxPendingUploads < 0 {
 			return c, fmt.Errorf("max pending uploads %q: want a whole number, 0 for no cap", pending)
+		}
+	}
+	if bodyIdle != "" {
+		if c.BodyIdleTimeout, err = time.ParseDuration(bodyIdle); err != nil || c.BodyIdleTimeout <= 0 {
+			return c, fmt.Errorf("body idle timeout %q: want a positive duration", bodyIdle)
+		}
+	}
+	if bodyReaders != "" {
+		if c.MaxBodyReaders, err = strconv.Atoi(bodyReaders); err != nil || c.MaxBodyReaders <= 0 {
+			return c, fmt.Errorf("max body readers %q: want a positive number", bodyReaders)
 		}
 	}
 	if introspection != "" {
