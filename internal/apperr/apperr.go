@@ -26,13 +26,23 @@ const (
 	NotAnImage      = "NOT_AN_IMAGE"
 	RateLimited     = "RATE_LIMITED"
 	Internal        = "INTERNAL"
+	// ChecksumMismatch is the tus checksum extension's answer (460): a
+	// chunk's bytes do not match its Upload-Checksum, and none was kept.
+	ChecksumMismatch = "CHECKSUM_MISMATCH"
 
 	OffsetMismatch     = "OFFSET_MISMATCH"     // 409: tus Upload-Offset is not the server's
 	Locked             = "LOCKED"              // 423: another request holds the upload
 	UnsupportedVersion = "UNSUPPORTED_VERSION" // 412: missing or wrong Tus-Resumable
 	MethodNotAllowed   = "METHOD_NOT_ALLOWED"  // 405
 	Unavailable        = "UNAVAILABLE"         // 503: shutting down
+	// UnsupportedMediaType (415) is a tus PATCH whose body is not
+	// application/offset+octet-stream.
+	UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 )
+
+// StatusChecksumMismatch is the tus checksum extension's status for
+// CHECKSUM_MISMATCH; net/http has no name for it.
+const StatusChecksumMismatch = 460
 
 var statuses = map[string]int{
 	Unauthenticated:    http.StatusUnauthorized,
@@ -52,6 +62,9 @@ var statuses = map[string]int{
 	UnsupportedVersion: http.StatusPreconditionFailed,
 	MethodNotAllowed:   http.StatusMethodNotAllowed,
 	Unavailable:        http.StatusServiceUnavailable,
+	// The tus checksum extension; PATCH bodies of another type.
+	ChecksumMismatch:     StatusChecksumMismatch,
+	UnsupportedMediaType: http.StatusUnsupportedMediaType,
 }
 
 // Error is an error a client may see.
