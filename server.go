@@ -245,8 +245,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func
 		mux.Handle("GET /{$}", playground.Handler("Satchel", "/graphql"))
 	}
 	mux.Handle("/graphql", gqlAuthMW(gql))
-	mux.Handle("/uploads/", authMW(tusH))
-	mux.Handle("/uploads", http.RedirectHandler("/uploads/", http.StatusPermanentRedirect))
+	tusRoute := tus.Resumable(authMW(tusH))
+	mux.Handle("/uploads/", tusRoute)
+	mux.Handle("/uploads", tusRoute)
 	api := &httpapi.API{Uploads: svc, Images: imgs}
 	fileRoutes := http.NewServeMux()
 	api.Register(fileRoutes)

@@ -59,6 +59,19 @@ type Handler struct {
 	log        *slog.Logger
 }
 
+// The tus protocol version, the only one served.
+const tusVersion = "1.0.0"
+
+// Resumable sets Tus-Resumable on every response of next, which is the tus
+// endpoint with whatever answers in front of it (the auth middleware's 401
+// and 403): tus clients read it on every response, refusals included.
+func Resumable(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Tus-Resumable", tusVersion)
+		next.ServeHTTP(w, r)
+	})
+}
+
 // New builds the endpoint.
 func New(cfg Config) (*Handler, error) {
 	if !strings.HasSuffix(cfg.BasePath, "/") {
@@ -87,10 +100,15 @@ func New(cfg Config) (*Handler, error) {
 // Metrics exposes tusd's counters for the Prometheus collector.
 func (h *Handler) Metrics() handler.Metrics { return h.tusd.Metrics }
 
-// ServeHTTP serves requests below BasePath.
+// ServeHTTP serves requests to BasePath, with or without its final slash,
+// and below it.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rest := strings.TrimPrefix(r.URL.Path, h.base)
-	if rest != "" && rest != r.URL.Path && !ids.Valid(rest) {
+	w.Header().Set("Tus-Resumable", tusVersion)
+	rest, below := strings.CutPrefix(r.URL.Path, h.base)
+	if !below {
+		rest = "" // BasePath without its slash, or not the endpoint at all
+	}
+	if !below && r.URL.Path != strings.TrimSuffix(h.base, "/") || rest != "" && !ids.Valid(rest) {
 		apperr.WriteJSON(w, r, apperr.New(apperr.NotFound, "upload not found"))
 		return
 	}
