@@ -177,17 +177,11 @@ func (h *Handler) preCreate(ev handler.HookEvent) (handler.HTTPResponse, handler
 	if err != nil {
 		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(err)
 	}
-	// Keep only the metadata Satchel understands, validated.
-	keep := handler.MetaData{}
-	for _, k := range []string{"filename", "filetype", "tags"} {
-		if v, ok := md[k]; ok {
-			keep[k] = v
-		}
-	}
 	resp := handler.HTTPResponse{Header: handler.HTTPHeader{
 		"Upload-Expires": time.UnixMicro(up.ExpiresAt).UTC().Format(http.TimeFormat),
 	}}
-	return resp, handler.FileInfoChanges{ID: up.ID, MetaData: keep}, nil
+	// The metadata is kept whole, as the client sent it, for HEAD.
+	return resp, handler.FileInfoChanges{ID: up.ID}, nil
 }
 
 // checkConcat refuses a final Upload-Concat that names anything but known
