@@ -56,6 +56,8 @@ type Handler struct {
 	// uploadBase is the upload URL prefix tusd cuts partial IDs from in
 	// Upload-Concat.
 	uploadBase string
+	// extensions is Tus-Extension: tusd's and those Satchel adds.
+	extensions string
 	log        *slog.Logger
 }
 
@@ -94,6 +96,8 @@ func New(cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("tusd: %w", err)
 	}
 	h.tusd = t
+	// tusd does not list expiration, though Satchel sends Upload-Expires.
+	h.extensions = t.SupportedExtensions() + ",expiration"
 	return h, nil
 }
 
@@ -120,6 +124,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.putPart(w, r, rest)
 		return
 	}
+	// The version is checked first, as tusd does, so that Satchel's own
+	// refusals below answer only requests in a version it speaks.
+	switch method {
+	case http.MethodPost, http.MethodPatch, http.MethodDelete:
+		if r.Header.Get("Tus-Resumable") != tusVersion {
+			w.Header().Set("Tus-Version", tusVersion)
+			apperr.WriteJSON(w, r, errUnsupportedVersion)
+			return
+		}
+	}
 	if rest != "" && (method == http.MethodHead || method == http.MethodPatch) {
 		up, err := h.uploads.Resumable(r.Context(), rest)
 		if errors.Is(err, uploads.ErrTicketUsed) && method == http.MethodPatch {
@@ -137,7 +151,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ew := &errorRewriter{ResponseWriter: w, req: r}
+	ew := &errorRewriter{ResponseWriter: w, req: r, header: func(hdr http.Header, status int) {
+		switch {
+		case r.Method == http.MethodOptions && status < 300:
+			hdr.Set("Tus-Extension", h.extensions)
+		case status == http.StatusPreconditionFailed:
+			hdr.Set("Tus-Version", tusVersion)
+		}
+	}}
 	http.StripPrefix(strings.TrimSuffix(h.base, "/"), h.tusd).ServeHTTP(ew, r)
 	ew.finish()
 	if rest != "" && method == http.MethodDelete && ew.status == http.StatusNoContent {
@@ -183,6 +204,8 @@ func (h *Handler) preCreate(ev handler.HookEvent) (handler.HTTPResponse, handler
 	// The metadata is kept whole, as the client sent it, for HEAD.
 	return resp, handler.FileInfoChanges{ID: up.ID}, nil
 }
+
+var errUnsupportedVersion = apperr.Newf(apperr.UnsupportedVersion, "Tus-Resumable must be %s", tusVersion)
 
 // checkConcat refuses a final Upload-Concat that names anything but known
 // uploads before tusd turns the names into store paths (tusd would read
