@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +52,7 @@ type Config struct {
 // Handler is the mounted tus endpoint.
 type Handler struct {
 	tusd    *handler.Handler
+	store   handler.DataStore
 	uploads Uploads
 	base    string
 	// uploadBase is the upload URL prefix tusd cuts partial IDs from in
@@ -79,7 +81,7 @@ func New(cfg Config) (*Handler, error) {
 	if !strings.HasSuffix(cfg.BasePath, "/") {
 		cfg.BasePath += "/"
 	}
-	h := &Handler{uploads: cfg.Uploads, base: cfg.BasePath, uploadBase: cfg.PublicURL + cfg.BasePath, log: cfg.Log}
+	h := &Handler{store: cfg.Composer.Core, uploads: cfg.Uploads, base: cfg.BasePath, uploadBase: cfg.PublicURL + cfg.BasePath, log: cfg.Log}
 	t, err := handler.NewHandler(handler.Config{
 		StoreComposer:   cfg.Composer,
 		BasePath:        cfg.PublicURL + cfg.BasePath,
@@ -96,8 +98,9 @@ func New(cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("tusd: %w", err)
 	}
 	h.tusd = t
-	// tusd does not list expiration, though Satchel sends Upload-Expires.
-	h.extensions = t.SupportedExtensions() + ",expiration"
+	// tusd implements neither: Satchel verifies Upload-Checksum (the store
+	// checks each chunk) and sends Upload-Expires.
+	h.extensions = t.SupportedExtensions() + ",checksum,expiration"
 	return h, nil
 }
 
@@ -134,6 +137,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	var created *creation
+	if method == http.MethodPost || method == http.MethodPatch {
+		checked, err := withChecksum(r)
+		if err != nil {
+			apperr.WriteJSON(w, r, err)
+			return
+		}
+		if checked != r && method == http.MethodPost {
+			// Should the first bytes fail their checksum, the answer still
+			// names the upload they were meant for.
+			created = &creation{}
+			checked = checked.WithContext(context.WithValue(checked.Context(), creationKey{}, created))
+		}
+		r = checked
+	}
+	if rest != "" && method == http.MethodPatch && r.Header.Get("Upload-Length") != "" {
+		h.dropDeclaredLength(r, rest)
+	}
 	if rest != "" && (method == http.MethodHead || method == http.MethodPatch) {
 		up, err := h.uploads.Resumable(r.Context(), rest)
 		if errors.Is(err, uploads.ErrTicketUsed) && method == http.MethodPatch {
@@ -155,8 +176,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Method == http.MethodOptions && status < 300:
 			hdr.Set("Tus-Extension", h.extensions)
+			hdr.Set("Tus-Checksum-Algorithm", checksumAlgorithmList)
 		case status == http.StatusPreconditionFailed:
 			hdr.Set("Tus-Version", tusVersion)
+		case status == apperr.StatusChecksumMismatch && created != nil && created.location != "":
+			// Created, but its first bytes were refused: the client may
+			// send them again to the new upload.
+			hdr.Set("Location", created.location)
 		}
 	}}
 	http.StripPrefix(strings.TrimSuffix(h.base, "/"), h.tusd).ServeHTTP(ew, r)
@@ -198,12 +224,38 @@ func (h *Handler) preCreate(ev handler.HookEvent) (handler.HTTPResponse, handler
 	if err != nil {
 		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(err)
 	}
+	if c, ok := ev.Context.Value(creationKey{}).(*creation); ok {
+		c.location = h.uploadBase + up.ID
+	}
 	resp := handler.HTTPResponse{Header: handler.HTTPHeader{
 		"Upload-Expires": time.UnixMicro(up.ExpiresAt).UTC().Format(http.TimeFormat),
 	}}
 	// The metadata is kept whole, as the client sent it, for HEAD.
 	return resp, handler.FileInfoChanges{ID: up.ID}, nil
 }
+
+// dropDeclaredLength removes a PATCH's Upload-Length when it repeats the
+// length an earlier PATCH declared: tusd refuses any Upload-Length once the
+// length is known, but the client that sends the same bytes again (they
+// failed their checksum, or the answer was lost) sends the same headers.
+func (h *Handler) dropDeclaredLength(r *http.Request, id string) {
+	up, err := h.store.GetUpload(r.Context(), id)
+	if err != nil {
+		return // tusd answers
+	}
+	info, err := up.GetInfo(r.Context())
+	if err == nil && !info.SizeIsDeferred && r.Header.Get("Upload-Length") == strconv.FormatInt(info.Size, 10) {
+		r.Header.Del("Upload-Length")
+	}
+}
+
+// creation is what a creation request learns on its way through tusd.
+type creation struct {
+	// location is the new upload's URL, once it has one.
+	location string
+}
+
+type creationKey struct{}
 
 var errUnsupportedVersion = apperr.Newf(apperr.UnsupportedVersion, "Tus-Resumable must be %s", tusVersion)
 

@@ -10,7 +10,7 @@ import (
 var allowedHeaders = []string{
 	"Authorization", "Content-Type", "Accept", "Origin", "X-Requested-With", "X-HTTP-Method-Override",
 	"Tus-Resumable", "Upload-Length", "Upload-Offset", "Upload-Metadata", "Upload-Defer-Length", "Upload-Concat",
-	"X-Upload-File-Name", "X-Upload-Tags", "Range", "If-None-Match", "If-Modified-Since", "If-Match",
+	"Upload-Checksum", "X-Upload-File-Name", "X-Upload-Tags", "Range", "If-None-Match", "If-Modified-Since", "If-Match",
 	// GraphQL clients' CSRF-prevention headers (Apollo).
 	"Apollo-Require-Preflight", "X-Apollo-Operation-Name",
 }
@@ -18,7 +18,7 @@ var allowedHeaders = []string{
 // exposedHeaders are the response headers browser code may read.
 var exposedHeaders = []string{
 	"Location", "Upload-Offset", "Upload-Length", "Upload-Metadata", "Upload-Expires", "Upload-Concat",
-	"Upload-Defer-Length", "Tus-Version", "Tus-Resumable", "Tus-Max-Size", "Tus-Extension",
+	"Upload-Defer-Length", "Tus-Version", "Tus-Resumable", "Tus-Max-Size", "Tus-Extension", "Tus-Checksum-Algorithm",
 	"ETag", "Content-Range", "Content-Length", "Content-Disposition", "Accept-Ranges", "X-File-Url", "Retry-After",
 }
 
