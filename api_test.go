@@ -538,7 +538,7 @@ func TestAPIBadInput(t *testing.T) {
 			{name: "tus PATCH offset not a number", method: "PATCH", url: "/uploads/" + pending, headers: patch("Upload-Offset", "abc"), body: "hello",
 				status: 400, code: "BAD_USER_INPUT"},
 			{name: "tus PATCH wrong content type", method: "PATCH", url: "/uploads/" + pending, headers: patch("Content-Type", "text/plain"), body: "hello",
-				status: 400, code: "BAD_USER_INPUT"},
+				status: 415, code: "UNSUPPORTED_MEDIA_TYPE"},
 			{name: "tus PATCH past the upload length", method: "PATCH", url: "/uploads/" + pending, headers: patch(), body: "hello world",
 				status: 413, code: "TOO_LARGE"},
 			{name: "tus PATCH without Tus-Resumable", method: "PATCH", url: "/uploads/" + pending,

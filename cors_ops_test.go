@@ -16,13 +16,13 @@ func TestCORS(t *testing.T) {
 		resp, _ := s.do(t, http.MethodOptions, route, "", nil, map[string]string{
 			"Origin":                         origin,
 			"Access-Control-Request-Method":  "POST",
-			"Access-Control-Request-Headers": "authorization,content-type,tus-resumable,upload-concat,upload-defer-length,upload-length,upload-metadata,upload-offset,x-upload-file-name,x-upload-tags",
+			"Access-Control-Request-Headers": "authorization,content-type,tus-resumable,upload-checksum,upload-concat,upload-defer-length,upload-length,upload-metadata,upload-offset,x-upload-file-name,x-upload-tags",
 		})
 		if resp.StatusCode/100 != 2 || resp.Header.Get("Access-Control-Allow-Origin") != origin {
 			t.Fatalf("preflight %s: %d allow-origin %q", route, resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
 		}
 		allowed := strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers"))
-		for _, h := range []string{"tus-resumable", "upload-metadata", "upload-offset", "authorization", "x-upload-tags"} {
+		for _, h := range []string{"tus-resumable", "upload-metadata", "upload-offset", "upload-checksum", "authorization", "x-upload-tags"} {
 			if !strings.Contains(allowed, h) {
 				t.Errorf("preflight %s does not allow %s: %q", route, h, allowed)
 			}
@@ -44,7 +44,7 @@ func TestCORS(t *testing.T) {
 		t.Fatalf("Access-Control-Allow-Origin = %q", got)
 	}
 	exposed := strings.ToLower(strings.Join(resp.Header.Values("Access-Control-Expose-Headers"), ","))
-	for _, h := range []string{"location", "upload-offset", "upload-length", "tus-resumable", "upload-metadata", "upload-expires", "upload-concat", "etag"} {
+	for _, h := range []string{"location", "upload-offset", "upload-length", "tus-resumable", "upload-metadata", "upload-expires", "upload-concat", "tus-checksum-algorithm", "etag"} {
 		if !strings.Contains(exposed, h) {
 			t.Errorf("not exposed: %s (%q)", h, exposed)
 		}

@@ -321,8 +321,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func
 	// only so many are read at once (tusd bounds its own).
 	bodies := &httpapi.BodyLimits{Idle: cfg.BodyIdleTimeout, Readers: cfg.MaxBodyReaders}
 	mux.Handle("/graphql", bodies.Wrap(gqlAuthMW(gql)))
-	mux.Handle("/uploads/", authMW(tusH))
-	mux.Handle("/uploads", http.RedirectHandler("/uploads/", http.StatusPermanentRedirect))
+	tusRoute := tus.Resumable(authMW(tusH))
+	mux.Handle("/uploads/", tusRoute)
+	mux.Handle("/uploads", tusRoute)
 	api := &httpapi.API{Uploads: svc, Images: imgs}
 	fileRoutes := http.NewServeMux()
 	api.Register(fileRoutes)

@@ -26,6 +26,7 @@ var tusdCodes = map[string]string{
 	"ERR_LOCK_TIMEOUT":          apperr.Locked,
 	"ERR_UNSUPPORTED_VERSION":   apperr.UnsupportedVersion,
 	"ERR_SERVER_SHUTDOWN":       apperr.Unavailable,
+	"ERR_INVALID_CONTENT_TYPE":  apperr.UnsupportedMediaType,
 	"ERR_INTERNAL_SERVER_ERROR": apperr.Internal,
 	"ERR_READ_TIMEOUT":          apperr.Internal,
 	"ERR_CONNECTION_RESET":      apperr.Internal,
@@ -53,10 +54,13 @@ func hookError(err error) error {
 
 // errorRewriter rewrites tusd's plain-text error responses into Satchel's
 // JSON payload. Successful responses and Satchel's own JSON errors pass
-// through untouched and unbuffered.
+// through unbuffered, their bodies untouched.
 type errorRewriter struct {
 	http.ResponseWriter
-	req       *http.Request
+	req *http.Request
+	// header, when set, edits every response's header just before it goes
+	// out, with the status it goes out with.
+	header    func(h http.Header, status int)
 	buffering bool
 	buf       bytes.Buffer
 	status    int
@@ -72,6 +76,13 @@ func (e *errorRewriter) WriteHeader(status int) {
 	if status >= 400 && (ct == "" || strings.HasPrefix(ct, "text/plain")) {
 		e.buffering = true
 		return
+	}
+	e.writeHeader(status)
+}
+
+func (e *errorRewriter) writeHeader(status int) {
+	if e.header != nil {
+		e.header(e.Header(), status)
 	}
 	e.ResponseWriter.WriteHeader(status)
 }
@@ -136,7 +147,7 @@ func (e *errorRewriter) finish() {
 	h := e.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Del("Content-Length")
-	e.ResponseWriter.WriteHeader(status)
+	e.writeHeader(status)
 	if e.req.Method == http.MethodHead {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,12 +52,28 @@ type Config struct {
 // Handler is the mounted tus endpoint.
 type Handler struct {
 	tusd    *handler.Handler
+	store   handler.DataStore
 	uploads Uploads
 	base    string
 	// uploadBase is the upload URL prefix tusd cuts partial IDs from in
 	// Upload-Concat.
 	uploadBase string
+	// extensions is Tus-Extension: tusd's and those Satchel adds.
+	extensions string
 	log        *slog.Logger
+}
+
+// The tus protocol version, the only one served.
+const tusVersion = "1.0.0"
+
+// Resumable sets Tus-Resumable on every response of next, which is the tus
+// endpoint with whatever answers in front of it (the auth middleware's 401
+// and 403): tus clients read it on every response, refusals included.
+func Resumable(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Tus-Resumable", tusVersion)
+		next.ServeHTTP(w, r)
+	})
 }
 
 // New builds the endpoint.
@@ -64,7 +81,7 @@ func New(cfg Config) (*Handler, error) {
 	if !strings.HasSuffix(cfg.BasePath, "/") {
 		cfg.BasePath += "/"
 	}
-	h := &Handler{uploads: cfg.Uploads, base: cfg.BasePath, uploadBase: cfg.PublicURL + cfg.BasePath, log: cfg.Log}
+	h := &Handler{store: cfg.Composer.Core, uploads: cfg.Uploads, base: cfg.BasePath, uploadBase: cfg.PublicURL + cfg.BasePath, log: cfg.Log}
 	t, err := handler.NewHandler(handler.Config{
 		StoreComposer:   cfg.Composer,
 		BasePath:        cfg.PublicURL + cfg.BasePath,
@@ -81,16 +98,24 @@ func New(cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("tusd: %w", err)
 	}
 	h.tusd = t
+	// tusd implements neither: Satchel verifies Upload-Checksum (the store
+	// checks each chunk) and sends Upload-Expires.
+	h.extensions = t.SupportedExtensions() + ",checksum,expiration"
 	return h, nil
 }
 
 // Metrics exposes tusd's counters for the Prometheus collector.
 func (h *Handler) Metrics() handler.Metrics { return h.tusd.Metrics }
 
-// ServeHTTP serves requests below BasePath.
+// ServeHTTP serves requests to BasePath, with or without its final slash,
+// and below it.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rest := strings.TrimPrefix(r.URL.Path, h.base)
-	if rest != "" && rest != r.URL.Path && !ids.Valid(rest) {
+	w.Header().Set("Tus-Resumable", tusVersion)
+	rest, below := strings.CutPrefix(r.URL.Path, h.base)
+	if !below {
+		rest = "" // BasePath without its slash, or not the endpoint at all
+	}
+	if !below && r.URL.Path != strings.TrimSuffix(h.base, "/") || rest != "" && !ids.Valid(rest) {
 		apperr.WriteJSON(w, r, apperr.New(apperr.NotFound, "upload not found"))
 		return
 	}
@@ -101,6 +126,34 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rest != "" && method == http.MethodPut {
 		h.putPart(w, r, rest)
 		return
+	}
+	// The version is checked first, as tusd does, so that Satchel's own
+	// refusals below answer only requests in a version it speaks.
+	switch method {
+	case http.MethodPost, http.MethodPatch, http.MethodDelete:
+		if r.Header.Get("Tus-Resumable") != tusVersion {
+			w.Header().Set("Tus-Version", tusVersion)
+			apperr.WriteJSON(w, r, errUnsupportedVersion)
+			return
+		}
+	}
+	var created *creation
+	if method == http.MethodPost || method == http.MethodPatch {
+		checked, err := withChecksum(r)
+		if err != nil {
+			apperr.WriteJSON(w, r, err)
+			return
+		}
+		if checked != r && method == http.MethodPost {
+			// Should the first bytes fail their checksum, the answer still
+			// names the upload they were meant for.
+			created = &creation{}
+			checked = checked.WithContext(context.WithValue(checked.Context(), creationKey{}, created))
+		}
+		r = checked
+	}
+	if rest != "" && method == http.MethodPatch && r.Header.Get("Upload-Length") != "" {
+		h.dropDeclaredLength(r, rest)
 	}
 	if rest != "" && (method == http.MethodHead || method == http.MethodPatch) {
 		up, err := h.uploads.Resumable(r.Context(), rest)
@@ -119,7 +172,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ew := &errorRewriter{ResponseWriter: w, req: r}
+	ew := &errorRewriter{ResponseWriter: w, req: r, header: func(hdr http.Header, status int) {
+		switch {
+		case r.Method == http.MethodOptions && status < 300:
+			hdr.Set("Tus-Extension", h.extensions)
+			hdr.Set("Tus-Checksum-Algorithm", checksumAlgorithmList)
+		case status == http.StatusPreconditionFailed:
+			hdr.Set("Tus-Version", tusVersion)
+		case status == apperr.StatusChecksumMismatch && created != nil && created.location != "":
+			// Created, but its first bytes were refused: the client may
+			// send them again to the new upload.
+			hdr.Set("Location", created.location)
+		}
+	}}
 	http.StripPrefix(strings.TrimSuffix(h.base, "/"), h.tusd).ServeHTTP(ew, r)
 	ew.finish()
 	if rest != "" && method == http.MethodDelete && ew.status == http.StatusNoContent {
@@ -159,18 +224,40 @@ func (h *Handler) preCreate(ev handler.HookEvent) (handler.HTTPResponse, handler
 	if err != nil {
 		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(err)
 	}
-	// Keep only the metadata Satchel understands, validated.
-	keep := handler.MetaData{}
-	for _, k := range []string{"filename", "filetype", "tags"} {
-		if v, ok := md[k]; ok {
-			keep[k] = v
-		}
+	if c, ok := ev.Context.Value(creationKey{}).(*creation); ok {
+		c.location = h.uploadBase + up.ID
 	}
 	resp := handler.HTTPResponse{Header: handler.HTTPHeader{
 		"Upload-Expires": time.UnixMicro(up.ExpiresAt).UTC().Format(http.TimeFormat),
 	}}
-	return resp, handler.FileInfoChanges{ID: up.ID, MetaData: keep}, nil
+	// The metadata is kept whole, as the client sent it, for HEAD.
+	return resp, handler.FileInfoChanges{ID: up.ID}, nil
 }
+
+// dropDeclaredLength removes a PATCH's Upload-Length when it repeats the
+// length an earlier PATCH declared: tusd refuses any Upload-Length once the
+// length is known, but the client that sends the same bytes again (they
+// failed their checksum, or the answer was lost) sends the same headers.
+func (h *Handler) dropDeclaredLength(r *http.Request, id string) {
+	up, err := h.store.GetUpload(r.Context(), id)
+	if err != nil {
+		return // tusd answers
+	}
+	info, err := up.GetInfo(r.Context())
+	if err == nil && !info.SizeIsDeferred && r.Header.Get("Upload-Length") == strconv.FormatInt(info.Size, 10) {
+		r.Header.Del("Upload-Length")
+	}
+}
+
+// creation is what a creation request learns on its way through tusd.
+type creation struct {
+	// location is the new upload's URL, once it has one.
+	location string
+}
+
+type creationKey struct{}
+
+var errUnsupportedVersion = apperr.Newf(apperr.UnsupportedVersion, "Tus-Resumable must be %s", tusVersion)
 
 // checkConcat refuses a final Upload-Concat that names anything but known
 // uploads before tusd turns the names into store paths (tusd would read

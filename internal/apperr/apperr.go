@@ -30,6 +30,9 @@ const (
 	RateLimited     = "RATE_LIMITED"
 	QuotaExceeded   = "QUOTA_EXCEEDED"
 	Internal        = "INTERNAL"
+	// ChecksumMismatch is the tus checksum extension's answer (460): a
+	// chunk's bytes do not match its Upload-Checksum, and none was kept.
+	ChecksumMismatch = "CHECKSUM_MISMATCH"
 
 	OffsetMismatch     = "OFFSET_MISMATCH"     // 409: tus Upload-Offset is not the server's
 	Locked             = "LOCKED"              // 423: another request holds the upload
@@ -37,7 +40,14 @@ const (
 	MethodNotAllowed   = "METHOD_NOT_ALLOWED"  // 405
 	Unavailable        = "UNAVAILABLE"         // 503: shutting down, or busy (with Retry-After)
 	RequestTimeout     = "REQUEST_TIMEOUT"     // 408: a request body stalled or crawled
+	// UnsupportedMediaType (415) is a tus PATCH whose body is not
+	// application/offset+octet-stream.
+	UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 )
+
+// StatusChecksumMismatch is the tus checksum extension's status for
+// CHECKSUM_MISMATCH; net/http has no name for it.
+const StatusChecksumMismatch = 460
 
 var statuses = map[string]int{
 	Unauthenticated:    http.StatusUnauthorized,
@@ -59,6 +69,9 @@ var statuses = map[string]int{
 	MethodNotAllowed:   http.StatusMethodNotAllowed,
 	Unavailable:        http.StatusServiceUnavailable,
 	RequestTimeout:     http.StatusRequestTimeout,
+	// The tus checksum extension; PATCH bodies of another type.
+	ChecksumMismatch:     StatusChecksumMismatch,
+	UnsupportedMediaType: http.StatusUnsupportedMediaType,
 }
 
 // Error is an error a client may see.

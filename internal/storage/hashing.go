@@ -32,6 +32,11 @@ type HashStates interface {
 type hashingStore struct {
 	inner  handler.DataStore
 	states HashStates
+	// takeBack takes back the chunks that fail their ChunkChecksum.
+	takeBack takeBack
+	// recorded holds the uploads whose takeBack record could not be
+	// removed after a checked write (id -> struct{}).
+	recorded sync.Map
 	// finished holds the digests of uploads completed in this process and
 	// not yet forgotten (id -> digest).
 	finished sync.Map
@@ -144,15 +149,39 @@ func (c *countingHash) Write(p []byte) (int, error) {
 // store. When the digest cannot continue (no state for this offset, or the
 // store wrote fewer bytes than were hashed) the state is dropped and
 // Checksum re-reads the bytes.
+//
+// A chunk whose ctx carries a ChunkChecksum is also hashed with the
+// client's algorithm, and kept only when it matches: otherwise the bytes
+// are cut off again and neither the running digest nor the finished one is
+// saved, so the upload is exactly as it was before the write.
 func (u *hashingUpload) WriteChunk(ctx context.Context, offset int64, src io.Reader) (int64, error) {
+	var cr *checkedReader
+	if c := chunkChecksumFrom(ctx); c != nil {
+		if err := u.store.takeBack.begin(u.id, offset); err != nil {
+			return 0, fmt.Errorf("checked write to %s: %w", u.id, err)
+		}
+		cr = newCheckedReader(src, c)
+		src = cr
+	}
 	h := u.store.resume(ctx, u.id, offset)
 	if h == nil {
-		return u.Upload.WriteChunk(ctx, offset, src)
+		n, err := u.Upload.WriteChunk(ctx, offset, src)
+		if cr != nil {
+			_, n, err = u.settle(ctx, cr, offset, n, err)
+		}
+		return n, err
 	}
 	info, _ := u.Upload.GetInfo(ctx)
 	remaining := info.Size - offset
 	hr := &hashingReader{src: src, h: h, pipeline: info.SizeIsDeferred || remaining >= pipeMinBytes}
 	n, err := u.Upload.WriteChunk(ctx, offset, hr)
+	if cr != nil {
+		var kept bool
+		if kept, n, err = u.settle(ctx, cr, offset, n, err); !kept {
+			// The bytes are gone: the state saved at offset still holds.
+			return n, err
+		}
+	}
 	// An interrupted request (the client went away) still leaves a valid
 	// digest as long as the store wrote exactly the bytes that were hashed.
 	if n != hr.n {
@@ -177,6 +206,36 @@ func (u *hashingUpload) WriteChunk(ctx context.Context, offset int64, src io.Rea
 	return n, err
 }
 
+// settle keeps a checked write of n bytes at offset, or takes it back:
+// then the upload's bytes end at offset again and n is 0.
+func (u *hashingUpload) settle(ctx context.Context, cr *checkedReader, offset, n int64, err error) (kept bool, _ int64, _ error) {
+	keep, reject := cr.verdict(n, err)
+	if keep {
+		err := u.store.takeBack.end(u.id)
+		if err == nil {
+			return true, n, nil
+		}
+		// Kept bytes behind a record that calls them unverified would be
+		// cut at the next start: take them back too.
+		reject = fmt.Errorf("checked write to %s: %w", u.id, err)
+	}
+	if err := u.store.takeBack.undo(u.id, offset); err != nil {
+		// The bytes stay until the next start takes them back (begin's
+		// record stays); the running digest no longer describes them.
+		_ = u.store.dropState(ctx, u.id)
+		return false, n, fmt.Errorf("take back chunk of %s at %d: %w", u.id, offset, err)
+	}
+	if err := u.store.takeBack.end(u.id); err != nil {
+		// Retried when the upload is forgotten, before it can finish with
+		// bytes the record would have cut.
+		u.store.recorded.Store(u.id, struct{}{})
+		if reject == nil {
+			reject = fmt.Errorf("checked write to %s: %w", u.id, err)
+		}
+	}
+	return false, 0, reject
+}
+
 // dropState removes the saved state of id, if it may have one.
 func (s *hashingStore) dropState(ctx context.Context, id string) error {
 	if _, ok := s.stateless.Load(id); ok {
@@ -190,6 +249,12 @@ func (s *hashingStore) forget(ctx context.Context, id string) error {
 	s.finished.Delete(id)
 	err := s.dropState(ctx, id)
 	s.stateless.Delete(id)
+	if _, ok := s.recorded.Load(id); ok {
+		if rerr := s.takeBack.end(id); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		s.recorded.Delete(id)
+	}
 	return err
 }
 

@@ -1,5 +1,6 @@
 // Package storage is where bytes live: the tusd data store (with a streaming
-// SHA-256 wrapped around it), the upload locker, and reads for delivery.
+// SHA-256 wrapped around it, and chunks checked against a client's checksum
+// when one is given), the upload locker, and reads for delivery.
 package storage
 
 import (
@@ -46,7 +47,11 @@ func NewFile(dir string) (*Store, error) {
 	if err := os.MkdirAll(states, 0o700); err != nil {
 		return nil, fmt.Errorf("create files dir: %w", err)
 	}
-	hs := &hashingStore{inner: fstore, states: fileStates{dir: states}}
+	tb := fileTakeBack{files: dir, records: states}
+	if err := tb.cutUnverified(); err != nil {
+		return nil, err
+	}
+	hs := &hashingStore{inner: fstore, states: fileStates{dir: states}, takeBack: tb}
 	c := handler.NewStoreComposer()
 	c.UseCore(hs)
 	c.UseTerminater(hs)
