@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -330,4 +331,124 @@ func TestLimitsStalledBodies(t *testing.T) {
 		lmWant(t, c.name+" stalled", resp, body, http.StatusRequestTimeout, "REQUEST_TIMEOUT")
 		s.lmUnchanged(t, c.name+" stalled", before)
 	}
+}
+
+// A tus upload with a deferred length is held to the key's, the upload ID's
+// and the server's limits: by the length it declares, by a PATCH's
+// Content-Length (refused before a byte is written) and, for a body of
+// unknown length, by stopping at the bound. Nothing over a limit commits,
+// and the upload ID is not spent.
+func TestLimitsDeferredLength(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b, func(c *config.Config) { c.MaxUploadSize = 1_000_000 })
+		small, _ := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "maxFileSize": 10})
+		deferred := func(key string, meta string) string {
+			t.Helper()
+			h := apiWith(apiTusBase, "Upload-Defer-Length", "1")
+			if meta != "" {
+				h["Upload-Metadata"] = meta
+			}
+			resp, body := s.do(t, http.MethodPost, "/uploads/", key, nil, h)
+			if resp.StatusCode != http.StatusCreated {
+				t.Fatalf("deferred creation: %d %s", resp.StatusCode, body)
+			}
+			loc := resp.Header.Get("Location")
+			return loc[strings.LastIndex(loc, "/")+1:]
+		}
+		patch := func(id string, offset int, body io.Reader, kv ...string) (*http.Response, []byte) {
+			return s.do(t, http.MethodPatch, "/uploads/"+id, "", body, apiWith(apiTusBase, append([]string{
+				"Upload-Offset", fmt.Sprint(offset), "Content-Type", "application/offset+octet-stream"}, kv...)...))
+		}
+		offsetOf := func(id string) string {
+			resp, _ := s.do(t, http.MethodHead, "/uploads/"+id, "", nil, apiTusBase)
+			return resp.Header.Get("Upload-Offset")
+		}
+		tk := s.tkNewTicket(t, "", map[string]any{"maxFileSize": 10})
+		for _, who := range []struct{ name, key, meta string }{
+			{"key limited to 10 bytes", small, ""},
+			{"upload ID limited to 10 bytes", "", apiTusMeta("uploadId", tk.UploadID)},
+		} {
+			t.Run(who.name, func(t *testing.T) {
+				before := s.lmState(t)
+				id := deferred(who.key, who.meta)
+				resp, body := patch(id, 0, strings.NewReader("hello"), "Upload-Length", "5000")
+				lmWant(t, "declaring 5000 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+				resp, body = patch(id, 0, bytes.NewReader(bytes.Repeat([]byte("x"), 3000)))
+				lmWant(t, "3000 bytes declared by Content-Length", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+				if got := offsetOf(id); got != "0" {
+					t.Fatalf("offset after refusals %s, want 0: nothing written", got)
+				}
+				// Chunked: no length at all. The body is cut at the bound.
+				resp, body = patch(id, 0, struct{ io.Reader }{bytes.NewReader(bytes.Repeat([]byte("x"), 3000))})
+				lmWant(t, "3000 bytes chunked", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+				if got := offsetOf(id); got != "10" && got != "0" {
+					t.Fatalf("offset %s after a chunked body over the bound: at most the bound may be kept", got)
+				}
+				// And the upload can never be committed over it.
+				resp, body = patch(id, 10, strings.NewReader(""), "Upload-Length", "11")
+				lmWant(t, "declaring 11 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+				if st := s.lmState(t); st.files != before.files || st.spentTickets != before.spentTickets {
+					t.Fatalf("something over a limit committed or spent: %+v", st)
+				}
+			})
+		}
+		t.Run("the server's limit", func(t *testing.T) {
+			id := deferred(s.keys.PublicKey, "")
+			big := bytes.Repeat([]byte("z"), 4<<20)
+			for i := range 8 {
+				resp, body := patch(id, 0, bytes.NewReader(big))
+				lmWant(t, fmt.Sprintf("4 MiB PATCH %d", i), resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+			}
+			if got := offsetOf(id); got != "0" {
+				t.Fatalf("offset %s after eight refused 4 MiB PATCHes", got)
+			}
+			st, err := os.Stat(filepath.Join(s.cfg.FilesDir(), id))
+			if err != nil || st.Size() != 0 {
+				t.Fatalf("bytes on disk: %v %v", st, err)
+			}
+		})
+		t.Run("creation with upload", func(t *testing.T) {
+			before := s.lmState(t)
+			resp, body := s.do(t, http.MethodPost, "/uploads/", small, bytes.NewReader(bytes.Repeat([]byte("y"), 3000)),
+				apiWith(apiTusBase, "Upload-Defer-Length", "1", "Content-Type", "application/offset+octet-stream"))
+			lmWant(t, "creation with 3000 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+			s.lmUnchanged(t, "creation with 3000 bytes", before)
+		})
+		t.Run("within the limit", func(t *testing.T) {
+			id := deferred(small, "")
+			if resp, body := patch(id, 0, strings.NewReader("hello"), "Upload-Length", "8"); resp.StatusCode != http.StatusNoContent {
+				t.Fatalf("first chunk: %d %s", resp.StatusCode, body)
+			}
+			if resp, body := patch(id, 5, strings.NewReader("!!!")); resp.StatusCode != http.StatusNoContent {
+				t.Fatalf("last chunk: %d %s", resp.StatusCode, body)
+			}
+			if f := s.tkGetFile(t, s.keys.SecretKey, id); f == nil || f.Size != 8 {
+				t.Fatalf("file %+v", f)
+			}
+			s.tkPostOK(t, tk.UploadID, []byte("0123456789"), nil) // the ticket was never spent
+		})
+	})
+}
+
+// Under type rules, a tus upload's first bytes are checked before they are
+// stored: the first PATCH of an HTML page declared as image/png is refused
+// and the upload dropped, long before its last byte.
+func TestLimitsTusHeadRefusedEarly(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		images, _ := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
+		before := s.lmState(t)
+		id := s.apiTusCreate(t, images, 100000, apiTusMeta("filetype", "image/png"))
+		resp, body := s.apiTusPatch(t, id, 0, lmHTML)
+		lmWant(t, "first chunk of HTML", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+		s.lmUnchanged(t, "first chunk of HTML", before)
+		if resp, _ := s.do(t, http.MethodHead, "/uploads/"+id, "", nil, apiTusBase); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("refused upload still there: %d", resp.StatusCode)
+		}
+		// A first chunk shorter than the sniffer needs decides nothing yet.
+		id = s.apiTusCreate(t, images, 2000, apiTusMeta("filetype", "image/png"))
+		if resp, body := s.apiTusPatch(t, id, 0, lmPNG[:8]); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("8 bytes of PNG: %d %s", resp.StatusCode, body)
+		}
+	})
 }

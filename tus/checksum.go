@@ -57,8 +57,8 @@ func parseChecksum(header string) (uploadChecksum, error) {
 }
 
 // errChecksumMismatch is the answer to a chunk that fails its checksum.
-var errChecksumMismatch = hookError(apperr.New(apperr.ChecksumMismatch,
-	"the request's bytes do not match its Upload-Checksum; none of them was kept: send them again from the same offset"))
+var errChecksumMismatch = apperr.New(apperr.ChecksumMismatch,
+	"the request's bytes do not match its Upload-Checksum; none of them was kept: send them again from the same offset")
 
 // withChecksum returns r carrying its Upload-Checksum for the store, which
 // verifies the bytes as they arrive; r itself when it has none. A malformed
@@ -77,7 +77,7 @@ func withChecksum(r *http.Request) (*http.Request, error) {
 		length = -1
 	}
 	ctx := storage.WithChunkChecksum(r.Context(), storage.ChunkChecksum{
-		New: checksumAlgorithms[c.Algorithm], Sum: c.Sum, Length: length, Err: errChecksumMismatch,
+		New: checksumAlgorithms[c.Algorithm], Sum: c.Sum, Length: length, Err: hookError(r.Context(), errChecksumMismatch),
 	})
 	return r.WithContext(ctx), nil
 }

@@ -3,8 +3,9 @@ package tus
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
+	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
@@ -28,15 +29,18 @@ var tusdCodes = map[string]string{
 	"ERR_SERVER_SHUTDOWN":       apperr.Unavailable,
 	"ERR_INVALID_CONTENT_TYPE":  apperr.UnsupportedMediaType,
 	"ERR_INTERNAL_SERVER_ERROR": apperr.Internal,
-	"ERR_READ_TIMEOUT":          apperr.Internal,
-	"ERR_CONNECTION_RESET":      apperr.Internal,
+	// The client stalled or went away: nothing is wrong with the server.
+	"ERR_READ_TIMEOUT":     apperr.RequestTimeout,
+	"ERR_CONNECTION_RESET": apperr.BadUserInput,
 }
 
 // hookError turns an error from a Satchel hook into the tusd error that
-// carries Satchel's JSON payload.
-func hookError(err error) error {
+// carries Satchel's JSON payload (with the request's ID); an INTERNAL one is
+// logged once, with its cause.
+func hookError(ctx context.Context, err error) error {
+	apperr.Log(ctx, err)
 	e := apperr.From(err)
-	body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": e.Code, "message": e.Message}})
+	body := apperr.Body(ctx, e)
 	header := handler.HTTPHeader{"Content-Type": "application/json; charset=utf-8"}
 	if e.RetryAfter > 0 {
 		header["Retry-After"] = strconv.Itoa(e.RetryAfter)
@@ -46,7 +50,7 @@ func hookError(err error) error {
 		Message:   e.Message,
 		HTTPResponse: handler.HTTPResponse{
 			StatusCode: e.Status(),
-			Body:       string(body) + "\n",
+			Body:       string(body),
 			Header:     header,
 		},
 	}
@@ -142,6 +146,7 @@ func (e *errorRewriter) finish() {
 		msg = http.StatusText(status)
 	}
 	if code == apperr.Internal {
+		apperr.Log(e.req.Context(), fmt.Errorf("tusd answered %d: %s", status, truncate(e.buf.String(), 512)))
 		msg = "internal server error"
 	}
 	h := e.Header()
@@ -151,6 +156,12 @@ func (e *errorRewriter) finish() {
 	if e.req.Method == http.MethodHead {
 		return
 	}
-	body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": code, "message": msg}})
-	e.ResponseWriter.Write(append(body, '\n'))
+	e.ResponseWriter.Write(apperr.Body(e.req.Context(), apperr.New(code, msg)))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

@@ -155,16 +155,35 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rest != "" && method == http.MethodPatch && r.Header.Get("Upload-Length") != "" {
 		h.dropDeclaredLength(r, rest)
 	}
+	var guard *bodyGuard
 	if rest != "" && (method == http.MethodHead || method == http.MethodPatch) {
 		up, err := h.uploads.Resumable(r.Context(), rest)
-		if errors.Is(err, uploads.ErrTicketUsed) && method == http.MethodPatch {
-			// Another upload spent this one's upload ID: it can never finish.
+		if err != nil && method == http.MethodPatch && apperr.CodeOf(err) != apperr.NotFound {
+			// Another upload spent this one's upload ID, or it was revoked:
+			// it can never finish.
 			apperr.WriteJSON(w, r, err)
 			return
 		}
 		if up != nil {
 			w.Header().Set("Upload-Expires", time.UnixMicro(up.ExpiresAt).UTC().Format(http.TimeFormat))
 		}
+		if up != nil && method == http.MethodPatch {
+			offset, _ := strconv.ParseInt(r.Header.Get("Upload-Offset"), 10, 64) // tusd checks it against the upload's
+			if err := checkBound(up, r, offset); err != nil {
+				apperr.WriteJSON(w, r, err)
+				return
+			}
+			whole := offset == 0 && r.ContentLength >= 0 && (r.ContentLength == up.Size || r.Header.Get("Upload-Length") == strconv.FormatInt(r.ContentLength, 10))
+			guard = &bodyGuard{src: r.Body, ctx: r.Context(), up: up, offset: offset, whole: whole}
+			r.Body = guard
+		}
+	}
+	if rest == "" && method == http.MethodPost && r.Body != nil && r.Body != http.NoBody {
+		// Creation with upload: the creation hook fills the guard in.
+		guard = &bodyGuard{src: r.Body}
+		r = r.WithContext(context.WithValue(r.Context(), guardKey{}, guard))
+		guard.ctx, guard.req = r.Context(), r
+		r.Body = guard
 	}
 	if rest == "" && method == http.MethodPost {
 		if err := h.checkConcat(r.Context(), r.Header.Get("Upload-Concat")); err != nil {
@@ -187,6 +206,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}}
 	http.StripPrefix(strings.TrimSuffix(h.base, "/"), h.tusd).ServeHTTP(ew, r)
 	ew.finish()
+	guard.dropRefused(h.uploads)
 	if rest != "" && method == http.MethodDelete && ew.status == http.StatusNoContent {
 		h.uploads.Abort(context.WithoutCancel(r.Context()), rest)
 	}
@@ -194,7 +214,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) preCreate(ev handler.HookEvent) (handler.HTTPResponse, handler.FileInfoChanges, error) {
 	if err := checkMetadata(ev.HTTPRequest.Header.Get("Upload-Metadata")); err != nil {
-		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(err)
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(ev.Context, err)
 	}
 	md := ev.Upload.MetaData
 	// An upload ID in the metadata authorises the upload by itself: the
@@ -203,15 +223,15 @@ func (h *Handler) preCreate(ev handler.HookEvent) (handler.HTTPResponse, handler
 	if uploadID, ok := md["uploadId"]; ok {
 		var err error
 		if p, err = h.uploads.TicketPrincipal(ev.Context, uploadID); err != nil {
-			return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(err)
+			return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(ev.Context, err)
 		}
 	}
 	if p == nil {
-		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(auth.ErrUnauthenticated)
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(ev.Context, auth.ErrUnauthenticated)
 	}
 	meta, err := metaOf(md)
 	if err != nil {
-		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(err)
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(ev.Context, err)
 	}
 	in := uploads.BeginInput{Meta: meta, Size: ev.Upload.Size, Partial: ev.Upload.IsPartial}
 	if ev.Upload.SizeIsDeferred {
@@ -222,7 +242,16 @@ func (h *Handler) preCreate(ev handler.HookEvent) (handler.HTTPResponse, handler
 	}
 	up, err := h.uploads.Begin(ev.Context, p, in)
 	if err != nil {
-		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(err)
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(ev.Context, err)
+	}
+	if g := guardOf(ev.Context); g != nil {
+		// Creation with upload: its body is bound by the new upload's limits.
+		cl := g.req.ContentLength
+		if err := checkBound(up, g.req, 0); err != nil {
+			h.uploads.Abort(context.WithoutCancel(ev.Context), up.ID)
+			return handler.HTTPResponse{}, handler.FileInfoChanges{}, hookError(ev.Context, err)
+		}
+		g.up, g.whole = up, cl >= 0 && cl == up.Size
 	}
 	if c, ok := ev.Context.Value(creationKey{}).(*creation); ok {
 		c.location = h.uploadBase + up.ID
@@ -300,10 +329,7 @@ func (h *Handler) preFinish(ev handler.HookEvent) (handler.HTTPResponse, error) 
 	defer cancel()
 	f, err := h.uploads.FinishWritten(ctx, ev.Upload)
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			h.log.Error("finish upload", "id", ev.Upload.ID, "err", err)
-		}
-		return handler.HTTPResponse{}, hookError(err)
+		return handler.HTTPResponse{}, hookError(ev.Context, fmt.Errorf("finish upload %s: %w", ev.Upload.ID, err))
 	}
 	resp := handler.HTTPResponse{Header: handler.HTTPHeader{}}
 	if f != nil {
@@ -313,7 +339,7 @@ func (h *Handler) preFinish(ev handler.HookEvent) (handler.HTTPResponse, error) 
 		// A part of a multipart upload answers its ETag, as a PUT does.
 		etag, err := h.uploads.PartETag(ctx, ev.Upload.ID)
 		if err != nil {
-			return handler.HTTPResponse{}, hookError(err)
+			return handler.HTTPResponse{}, hookError(ev.Context, err)
 		}
 		resp.Header["ETag"] = etag
 	}
@@ -324,9 +350,6 @@ func (h *Handler) preFinish(ev handler.HookEvent) (handler.HTTPResponse, error) 
 func (h *Handler) putPart(w http.ResponseWriter, r *http.Request, id string) {
 	etag, err := h.uploads.PutPart(r.Context(), id, r.ContentLength, r.Body)
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			h.log.Error("put part", "id", id, "err", err)
-		}
 		apperr.WriteJSON(w, r, err)
 		return
 	}
@@ -342,12 +365,12 @@ func (h *Handler) preTerminate(ev handler.HookEvent) (handler.HTTPResponse, erro
 	up, err := h.uploads.Pending(ev.Context, ev.Upload.ID)
 	if err != nil {
 		if errors.Is(err, uploads.ErrUploadNotFound) {
-			return handler.HTTPResponse{}, hookError(apperr.New(apperr.Forbidden, "finished files are deleted with deleteFile"))
+			return handler.HTTPResponse{}, hookError(ev.Context, apperr.New(apperr.Forbidden, "finished files are deleted with deleteFile"))
 		}
-		return handler.HTTPResponse{}, hookError(err)
+		return handler.HTTPResponse{}, hookError(ev.Context, err)
 	}
 	if up.SessionID != "" {
-		return handler.HTTPResponse{}, hookError(apperr.New(apperr.Forbidden, "a part of a multipart upload is replaced with PUT, not deleted"))
+		return handler.HTTPResponse{}, hookError(ev.Context, apperr.New(apperr.Forbidden, "a part of a multipart upload is replaced with PUT, not deleted"))
 	}
 	return handler.HTTPResponse{}, nil
 }
