@@ -452,3 +452,37 @@ func TestLimitsTusHeadRefusedEarly(t *testing.T) {
 		}
 	})
 }
+
+// Parts of a concatenation start anywhere in the file: the type rules apply
+// to the assembled file.
+func TestLimitsConcatenationTypes(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		images, _ := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
+		concat := func(content []byte) (*http.Response, []byte) {
+			var locs []string
+			for _, part := range [][]byte{content[:300], content[300:]} {
+				resp, body := s.do(t, http.MethodPost, "/uploads/", images, bytes.NewReader(part), apiWith(apiTusBase,
+					"Upload-Length", fmt.Sprint(len(part)), "Upload-Concat", "partial", "Content-Type", "application/offset+octet-stream"))
+				if resp.StatusCode != http.StatusCreated || resp.Header.Get("Upload-Offset") != fmt.Sprint(len(part)) {
+					t.Fatalf("partial: %d %s", resp.StatusCode, body)
+				}
+				locs = append(locs, resp.Header.Get("Location"))
+			}
+			return s.do(t, http.MethodPost, "/uploads/", images, nil, apiWith(apiTusBase, "Upload-Concat", "final;"+strings.Join(locs, " ")))
+		}
+		resp, body := concat(lmPNG)
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("PNG in two parts: %d %s", resp.StatusCode, body)
+		}
+		if f := s.tkGetFile(t, s.keys.SecretKey, idOf(resp.Header.Get("Location"))); f == nil || f.Mime != "image/png" {
+			t.Fatalf("file %+v", f)
+		}
+		files := s.lmState(t).files
+		resp, body = concat(lmHTML)
+		lmWant(t, "HTML in two parts", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+		if st := s.lmState(t); st.files != files {
+			t.Fatalf("HTML committed: %+v", st)
+		}
+	})
+}

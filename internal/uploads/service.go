@@ -179,9 +179,15 @@ func (s *Service) Begin(ctx context.Context, p *auth.Principal, in BeginInput) (
 		return nil, err
 	}
 	now := s.now()
+	mimeRules := rulePatterns(rules)
+	if in.Partial {
+		// A part of a concatenation starts anywhere in the file: the rules
+		// apply to the file that the final upload assembles.
+		mimeRules = nil
+	}
 	u := &models.Upload{
 		ID: ids.New(), AccountID: p.AccountID, KeyID: keyID, Name: in.Name, Mime: in.Mime, Tags: in.Tags,
-		Size: in.Size, Partial: in.Partial, MaxSize: limit, QuotaLeft: left, MimeRules: rulePatterns(rules),
+		Size: in.Size, Partial: in.Partial, MaxSize: limit, QuotaLeft: left, MimeRules: mimeRules,
 		CreatedAt: models.Micros(now), ExpiresAt: models.Micros(now.Add(s.UploadTTL)),
 	}
 	if p.Ticket != nil {
