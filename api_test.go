@@ -556,8 +556,9 @@ func TestAPIBadInput(t *testing.T) {
 				status: 404, code: "NOT_FOUND"},
 			{name: "tus creation Upload-Concat path traversal", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Concat", "final;"+s.URL+"/uploads/../../satchel"),
 				status: 404, code: "NOT_FOUND"},
-			{name: "tus creation Upload-Concat unfinished part", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Concat", "final;"+s.URL+"/uploads/"+pending),
-				status: 400, code: "BAD_USER_INPUT"},
+			// An upload that is no partial upload is no part: as unknown.
+			{name: "tus creation Upload-Concat of an upload that is no partial", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Concat", "final;"+s.URL+"/uploads/"+pending),
+				status: 404, code: "NOT_FOUND"},
 
 			// Over SATCHEL_MAX_UPLOAD_SIZE.
 			{name: "tus creation over the limit", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Length", strconv.Itoa(limit+1)),

@@ -29,6 +29,9 @@ var tusdCodes = map[string]string{
 	"ERR_SERVER_SHUTDOWN":       apperr.Unavailable,
 	"ERR_INVALID_CONTENT_TYPE":  apperr.UnsupportedMediaType,
 	"ERR_INTERNAL_SERVER_ERROR": apperr.Internal,
+	"ERR_MODIFY_FINAL":          apperr.Forbidden,
+	"ERR_UPLOAD_INTERRUPTED":    apperr.Locked, // another request for the upload took it over
+	"ERR_NOT_IMPLEMENTED":       apperr.BadUserInput,
 	// The client stalled or went away: nothing is wrong with the server.
 	"ERR_READ_TIMEOUT":     apperr.RequestTimeout,
 	"ERR_CONNECTION_RESET": apperr.BadUserInput,

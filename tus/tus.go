@@ -207,6 +207,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.StripPrefix(strings.TrimSuffix(h.base, "/"), h.tusd).ServeHTTP(ew, r)
 	ew.finish()
 	guard.dropRefused(h.uploads)
+	if guard != nil && guard.req != nil && guard.up != nil && ew.status >= 400 && ew.status != apperr.StatusChecksumMismatch {
+		// A creation whose bytes were refused answered no Location: its
+		// upload is nobody's to resume. (A checksum mismatch answers the
+		// Location, so that the client sends its bytes again.)
+		h.uploads.Abort(context.WithoutCancel(r.Context()), guard.up.ID)
+	}
 	if rest != "" && method == http.MethodDelete && ew.status == http.StatusNoContent {
 		h.uploads.Abort(context.WithoutCancel(r.Context()), rest)
 	}
@@ -298,6 +304,7 @@ func (h *Handler) checkConcat(ctx context.Context, header string) error {
 		return nil
 	}
 	errUnknown := apperr.New(apperr.NotFound, "Upload-Concat names an unknown upload")
+	p := auth.FromContext(ctx)
 	// Split as tusd does: on single spaces, trimmed, empty values skipped.
 	for _, u := range strings.Split(list, " ") {
 		if u = strings.TrimSpace(u); u == "" {
@@ -315,8 +322,10 @@ func (h *Handler) checkConcat(ctx context.Context, header string) error {
 		if err != nil {
 			return err
 		}
-		if up.SessionID != "" {
-			return errUnknown // a multipart part belongs to its session
+		// Only the caller's own partial uploads; a multipart part belongs
+		// to its session. Anything else looks exactly like a missing one.
+		if !up.Partial || up.SessionID != "" || (p != nil && up.AccountID != p.AccountID) {
+			return errUnknown
 		}
 	}
 	return nil
