@@ -33,6 +33,12 @@ type serverOption func(*config.Config)
 
 func newTestServer(t testing.TB, b testdb.Backend, opts ...serverOption) *testServer {
 	t.Helper()
+	return newTestServerLogging(t, b, os.Stderr, slog.LevelWarn, opts...)
+}
+
+// newTestServerLogging is newTestServer with its log written to w from level on.
+func newTestServerLogging(t testing.TB, b testdb.Backend, w io.Writer, level slog.Level, opts ...serverOption) *testServer {
+	t.Helper()
 	dir := t.TempDir()
 	ts := httptest.NewUnstartedServer(nil)
 	cfg := config.Default()
@@ -47,7 +53,7 @@ func newTestServer(t testing.TB, b testdb.Backend, opts ...serverOption) *testSe
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 	a, err := build(context.Background(), cfg, log, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatalf("build: %v", err)

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"testing"
+
+	"log/slog"
+
+	"satchel/internal/testdb"
+)
+
+// syncBuffer is a log sink tests read while the server writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Every 500 is logged once, with its cause and the request's ID, whichever
+// edge answers it; the client sees the ID and nothing of the cause.
+func TestInternalErrorsAreLoggedOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		var logs syncBuffer
+		s := newTestServerLogging(t, b, &logs, slog.LevelWarn)
+		// The public key is looked up (and cached) while the database is
+		// up; the secret key is not.
+		s.apiBasicUpload(t, s.keys.PublicKey, "a.txt", "text/plain", []byte("a"))
+		file := s.apiBasicUpload(t, s.keys.PublicKey, "b.txt", "text/plain", []byte("b"))
+		s.app.db.Close()
+		for _, c := range []struct {
+			name, method, path, key string
+			headers                 map[string]string
+			body                    string
+		}{
+			{"the auth middleware", "POST", "/files/basic", s.keys.SecretKey, nil, "x"},
+			{"a REST upload", "POST", "/files/basic", s.keys.PublicKey, map[string]string{"Content-Type": "text/plain"}, "x"},
+			{"tus creation", "POST", "/uploads/", s.keys.PublicKey, apiWith(apiTusBase, "Upload-Length", "3"), ""},
+			{"delivery", "GET", "/files/" + file, "", nil, ""},
+		} {
+			before := strings.Count(logs.String(), "internal error")
+			resp, body := s.do(t, c.method, c.path, c.key, strings.NewReader(c.body), c.headers)
+			id := resp.Header.Get("X-Request-Id")
+			if resp.StatusCode != 500 || errorCode(t, body) != "INTERNAL" || id == "" || !strings.Contains(string(body), `"requestId":"`+id+`"`) {
+				t.Fatalf("%s: %d %s (request ID %q)", c.name, resp.StatusCode, body, id)
+			}
+			if strings.Contains(string(body), "closed") || strings.Contains(string(body), "sql") {
+				t.Fatalf("%s: the cause leaked: %s", c.name, body)
+			}
+			var lines []string
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, "request_id="+id) && strings.Contains(l, "internal error") {
+					lines = append(lines, l)
+				}
+			}
+			if len(lines) != 1 || !strings.Contains(lines[0], "closed") {
+				t.Fatalf("%s: log lines for request %s: %q", c.name, id, lines)
+			}
+			if after := strings.Count(logs.String(), "internal error"); after != before+1 {
+				t.Fatalf("%s: %d internal-error lines for one request", c.name, after-before)
+			}
+		}
+	})
+}
