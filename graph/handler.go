@@ -21,33 +21,26 @@ import (
 	"satchel/internal/apperr"
 )
 
-// Options configure the GraphQL handler.
-type Options struct {
-	Introspection   bool
-	ComplexityLimit int // default 5000
-	DepthLimit      int // default 12
-	MaxBodyBytes    int64
-	Log             *slog.Logger
-}
-
-// NewHandler builds the /graphql handler with explicit transports.
+// NewHandler builds the /graphql handler with explicit transports and the
+// limits of o. It panics if o is invalid: call o.Validate first when the
+// values come from outside.
 func NewHandler(r *Resolver, o Options) http.Handler {
-	if o.ComplexityLimit == 0 {
-		o.ComplexityLimit = 5000
+	if err := o.Validate(); err != nil {
+		panic(err)
 	}
-	if o.DepthLimit == 0 {
-		o.DepthLimit = 12
-	}
-	if o.MaxBodyBytes == 0 {
-		o.MaxBodyBytes = 1 << 20
-	}
+	o = o.withDefaults()
+	limits := documentLimits{o.docLimits()}
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(getJSON{})
+	srv.AddTransport(getJSON{limits: limits})
 	srv.AddTransport(postJSON{})
 	multipart := newMultipartForm(r)
 	srv.AddTransport(multipart)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetValidationRulesFn(validationRules(o.MaxErrors))
+	// Before APQ: a query is checked before it is cached under its hash,
+	// so a query that APQ restores from its hash was checked once.
+	srv.Use(limits)
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	}
@@ -62,7 +55,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	// Each request gets its own dataloaders.
 	loaded := withLoaders(r.Uploads.DB, srv)
 	capped := http.MaxBytesHandler(loaded, o.MaxBodyBytes)
-	h := anonymousGate(o.MaxBodyBytes, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	h := anonymousGate(o.MaxBodyBytes, limits, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if multipart.Supports(req) {
 			// File uploads stream: the multipart transport bounds the body
 			// itself (its JSON parts, each file and the whole).
@@ -135,7 +128,10 @@ func (p postJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 // GraphQL-over-HTTP answers it lacks: 405 for a mutation over GET (gqlgen
 // answers 406), and coded errors for variables or extensions that are not
 // JSON objects (gqlgen's carry no code).
-type getJSON struct{ transport.GET }
+type getJSON struct {
+	transport.GET
+	limits documentLimits
+}
 
 func (g getJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	q := r.URL.Query()
@@ -146,11 +142,15 @@ func (g getJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphEx
 			return
 		}
 	}
-	if doc, err := parser.ParseQuery(&ast.Source{Input: q.Get("query")}); err == nil {
-		if op := doc.Operations.ForName(q.Get("operationName")); op != nil && op.Operation != ast.Query {
-			w.Header().Set("Allow", "POST")
-			WriteError(w, r, apperr.New(apperr.MethodNotAllowed, "GET requests only allow query operations; use POST"))
-			return
+	// Only a document within the limits is parsed here; gqlgen refuses
+	// the others before parsing them.
+	if query := q.Get("query"); g.limits.check(query) == nil {
+		if doc, err := parser.ParseQuery(&ast.Source{Input: query}); err == nil {
+			if op := doc.Operations.ForName(q.Get("operationName")); op != nil && op.Operation != ast.Query {
+				w.Header().Set("Allow", "POST")
+				WriteError(w, r, apperr.New(apperr.MethodNotAllowed, "GET requests only allow query operations; use POST"))
+				return
+			}
 		}
 	}
 	fw := &preExecFix{ResponseWriter: w}

@@ -1,0 +1,82 @@
+package main
+
+// Issue 12's hostile GraphQL documents against the whole server: each is
+// refused before it is validated or run, with BAD_USER_INPUT (a request
+// error: 400 for application/graphql-response+json, 200 and no data for
+// application/json, as the GraphQL-over-HTTP spec asks), while what real
+// clients send passes.
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"satchel/internal/testdb"
+)
+
+// gqlRepeat is "{ " + n copies of format (given the index) + " }".
+func gqlRepeat(n int, format string) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range n {
+		b.WriteString(" ")
+		if strings.Contains(format, "%d") {
+			fmt.Fprintf(&b, format, i)
+		} else {
+			b.WriteString(format)
+		}
+	}
+	b.WriteString(" }")
+	return b.String()
+}
+
+func TestGraphQLLimits(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		sec := s.keys.SecretKey
+		asJSON := apiWith(apiJsonHeaders, "Accept", "application/json")
+		asGraphQL := apiWith(apiJsonHeaders, "Accept", "application/graphql-response+json")
+		var scenarios []apiScenario
+		// refused adds the request with both media types.
+		refused := func(name, key, query, code string) {
+			body := apiGqlBody(query, nil)
+			scenarios = append(scenarios,
+				apiScenario{name: name + ", json", method: "POST", url: "/graphql", key: key, headers: asJSON, body: body,
+					status: 200, code: code, notContains: []string{`"data"`}},
+				apiScenario{name: name + ", graphql-response", method: "POST", url: "/graphql", key: key, headers: asGraphQL, body: body,
+					status: 400, code: code, notContains: []string{`"data"`}})
+		}
+		// The documents of the issue: 107 KB of __typename, 2,000 fields
+		// under one alias with conflicting arguments, 1,000 pages of 1,000
+		// files; with and without a key.
+		for _, key := range []string{"", sec} {
+			who := "with a key"
+			if key == "" {
+				who = "without a key"
+			}
+			refused("10,000 __typename "+who, key, gqlRepeat(10_000, "__typename"), "BAD_USER_INPUT")
+			refused("4,000 __typename "+who, key, gqlRepeat(4_000, "__typename"), "BAD_USER_INPUT")
+			refused("2,000 conflicting fields under one alias "+who, key, gqlRepeat(2_000, `a: __type(name: "T%d") { name }`), "BAD_USER_INPUT")
+			refused("1,000 aliases of files(first: 1000) "+who, key, gqlRepeat(1_000, `f%d: files(first: 1000) { edges { node { id } } }`), "BAD_USER_INPUT")
+			refused("a fragment spread 2^40 times "+who, key, "{ __type(name: \"Query\") { ...F0 } }\n"+gqlFragmentChain(40), "BAD_USER_INPUT")
+			refused("fragments spreading each other "+who, key,
+				`{ __type(name: "Query") { ...A } } fragment A on __Type { ofType { ...B } } fragment B on __Type { ofType { ...A } }`, "GRAPHQL_VALIDATION_FAILED")
+		}
+		scenarios = append(scenarios,
+			apiScenario{name: "100 aliases of file", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
+				body: apiGqlBody(gqlRepeat(100, `f%d: file(id: "x") { id name url }`), nil), status: 200},
+		)
+		apiRunScenarios(t, s, scenarios)
+
+	})
+}
+
+// gqlFragmentChain is n fragments on __Type, each spreading the next twice.
+func gqlFragmentChain(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "fragment F%d on __Type { ofType { ...F%d } again: ofType { ...F%d } }\n", i, i+1, i+1)
+	}
+	fmt.Fprintf(&b, "fragment F%d on __Type { name }\n", n)
+	return b.String()
+}
