@@ -36,7 +36,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	srv.AddTransport(postJSON{})
 	multipart := newMultipartForm(r)
 	srv.AddTransport(multipart)
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetQueryCache(newQueryCache(o.QueryCacheBytes))
 	srv.SetValidationRulesFn(validationRules(o.MaxErrors))
 	// Before APQ: a query is checked before it is cached under its hash,
 	// so a query that APQ restores from its hash was checked once.
