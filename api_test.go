@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"mime"
@@ -480,7 +481,13 @@ func TestAPIBadInput(t *testing.T) {
 			return apiWith(apiTusBase, append([]string{"Upload-Offset", "0", "Content-Type", "application/offset+octet-stream"}, kv...)...)
 		}
 		big := strings.Repeat("x", limit+1)
-		deep := `{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }`
+		// 100 pages of 1000 files: 300,100, over the complexity limit.
+		var costly strings.Builder
+		costly.WriteString("{")
+		for i := range 100 {
+			fmt.Fprintf(&costly, " p%d: files(first: 1000) { edges { node { id } } }", i)
+		}
+		costly.WriteString(" }")
 		graphqlJSON := apiWith(apiJsonHeaders, "Accept", "application/json")
 		graphqlResp := apiWith(apiJsonHeaders, "Accept", "application/graphql-response+json")
 
@@ -659,10 +666,10 @@ func TestAPIBadInput(t *testing.T) {
 				status: 405, code: "METHOD_NOT_ALLOWED", headersWant: map[string]string{"Allow": "POST"}},
 			{name: "graphql GET query", method: "GET", url: "/graphql?query=%7B+files+%7B+edges+%7B+cursor+%7D+%7D+%7D", key: sec,
 				status: 200, contains: []string{`"edges":[{`}},
-			{name: "graphql too deep, json", method: "POST", url: "/graphql", key: sec, headers: graphqlJSON, body: apiGqlBody(deep, nil),
-				status: 200, code: "BAD_USER_INPUT", notContains: []string{`"data":{`}},
-			{name: "graphql too deep, graphql-response", method: "POST", url: "/graphql", key: sec, headers: graphqlResp, body: apiGqlBody(deep, nil),
-				status: 400, code: "BAD_USER_INPUT", notContains: []string{`"data":{`}},
+			{name: "graphql too costly, json", method: "POST", url: "/graphql", key: sec, headers: graphqlJSON, body: apiGqlBody(costly.String(), nil),
+				status: 200, code: "BAD_USER_INPUT", notContains: []string{`"data"`}},
+			{name: "graphql too costly, graphql-response", method: "POST", url: "/graphql", key: sec, headers: graphqlResp, body: apiGqlBody(costly.String(), nil),
+				status: 400, code: "BAD_USER_INPUT", notContains: []string{`"data"`}},
 		}...)
 		apiRunScenarios(t, s, scenarios)
 

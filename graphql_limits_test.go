@@ -8,6 +8,8 @@ package main
 
 import (
 	"fmt"
+	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -31,6 +33,11 @@ func gqlRepeat(n int, format string) string {
 }
 
 func TestGraphQLLimits(t *testing.T) {
+	raw, err := os.ReadFile("graph/testdata/introspection.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	graphiql := string(raw)
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
 		sec := s.keys.SecretKey
@@ -62,10 +69,28 @@ func TestGraphQLLimits(t *testing.T) {
 			refused("fragments spreading each other "+who, key,
 				`{ __type(name: "Query") { ...A } } fragment A on __Type { ofType { ...B } } fragment B on __Type { ofType { ...A } }`, "GRAPHQL_VALIDATION_FAILED")
 		}
+		// Complexity: 100 pages of 1000 files cost 300,100.
+		refused("100 aliases of files(first: 1000)", sec, gqlRepeat(100, `f%d: files(first: 1000) { edges { node { id } } }`), "BAD_USER_INPUT")
+		// GraphiQL's introspection costs 2,947: four of them (11,788) are
+		// over the budget of a request without a key, not of one with.
+		fourSchemas := gqlRepeat(4, `s%d: __schema { types { ...FullType } }`) + graphiql[strings.Index(graphiql, "fragment FullType"):]
+		refused("four introspections without a key", "", fourSchemas, "BAD_USER_INPUT")
 		scenarios = append(scenarios,
+			apiScenario{name: "four introspections with a key", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
+				body: apiGqlBody(fourSchemas, nil), status: 200},
+			apiScenario{name: "GraphiQL introspection without a key, json", method: "POST", url: "/graphql", headers: asJSON,
+				body: apiGqlBody(graphiql, nil), status: 200, contains: []string{`"queryType":{"name":"Query","kind":"OBJECT"}`}},
+			apiScenario{name: "GraphiQL introspection without a key, graphql-response", method: "POST", url: "/graphql", headers: asGraphQL,
+				body: apiGqlBody(graphiql, nil), status: 200, contains: []string{`"queryType":{"name":"Query","kind":"OBJECT"}`}},
+			apiScenario{name: "GraphiQL introspection over GET", method: "GET", url: "/graphql?query=" + url.QueryEscape(graphiql),
+				status: 200, contains: []string{`"queryType":{"name":"Query","kind":"OBJECT"}`}},
+			apiScenario{name: "a full page of files", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
+				body:   apiGqlBody(`{ files(first: 1000) { edges { cursor node { id accountId name mime size tags { name searchable } uploadedAt url sha256 transformation(name: "thumb") { name url status width height size mime } } } pageInfo { hasNextPage endCursor } } }`, nil),
+				status: 200},
 			apiScenario{name: "100 aliases of file", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
 				body: apiGqlBody(gqlRepeat(100, `f%d: file(id: "x") { id name url }`), nil), status: 200},
 		)
+
 		apiRunScenarios(t, s, scenarios)
 
 	})

@@ -30,7 +30,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	}
 	o = o.withDefaults()
 	limits := documentLimits{o.docLimits()}
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Complexity: complexityFuncs()}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(getJSON{limits: limits})
 	srv.AddTransport(postJSON{})
@@ -45,8 +45,8 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	srv.Use(extension.FixedComplexityLimit(o.ComplexityLimit))
 	srv.Use(depthLimit{max: o.DepthLimit})
+	srv.Use(&complexityLimit{authenticated: o.ComplexityLimit, anonymous: o.AnonymousComplexityLimit})
 	srv.SetErrorPresenter(presenter(o.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		o.Log.Error("graphql panic", "panic", v)
@@ -208,51 +208,3 @@ func (f *preExecFix) flush() {
 }
 
 func (f *preExecFix) Unwrap() http.ResponseWriter { return f.ResponseWriter }
-
-// depthLimit refuses operations nested deeper than max.
-type depthLimit struct{ max int }
-
-var _ interface {
-	graphql.HandlerExtension
-	graphql.OperationContextMutator
-} = depthLimit{}
-
-func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
-func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
-func (d depthLimit) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
-	if rc.Operation == nil {
-		return nil
-	}
-	if depth(rc.Operation.SelectionSet, rc.Doc.Fragments, 0, d.max) > d.max {
-		err := gqlerror.Errorf("operation is nested deeper than %d levels", d.max)
-		err.Extensions = map[string]any{"code": apperr.BadUserInput}
-		return err
-	}
-	return nil
-}
-
-func depth(set ast.SelectionSet, frags ast.FragmentDefinitionList, level, limit int) int {
-	if level > limit {
-		return level
-	}
-	deepest := level
-	for _, sel := range set {
-		var d int
-		switch s := sel.(type) {
-		case *ast.Field:
-			if len(s.SelectionSet) == 0 {
-				d = level + 1
-			} else {
-				d = depth(s.SelectionSet, frags, level+1, limit)
-			}
-		case *ast.InlineFragment:
-			d = depth(s.SelectionSet, frags, level, limit)
-		case *ast.FragmentSpread:
-			if f := frags.ForName(s.Name); f != nil {
-				d = depth(f.SelectionSet, frags, level, limit)
-			}
-		}
-		deepest = max(deepest, d)
-	}
-	return deepest
-}

@@ -7,19 +7,21 @@ import (
 
 // Defaults of Options. Each is generous for real clients (Apollo, urql,
 // Relay, GraphiQL: GraphiQL's introspection query is 2 KiB, 185 tokens,
-// 100 fields as written and 471 as validation walks them, no field pairs)
-// and keeps the worst document within them to milliseconds of validation.
+// 100 fields as written and 471 as validation walks them, no field pairs,
+// and costs 2,947, the fields it resolves) and keeps the worst document
+// within them to milliseconds of validation (bench/RESULTS-graphql.md).
 const (
-	DefaultMaxBodyBytes     = 1 << 20
-	DefaultMaxDocumentBytes = 64 << 10
-	DefaultMaxTokens        = 15_000
-	DefaultMaxFields        = 5_000
-	DefaultMaxAliases       = 500
-	DefaultMaxFieldPairs    = 10_000
-	DefaultDepthLimit       = 12
-	DefaultComplexityLimit  = 5_000
-	DefaultMaxErrors        = 50
-	DefaultQueryCacheBytes  = 2 << 20
+	DefaultMaxBodyBytes        = 1 << 20
+	DefaultMaxDocumentBytes    = 64 << 10
+	DefaultMaxTokens           = 15_000
+	DefaultMaxFields           = 5_000
+	DefaultMaxAliases          = 500
+	DefaultMaxFieldPairs       = 10_000
+	DefaultDepthLimit          = 12
+	DefaultComplexityLimit     = 50_000
+	DefaultAnonymousComplexity = 10_000
+	DefaultMaxErrors           = 50
+	DefaultQueryCacheBytes     = 2 << 20
 )
 
 // Options configure the GraphQL handler. A zero field takes its default;
@@ -58,11 +60,22 @@ type Options struct {
 
 	// Operation limits, checked once the document is valid.
 
-	// DepthLimit bounds the nesting of fields (default 12).
+	// DepthLimit bounds the nesting of fields (default 12). Introspection
+	// (__schema, __type) is exempt: its nesting is bounded by the schema.
 	DepthLimit int
-	// ComplexityLimit bounds the cost of an operation (default 5,000):
-	// each field costs 1 plus its selection's cost.
+	// ComplexityLimit bounds the cost of an operation with an API key
+	// (default 50,000): each field costs 1 plus its selection's cost, a
+	// connection (Query.files) costs 1 plus its selection times its page
+	// size (first or last; 50 when absent, 1000 at most), deleteFiles 1 per
+	// ID, and introspection the fields it resolves. A full page of 1000
+	// files with every File field, a transformation and the page info
+	// costs 26,001.
 	ComplexityLimit int
+	// AnonymousComplexityLimit bounds the cost of an operation without an
+	// API key, which may only introspect the schema (default 10,000, or
+	// ComplexityLimit if that is lower): about three times GraphiQL's
+	// introspection query.
+	AnonymousComplexityLimit int
 
 	// MaxErrors bounds the validation errors one rule reports (default
 	// 50): a document with thousands of conflicting fields gets the first
@@ -87,8 +100,8 @@ func (o Options) Validate() error {
 		{"MaxBodyBytes", o.MaxBodyBytes}, {"MaxDocumentBytes", int64(o.MaxDocumentBytes)},
 		{"MaxTokens", int64(o.MaxTokens)}, {"MaxFields", int64(o.MaxFields)}, {"MaxAliases", int64(o.MaxAliases)},
 		{"MaxFieldPairs", int64(o.MaxFieldPairs)}, {"DepthLimit", int64(o.DepthLimit)},
-		{"ComplexityLimit", int64(o.ComplexityLimit)}, {"MaxErrors", int64(o.MaxErrors)},
-		{"QueryCacheBytes", int64(o.QueryCacheBytes)},
+		{"ComplexityLimit", int64(o.ComplexityLimit)}, {"AnonymousComplexityLimit", int64(o.AnonymousComplexityLimit)},
+		{"MaxErrors", int64(o.MaxErrors)}, {"QueryCacheBytes", int64(o.QueryCacheBytes)},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("graph: Options.%s is %d: a limit cannot be negative", f.name, f.v)
@@ -114,6 +127,7 @@ func (o Options) withDefaults() Options {
 	def(&o.MaxFieldPairs, DefaultMaxFieldPairs)
 	def(&o.DepthLimit, DefaultDepthLimit)
 	def(&o.ComplexityLimit, DefaultComplexityLimit)
+	def(&o.AnonymousComplexityLimit, min(DefaultAnonymousComplexity, o.ComplexityLimit))
 	def(&o.MaxErrors, DefaultMaxErrors)
 	def(&o.QueryCacheBytes, DefaultQueryCacheBytes)
 	if o.Log == nil {
