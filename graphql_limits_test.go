@@ -7,7 +7,12 @@ package main
 // clients send passes.
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -91,8 +96,46 @@ func TestGraphQLLimits(t *testing.T) {
 				body: apiGqlBody(gqlRepeat(100, `f%d: file(id: "x") { id name url }`), nil), status: 200},
 		)
 
+		// A body over the limit (1 MiB) is 413 TOO_LARGE whatever the
+		// media type, with or without a key, whether its length is
+		// announced or not.
+		big := apiGqlBody("{ __typename }", map[string]any{"pad": strings.Repeat("x", 1<<20)})
+		for _, key := range []string{"", sec} {
+			for _, chunked := range []bool{false, true} {
+				name := fmt.Sprintf("body over the limit, key %v, chunked %v", key != "", chunked)
+				scenarios = append(scenarios,
+					apiScenario{name: name + ", json", method: "POST", url: "/graphql", key: key, headers: asJSON, body: big, chunked: chunked,
+						status: 413, code: "TOO_LARGE"},
+					apiScenario{name: name + ", graphql-response", method: "POST", url: "/graphql", key: key, headers: asGraphQL, body: big, chunked: chunked,
+						status: 413, code: "TOO_LARGE"})
+			}
+		}
+
+		// Requests that are not GraphQL-over-HTTP requests: 400.
+		scenarios = append(scenarios,
+			apiScenario{name: "no query (a typo)", method: "POST", url: "/graphql", key: sec, headers: asJSON, body: `{"qeury":"{ __typename }"}`,
+				status: 400, code: "BAD_USER_INPUT"},
+			apiScenario{name: "no query at all", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: `{}`,
+				status: 400, code: "BAD_USER_INPUT"},
+			apiScenario{name: "no query over GET", method: "GET", url: "/graphql?operationName=x", key: sec,
+				status: 400, code: "BAD_USER_INPUT"},
+			apiScenario{name: "variables not an object", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: `{"query":"{ __typename }","variables":[7]}`,
+				status: 400, code: "BAD_USER_INPUT"},
+		)
 		apiRunScenarios(t, s, scenarios)
 
+		// An automatic persisted query (a query sent once with its hash,
+		// then by its hash alone) still works: a request without a query
+		// but with extensions.persistedQuery is well formed.
+		q := "{ files(first: 1) { edges { cursor } } }"
+		sum := sha256.Sum256([]byte(q))
+		ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+		for i, body := range []map[string]any{{"query": q, "extensions": ext}, {"extensions": ext}} {
+			status, r := s.gqlBody(t, sec, body)
+			if status != http.StatusOK || len(r.Errors) > 0 {
+				t.Fatalf("persisted query, request %d: %d %+v", i, status, r.Errors)
+			}
+		}
 	})
 }
 
@@ -104,4 +147,17 @@ func gqlFragmentChain(n int) string {
 	}
 	fmt.Fprintf(&b, "fragment F%d on __Type { name }\n", n)
 	return b.String()
+}
+
+// gqlBody posts body (a GraphQL-over-HTTP request object) and decodes the
+// response.
+func (s *testServer) gqlBody(t testing.TB, key string, body map[string]any) (int, gqlResponse) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	resp, data := s.do(t, http.MethodPost, "/graphql", key, bytes.NewReader(b), map[string]string{"Content-Type": "application/json"})
+	var r gqlResponse
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatalf("graphql response %d is not JSON: %s", resp.StatusCode, data)
+	}
+	return resp.StatusCode, r
 }

@@ -3,6 +3,7 @@ package graph
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -16,16 +17,20 @@ import (
 
 // anonymousGate answers requests without an API key with 401, except
 // operations that only introspect the schema, so that the playground and
-// code generators can load it before a key is entered. The document is
-// parsed only within the limits; one over them goes on to the handler,
-// which refuses it before parsing it.
+// code generators can load it before a key is entered. A body over maxBody
+// answers 413. The document is parsed only within the limits; one over
+// them goes on to the handler, which refuses it before parsing it.
 func anonymousGate(maxBody int64, limits documentLimits, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if auth.FromContext(r.Context()) != nil || r.Method == http.MethodOptions || !isGraphQLMethod(r.Method) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		query, ok := peekQuery(w, r, maxBody)
+		query, ok, err := peekQuery(w, r, maxBody)
+		if err != nil {
+			tooLarge(w, r, maxBody)
+			return
+		}
 		if ok && (limits.check(query) != nil || introspectionOnly(query)) {
 			next.ServeHTTP(w, r)
 			return
@@ -37,27 +42,35 @@ func anonymousGate(maxBody int64, limits documentLimits, next http.Handler) http
 func isGraphQLMethod(m string) bool { return m == http.MethodGet || m == http.MethodPost }
 
 // peekQuery reads the query text of a GET or JSON POST request, leaving the
-// body readable for the handler.
-func peekQuery(w http.ResponseWriter, r *http.Request, maxBody int64) (string, bool) {
+// body readable for the handler. The error is the body's being over
+// maxBody.
+func peekQuery(w http.ResponseWriter, r *http.Request, maxBody int64) (string, bool, error) {
 	if r.Method == http.MethodGet {
-		return r.URL.Query().Get("query"), true
+		return r.URL.Query().Get("query"), true, nil
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "application/json" {
-		return "", false
+		return "", false, nil
+	}
+	if r.ContentLength > maxBody {
+		return "", false, &http.MaxBytesError{Limit: maxBody}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return "", false, err
+	}
 	if err != nil {
-		return "", false
+		return "", false, nil
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	var p struct {
 		Query string `json:"query"`
 	}
 	if json.Unmarshal(body, &p) != nil {
-		return "", false
+		return "", false, nil
 	}
-	return p.Query, true
+	return p.Query, true, nil
 }
 
 // introspectionOnly reports whether every operation in query selects only

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -33,7 +35,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Complexity: complexityFuncs()}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(getJSON{limits: limits})
-	srv.AddTransport(postJSON{})
+	srv.AddTransport(postJSON{maxBody: o.MaxBodyBytes})
 	multipart := newMultipartForm(r)
 	srv.AddTransport(multipart)
 	srv.SetQueryCache(newQueryCache(o.QueryCacheBytes))
@@ -111,23 +113,94 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	}
 }
 
-// postJSON is gqlgen's POST transport with two fixes the GraphQL-over-HTTP
-// spec asks for: parse and validation errors answer 200 for
-// application/json (gqlgen answers 422; application/graphql-response+json
-// keeps its 400), and a request that fails before execution has no "data"
-// entry (gqlgen sends "data": null).
-type postJSON struct{ transport.POST }
+// postJSON is gqlgen's POST transport with what the GraphQL-over-HTTP spec
+// asks beyond it: a body over the limit answers 413 TOO_LARGE (gqlgen
+// answers 200 with an uncoded error); a body that is not a well-formed
+// request (not a JSON object, no query, a parameter of the wrong type)
+// answers 400 BAD_USER_INPUT without echoing the body; parse and
+// validation errors answer 200 for application/json (gqlgen answers 422;
+// application/graphql-response+json keeps its 400); and a request that
+// fails before execution has no "data" entry (gqlgen sends "data": null).
+type postJSON struct {
+	transport.POST
+	maxBody int64
+}
 
 func (p postJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	if r.ContentLength > p.maxBody {
+		tooLarge(w, r, p.maxBody)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, p.maxBody))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		tooLarge(w, r, p.maxBody)
+		return
+	case err != nil:
+		WriteError(w, r, apperr.New(apperr.BadUserInput, "the request body could not be read"))
+		return
+	}
+	if err := checkParams(body); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	fw := &preExecFix{ResponseWriter: w}
 	p.POST.Do(fw, r, exec)
 	fw.flush()
 }
 
+func tooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
+	// The rest of the body is not read: the connection cannot be reused.
+	w.Header().Set("Connection", "close")
+	WriteError(w, r, apperr.Newf(apperr.TooLarge, "the request body is larger than the limit of %d bytes", limit))
+}
+
+// checkParams checks that body is a GraphQL-over-HTTP request: a JSON
+// object whose query is a string (it may be absent when
+// extensions.persistedQuery names a query by its hash), operationName a
+// string, variables and extensions objects (each may be null or absent).
+func checkParams(body []byte) error {
+	var p struct {
+		Query, OperationName, Variables, Extensions json.RawMessage
+	}
+	if json.Unmarshal(body, &p) != nil || !isJSON(body, '{') {
+		return apperr.New(apperr.BadUserInput, `the body must be a JSON object {"query", "operationName", "variables", "extensions"}`)
+	}
+	for _, f := range []struct {
+		name string
+		v    json.RawMessage
+		kind byte
+	}{{"query", p.Query, '"'}, {"operationName", p.OperationName, '"'}, {"variables", p.Variables, '{'}, {"extensions", p.Extensions, '{'}} {
+		if len(f.v) > 0 && string(f.v) != "null" && !isJSON(f.v, f.kind) {
+			what := "a string"
+			if f.kind == '{' {
+				what = "a JSON object"
+			}
+			return apperr.Newf(apperr.BadUserInput, "%s must be %s", f.name, what)
+		}
+	}
+	if len(p.Query) == 0 || string(p.Query) == "null" {
+		var ext struct{ PersistedQuery json.RawMessage }
+		if json.Unmarshal(p.Extensions, &ext) != nil || len(ext.PersistedQuery) == 0 || string(ext.PersistedQuery) == "null" {
+			return apperr.New(apperr.BadUserInput, "the request has no query")
+		}
+	}
+	return nil
+}
+
+// isJSON reports whether the JSON value v starts with c.
+func isJSON(v []byte, c byte) bool {
+	v = bytes.TrimLeft(v, " \t\r\n")
+	return len(v) > 0 && v[0] == c
+}
+
 // getJSON is gqlgen's GET transport with postJSON's fixes, plus the
-// GraphQL-over-HTTP answers it lacks: 405 for a mutation over GET (gqlgen
-// answers 406), and coded errors for variables or extensions that are not
-// JSON objects (gqlgen's carry no code).
+// GraphQL-over-HTTP answers it lacks: 400 for a request without a query,
+// 405 for a mutation over GET (gqlgen answers 406), and coded errors for
+// variables or extensions that are not JSON objects (gqlgen's carry no
+// code).
 type getJSON struct {
 	transport.GET
 	limits documentLimits
@@ -142,9 +215,14 @@ func (g getJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphEx
 			return
 		}
 	}
+	query := q.Get("query")
+	if query == "" && !strings.Contains(q.Get("extensions"), "persistedQuery") {
+		WriteError(w, r, apperr.New(apperr.BadUserInput, "the request has no query"))
+		return
+	}
 	// Only a document within the limits is parsed here; gqlgen refuses
 	// the others before parsing them.
-	if query := q.Get("query"); g.limits.check(query) == nil {
+	if g.limits.check(query) == nil {
 		if doc, err := parser.ParseQuery(&ast.Source{Input: query}); err == nil {
 			if op := doc.Operations.ForName(q.Get("operationName")); op != nil && op.Operation != ast.Query {
 				w.Header().Set("Allow", "POST")
