@@ -603,7 +603,7 @@ func TestAPIBadInput(t *testing.T) {
 				apiScenario{name: "tus DELETE malformed id " + m, method: "DELETE", url: "/uploads/" + m, headers: apiTusBase, status: 404, code: "NOT_FOUND"},
 			)
 		}
-		for i, m := range []string{"not-an-id", "../" + own, strings.Repeat("A", 5000), "\x00"} {
+		for i, m := range []string{"not-an-id", "../" + own, strings.Repeat("A", 5000)} {
 			scenarios = append(scenarios,
 				apiScenario{name: "graphql file malformed id " + strconv.Itoa(i), method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders,
 					body:   apiGqlBody(`query($id: ID!) { file(id: $id) { id } }`, map[string]any{"id": m}),
@@ -669,6 +669,14 @@ func TestAPIBadInput(t *testing.T) {
 			{name: "graphql too costly, json", method: "POST", url: "/graphql", key: sec, headers: graphqlJSON, body: apiGqlBody(costly.String(), nil),
 				status: 200, code: "BAD_USER_INPUT", notContains: []string{`"data"`}},
 			{name: "graphql too costly, graphql-response", method: "POST", url: "/graphql", key: sec, headers: graphqlResp, body: apiGqlBody(costly.String(), nil),
+				status: 400, code: "BAD_USER_INPUT", notContains: []string{`"data"`}},
+			// A NUL is not text: the operation is refused before it runs
+			// (PostgreSQL cannot even compare one), not looked up.
+			{name: "graphql file id with NUL, json", method: "POST", url: "/graphql", key: sec, headers: graphqlJSON,
+				body:   apiGqlBody(`query($id: ID!) { file(id: $id) { id } }`, map[string]any{"id": "\x00"}),
+				status: 200, code: "BAD_USER_INPUT", notContains: []string{`"data"`}},
+			{name: "graphql deleteFile id with NUL, graphql-response", method: "POST", url: "/graphql", key: sec, headers: graphqlResp,
+				body:   apiGqlBody(`mutation($id: ID!) { deleteFile(id: $id) { id } }`, map[string]any{"id": "\x00"}),
 				status: 400, code: "BAD_USER_INPUT", notContains: []string{`"data"`}},
 		}...)
 		apiRunScenarios(t, s, scenarios)

@@ -121,6 +121,8 @@ func TestGraphQLLimits(t *testing.T) {
 				status: 400, code: "BAD_USER_INPUT"},
 			apiScenario{name: "variables not an object", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: `{"query":"{ __typename }","variables":[7]}`,
 				status: 400, code: "BAD_USER_INPUT"},
+			apiScenario{name: "body not UTF-8", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: "{\"query\":\"{ file(id: \\\"\xff\\\") { id } }\"}",
+				status: 400, code: "BAD_USER_INPUT"},
 		)
 		apiRunScenarios(t, s, scenarios)
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -47,6 +48,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(textCheck{})
 	srv.Use(depthLimit{max: o.DepthLimit})
 	srv.Use(&complexityLimit{authenticated: o.ComplexityLimit, anonymous: o.AnonymousComplexityLimit})
 	srv.SetErrorPresenter(presenter(o.Log))
@@ -77,9 +79,10 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	})
 }
 
-// Operations refused before they run (the depth limit's BAD_USER_INPUT)
-// are request errors: 400 for application/graphql-response+json, like
-// parse and validation errors. Resolver errors are not affected.
+// Operations refused before they run (BAD_USER_INPUT from the limits and
+// the text check) are request errors: 400 for
+// application/graphql-response+json, like parse and validation errors.
+// Resolver errors are not affected.
 func init() { errcode.RegisterErrorType(apperr.BadUserInput, errcode.KindProtocol) }
 
 // presenter gives every error an extensions.code and hides internals.
@@ -157,11 +160,15 @@ func tooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
 	WriteError(w, r, apperr.Newf(apperr.TooLarge, "the request body is larger than the limit of %d bytes", limit))
 }
 
-// checkParams checks that body is a GraphQL-over-HTTP request: a JSON
-// object whose query is a string (it may be absent when
-// extensions.persistedQuery names a query by its hash), operationName a
-// string, variables and extensions objects (each may be null or absent).
+// checkParams checks that body is a GraphQL-over-HTTP request: UTF-8 (JSON
+// decoding would silently turn other bytes into U+FFFD), a JSON object
+// whose query is a string (it may be absent when extensions.persistedQuery
+// names a query by its hash), operationName a string, variables and
+// extensions objects (each may be null or absent).
 func checkParams(body []byte) error {
+	if !utf8.Valid(body) {
+		return apperr.New(apperr.BadUserInput, "the body is not UTF-8")
+	}
 	var p struct {
 		Query, OperationName, Variables, Extensions json.RawMessage
 	}
@@ -197,10 +204,10 @@ func isJSON(v []byte, c byte) bool {
 }
 
 // getJSON is gqlgen's GET transport with postJSON's fixes, plus the
-// GraphQL-over-HTTP answers it lacks: 400 for a request without a query,
-// 405 for a mutation over GET (gqlgen answers 406), and coded errors for
-// variables or extensions that are not JSON objects (gqlgen's carry no
-// code).
+// GraphQL-over-HTTP answers it lacks: 400 for a request without a query or
+// with parameters that are not UTF-8, 405 for a mutation over GET (gqlgen
+// answers 406), and coded errors for variables or extensions that are not
+// JSON objects (gqlgen's carry no code).
 type getJSON struct {
 	transport.GET
 	limits documentLimits
@@ -208,6 +215,12 @@ type getJSON struct {
 
 func (g getJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	q := r.URL.Query()
+	for _, k := range []string{"query", "operationName", "variables", "extensions"} {
+		if !utf8.ValidString(q.Get(k)) {
+			WriteError(w, r, apperr.Newf(apperr.BadUserInput, "%s is not UTF-8", k))
+			return
+		}
+	}
 	for _, k := range []string{"variables", "extensions"} {
 		var m map[string]any
 		if v := q.Get(k); v != "" && json.Unmarshal([]byte(v), &m) != nil {

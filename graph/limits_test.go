@@ -199,6 +199,7 @@ func TestCheckParams(t *testing.T) {
 		{`{"extensions":{"persistedQuery":null}}`, false},
 		{`["query"]`, false},
 		{`"query"`, false},
+		{"{\"query\":\"{ a(s: \\\"\xff\\\") }\"}", false},
 		{`{"query":"{ a }"`, false},
 	} {
 		if err := checkParams([]byte(tc.body)); (err == nil) != tc.ok {
