@@ -51,6 +51,13 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	srv.Use(textCheck{})
 	srv.Use(depthLimit{max: o.DepthLimit})
 	srv.Use(&complexityLimit{authenticated: o.ComplexityLimit, anonymous: o.AnonymousComplexityLimit})
+	// A client that hung up gets no more resolvers run for it.
+	srv.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return next(ctx)
+	})
 	srv.SetErrorPresenter(presenter(o.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		o.Log.Error("graphql panic", "panic", v)
@@ -108,8 +115,14 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return ge
 		}
-		log.Error("graphql resolver error", "err", err)
 		e := graphql.DefaultErrorPresenter(ctx, err)
+		if ctx.Err() != nil {
+			// The client hung up: nobody will read this, nothing failed.
+			e.Message = "the request was cancelled"
+			e.Extensions = map[string]any{"code": apperr.Internal}
+			return e
+		}
+		log.Error("graphql resolver error", "err", err)
 		e.Message = "internal server error"
 		e.Extensions = map[string]any{"code": apperr.Internal}
 		return e

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -175,6 +176,75 @@ func TestDepthLimit(t *testing.T) {
 		if !tc.ok && (status != http.StatusBadRequest || r.Errors[0].Extensions["limit"] != "depth") {
 			t.Errorf("%.60s: %d %.300s, want 400 with the depth limit", tc.query, status, body)
 		}
+	}
+}
+
+// blockingHook holds the queries that touch table until their context is
+// done, and reports that context's error.
+type blockingHook struct {
+	table   string
+	started chan struct{}
+	done    chan error
+}
+
+func (h *blockingHook) BeforeQuery(ctx context.Context, ev *bun.QueryEvent) context.Context {
+	if strings.Contains(ev.Query, `"`+h.table+`"`) {
+		select {
+		case h.started <- struct{}{}:
+			<-ctx.Done()
+			h.done <- ctx.Err()
+		default:
+		}
+	}
+	return ctx
+}
+
+func (h *blockingHook) AfterQuery(context.Context, *bun.QueryEvent) {}
+
+// When the client hangs up, the resolvers' and the dataloaders' queries
+// are cancelled with the request.
+func TestWorkStopsWhenTheClientHangsUp(t *testing.T) {
+	for _, tc := range []struct{ name, table, query string }{
+		{"resolver", "files", `{ files(first: 1000) { edges { node { id } } } }`},
+		{"dataloader", "transformations", `{ files { edges { node { transformation(name: "thumb") { url } } } } }`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hook := &blockingHook{table: tc.table, started: make(chan struct{}), done: make(chan error, 1)}
+			g := newTestGraph(t, 3, Options{}, hook)
+			srv := httptest.NewServer(g.as(true))
+			defer srv.Close()
+			ctx, hangUp := context.WithCancel(context.Background())
+			body, _ := json.Marshal(map[string]any{"query": tc.query})
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			errc := make(chan error, 1)
+			go func() {
+				resp, err := srv.Client().Do(req)
+				if err == nil {
+					resp.Body.Close()
+				}
+				errc <- err
+			}()
+			select {
+			case <-hook.started:
+			case err := <-errc:
+				t.Fatalf("the request ended before its query ran: %v", err)
+			case <-time.After(30 * time.Second):
+				t.Fatal("the query never ran")
+			}
+			hangUp()
+			if err := <-errc; !errors.Is(err, context.Canceled) {
+				t.Fatalf("client: %v", err)
+			}
+			select {
+			case err := <-hook.done:
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("the query's context ended with %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("the query went on after the client hung up")
+			}
+		})
 	}
 }
 
