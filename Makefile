@@ -98,5 +98,13 @@ bench-thumb:
 bench-list: deps postgres
 	SATCHEL_BENCH_LIST=1 $(GO) test -run '^$$' -bench '^BenchmarkList$$' -benchtime 1x -timeout 60m ./internal/uploads/
 
+# Issue 12's hostile GraphQL documents, each sent once to a stock gqlgen
+# server and to Satchel's handler: the answer, CPU time, bytes allocated and
+# peak heap of each, side by side with the ratios. Writes
+# bench/RESULTS-graphql.md.
+.PHONY: bench-graphql
+bench-graphql:
+	SATCHEL_BENCH_GRAPHQL=1 $(GO) test -run '^$$' -bench '^BenchmarkHostileGraphQL$$' -benchtime 1x -timeout 30m ./graph/
+
 clean:
 	rm -rf bin bench/out

@@ -3,6 +3,7 @@ package graph
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -16,15 +17,21 @@ import (
 
 // anonymousGate answers requests without an API key with 401, except
 // operations that only introspect the schema, so that the playground and
-// code generators can load it before a key is entered.
-func anonymousGate(maxBody int64, next http.Handler) http.Handler {
+// code generators can load it before a key is entered. A body over maxBody
+// answers 413. The document is parsed only within the limits; one over
+// them goes on to the handler, which refuses it before parsing it.
+func anonymousGate(maxBody int64, limits documentLimits, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if auth.FromContext(r.Context()) != nil || r.Method == http.MethodOptions || !isGraphQLMethod(r.Method) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		query, ok := peekQuery(w, r, maxBody)
-		if ok && introspectionOnly(query) {
+		query, ok, err := peekQuery(w, r, maxBody)
+		if err != nil {
+			tooLarge(w, r, maxBody)
+			return
+		}
+		if ok && (limits.check(query) != nil || introspectionOnly(query)) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -35,41 +42,48 @@ func anonymousGate(maxBody int64, next http.Handler) http.Handler {
 func isGraphQLMethod(m string) bool { return m == http.MethodGet || m == http.MethodPost }
 
 // peekQuery reads the query text of a GET or JSON POST request, leaving the
-// body readable for the handler.
-func peekQuery(w http.ResponseWriter, r *http.Request, maxBody int64) (string, bool) {
+// body readable for the handler. The error is the body's being over
+// maxBody.
+func peekQuery(w http.ResponseWriter, r *http.Request, maxBody int64) (string, bool, error) {
 	if r.Method == http.MethodGet {
-		return r.URL.Query().Get("query"), true
+		return r.URL.Query().Get("query"), true, nil
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "application/json" {
-		return "", false
+		return "", false, nil
+	}
+	if r.ContentLength > maxBody {
+		return "", false, &http.MaxBytesError{Limit: maxBody}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return "", false, err
+	}
 	if err != nil {
-		return "", false
+		return "", false, nil
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	var p struct {
 		Query string `json:"query"`
 	}
 	if json.Unmarshal(body, &p) != nil {
-		return "", false
+		return "", false, nil
 	}
-	return p.Query, true
+	return p.Query, true, nil
 }
 
 // introspectionOnly reports whether every operation in query selects only
-// __schema, __type and __typename at its root.
+// __schema, __type and __typename at its root. Each fragment is checked
+// once, however often it is spread.
 func introspectionOnly(query string) bool {
 	doc, err := parser.ParseQuery(&ast.Source{Input: query})
 	if err != nil || len(doc.Operations) == 0 {
 		return false
 	}
-	var ok func(set ast.SelectionSet, depth int) bool
-	ok = func(set ast.SelectionSet, depth int) bool {
-		if depth > 8 {
-			return false
-		}
+	checked := map[string]bool{}
+	var ok func(set ast.SelectionSet) bool
+	ok = func(set ast.SelectionSet) bool {
 		for _, sel := range set {
 			switch s := sel.(type) {
 			case *ast.Field:
@@ -77,12 +91,16 @@ func introspectionOnly(query string) bool {
 					return false
 				}
 			case *ast.InlineFragment:
-				if !ok(s.SelectionSet, depth+1) {
+				if !ok(s.SelectionSet) {
 					return false
 				}
 			case *ast.FragmentSpread:
+				if checked[s.Name] {
+					continue // checked, or being checked (a cycle validation refuses)
+				}
+				checked[s.Name] = true
 				f := doc.Fragments.ForName(s.Name)
-				if f == nil || !ok(f.SelectionSet, depth+1) {
+				if f == nil || !ok(f.SelectionSet) {
 					return false
 				}
 			}
@@ -90,7 +108,7 @@ func introspectionOnly(query string) bool {
 		return true
 	}
 	for _, op := range doc.Operations {
-		if op.Operation != ast.Query || !ok(op.SelectionSet, 0) {
+		if op.Operation != ast.Query || !ok(op.SelectionSet) {
 			return false
 		}
 	}

@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -21,39 +24,40 @@ import (
 	"satchel/internal/apperr"
 )
 
-// Options configure the GraphQL handler.
-type Options struct {
-	Introspection   bool
-	ComplexityLimit int // default 5000
-	DepthLimit      int // default 12
-	MaxBodyBytes    int64
-	Log             *slog.Logger
-}
-
-// NewHandler builds the /graphql handler with explicit transports.
+// NewHandler builds the /graphql handler with explicit transports and the
+// limits of o. It panics if o is invalid: call o.Validate first when the
+// values come from outside.
 func NewHandler(r *Resolver, o Options) http.Handler {
-	if o.ComplexityLimit == 0 {
-		o.ComplexityLimit = 5000
+	if err := o.Validate(); err != nil {
+		panic(err)
 	}
-	if o.DepthLimit == 0 {
-		o.DepthLimit = 12
-	}
-	if o.MaxBodyBytes == 0 {
-		o.MaxBodyBytes = 1 << 20
-	}
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	o = o.withDefaults()
+	limits := documentLimits{o.docLimits()}
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Complexity: complexityFuncs()}))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(getJSON{})
-	srv.AddTransport(postJSON{})
+	srv.AddTransport(getJSON{limits: limits})
+	srv.AddTransport(postJSON{maxBody: o.MaxBodyBytes})
 	multipart := newMultipartForm(r)
 	srv.AddTransport(multipart)
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetQueryCache(newQueryCache(o.QueryCacheBytes))
+	srv.SetValidationRulesFn(validationRules(o.MaxErrors))
+	// Before APQ: a query is checked before it is cached under its hash,
+	// so a query that APQ restores from its hash was checked once.
+	srv.Use(limits)
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	srv.Use(extension.FixedComplexityLimit(o.ComplexityLimit))
+	srv.Use(textCheck{})
 	srv.Use(depthLimit{max: o.DepthLimit})
+	srv.Use(&complexityLimit{authenticated: o.ComplexityLimit, anonymous: o.AnonymousComplexityLimit})
+	// A client that hung up gets no more resolvers run for it.
+	srv.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return next(ctx)
+	})
 	srv.SetErrorPresenter(presenter(o.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		o.Log.Error("graphql panic", "panic", v)
@@ -62,7 +66,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	// Each request gets its own dataloaders.
 	loaded := withLoaders(r.Uploads.DB, srv)
 	capped := http.MaxBytesHandler(loaded, o.MaxBodyBytes)
-	h := anonymousGate(o.MaxBodyBytes, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	h := anonymousGate(o.MaxBodyBytes, limits, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if multipart.Supports(req) {
 			// File uploads stream: the multipart transport bounds the body
 			// itself (its JSON parts, each file and the whole).
@@ -82,9 +86,10 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	})
 }
 
-// Operations refused before they run (the depth limit's BAD_USER_INPUT)
-// are request errors: 400 for application/graphql-response+json, like
-// parse and validation errors. Resolver errors are not affected.
+// Operations refused before they run (BAD_USER_INPUT from the limits and
+// the text check) are request errors: 400 for
+// application/graphql-response+json, like parse and validation errors.
+// Resolver errors are not affected.
 func init() { errcode.RegisterErrorType(apperr.BadUserInput, errcode.KindProtocol) }
 
 // presenter gives every error an extensions.code and hides internals.
@@ -110,35 +115,125 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return ge
 		}
-		log.Error("graphql resolver error", "err", err)
 		e := graphql.DefaultErrorPresenter(ctx, err)
+		if ctx.Err() != nil {
+			// The client hung up: nobody will read this, nothing failed.
+			e.Message = "the request was cancelled"
+			e.Extensions = map[string]any{"code": apperr.Internal}
+			return e
+		}
+		log.Error("graphql resolver error", "err", err)
 		e.Message = "internal server error"
 		e.Extensions = map[string]any{"code": apperr.Internal}
 		return e
 	}
 }
 
-// postJSON is gqlgen's POST transport with two fixes the GraphQL-over-HTTP
-// spec asks for: parse and validation errors answer 200 for
-// application/json (gqlgen answers 422; application/graphql-response+json
-// keeps its 400), and a request that fails before execution has no "data"
-// entry (gqlgen sends "data": null).
-type postJSON struct{ transport.POST }
+// postJSON is gqlgen's POST transport with what the GraphQL-over-HTTP spec
+// asks beyond it: a body over the limit answers 413 TOO_LARGE (gqlgen
+// answers 200 with an uncoded error); a body that is not a well-formed
+// request (not a JSON object, no query, a parameter of the wrong type)
+// answers 400 BAD_USER_INPUT without echoing the body; parse and
+// validation errors answer 200 for application/json (gqlgen answers 422;
+// application/graphql-response+json keeps its 400); and a request that
+// fails before execution has no "data" entry (gqlgen sends "data": null).
+type postJSON struct {
+	transport.POST
+	maxBody int64
+}
 
 func (p postJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	if r.ContentLength > p.maxBody {
+		tooLarge(w, r, p.maxBody)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, p.maxBody))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		tooLarge(w, r, p.maxBody)
+		return
+	case err != nil:
+		WriteError(w, r, apperr.New(apperr.BadUserInput, "the request body could not be read"))
+		return
+	}
+	if err := checkParams(body); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	fw := &preExecFix{ResponseWriter: w}
 	p.POST.Do(fw, r, exec)
 	fw.flush()
 }
 
+func tooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
+	// The rest of the body is not read: the connection cannot be reused.
+	w.Header().Set("Connection", "close")
+	WriteError(w, r, apperr.Newf(apperr.TooLarge, "the request body is larger than the limit of %d bytes", limit))
+}
+
+// checkParams checks that body is a GraphQL-over-HTTP request: UTF-8 (JSON
+// decoding would silently turn other bytes into U+FFFD), a JSON object
+// whose query is a string (it may be absent when extensions.persistedQuery
+// names a query by its hash), operationName a string, variables and
+// extensions objects (each may be null or absent).
+func checkParams(body []byte) error {
+	if !utf8.Valid(body) {
+		return apperr.New(apperr.BadUserInput, "the body is not UTF-8")
+	}
+	var p struct {
+		Query, OperationName, Variables, Extensions json.RawMessage
+	}
+	if json.Unmarshal(body, &p) != nil || !isJSON(body, '{') {
+		return apperr.New(apperr.BadUserInput, `the body must be a JSON object {"query", "operationName", "variables", "extensions"}`)
+	}
+	for _, f := range []struct {
+		name string
+		v    json.RawMessage
+		kind byte
+	}{{"query", p.Query, '"'}, {"operationName", p.OperationName, '"'}, {"variables", p.Variables, '{'}, {"extensions", p.Extensions, '{'}} {
+		if len(f.v) > 0 && string(f.v) != "null" && !isJSON(f.v, f.kind) {
+			what := "a string"
+			if f.kind == '{' {
+				what = "a JSON object"
+			}
+			return apperr.Newf(apperr.BadUserInput, "%s must be %s", f.name, what)
+		}
+	}
+	if len(p.Query) == 0 || string(p.Query) == "null" {
+		var ext struct{ PersistedQuery json.RawMessage }
+		if json.Unmarshal(p.Extensions, &ext) != nil || len(ext.PersistedQuery) == 0 || string(ext.PersistedQuery) == "null" {
+			return apperr.New(apperr.BadUserInput, "the request has no query")
+		}
+	}
+	return nil
+}
+
+// isJSON reports whether the JSON value v starts with c.
+func isJSON(v []byte, c byte) bool {
+	v = bytes.TrimLeft(v, " \t\r\n")
+	return len(v) > 0 && v[0] == c
+}
+
 // getJSON is gqlgen's GET transport with postJSON's fixes, plus the
-// GraphQL-over-HTTP answers it lacks: 405 for a mutation over GET (gqlgen
+// GraphQL-over-HTTP answers it lacks: 400 for a request without a query or
+// with parameters that are not UTF-8, 405 for a mutation over GET (gqlgen
 // answers 406), and coded errors for variables or extensions that are not
 // JSON objects (gqlgen's carry no code).
-type getJSON struct{ transport.GET }
+type getJSON struct {
+	transport.GET
+	limits documentLimits
+}
 
 func (g getJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	q := r.URL.Query()
+	for _, k := range []string{"query", "operationName", "variables", "extensions"} {
+		if !utf8.ValidString(q.Get(k)) {
+			WriteError(w, r, apperr.Newf(apperr.BadUserInput, "%s is not UTF-8", k))
+			return
+		}
+	}
 	for _, k := range []string{"variables", "extensions"} {
 		var m map[string]any
 		if v := q.Get(k); v != "" && json.Unmarshal([]byte(v), &m) != nil {
@@ -146,11 +241,20 @@ func (g getJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphEx
 			return
 		}
 	}
-	if doc, err := parser.ParseQuery(&ast.Source{Input: q.Get("query")}); err == nil {
-		if op := doc.Operations.ForName(q.Get("operationName")); op != nil && op.Operation != ast.Query {
-			w.Header().Set("Allow", "POST")
-			WriteError(w, r, apperr.New(apperr.MethodNotAllowed, "GET requests only allow query operations; use POST"))
-			return
+	query := q.Get("query")
+	if query == "" && !strings.Contains(q.Get("extensions"), "persistedQuery") {
+		WriteError(w, r, apperr.New(apperr.BadUserInput, "the request has no query"))
+		return
+	}
+	// Only a document within the limits is parsed here; gqlgen refuses
+	// the others before parsing them.
+	if g.limits.check(query) == nil {
+		if doc, err := parser.ParseQuery(&ast.Source{Input: query}); err == nil {
+			if op := doc.Operations.ForName(q.Get("operationName")); op != nil && op.Operation != ast.Query {
+				w.Header().Set("Allow", "POST")
+				WriteError(w, r, apperr.New(apperr.MethodNotAllowed, "GET requests only allow query operations; use POST"))
+				return
+			}
 		}
 	}
 	fw := &preExecFix{ResponseWriter: w}
@@ -208,57 +312,3 @@ func (f *preExecFix) flush() {
 }
 
 func (f *preExecFix) Unwrap() http.ResponseWriter { return f.ResponseWriter }
-
-// depthLimit refuses operations nested deeper than max.
-type depthLimit struct{ max int }
-
-var _ interface {
-	graphql.HandlerExtension
-	graphql.OperationContextMutator
-} = depthLimit{}
-
-func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
-func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
-func (d depthLimit) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
-	if rc.Operation == nil {
-		return nil
-	}
-	if depth(rc.Operation.SelectionSet, rc.Doc.Fragments, 0, d.max) > d.max {
-		err := gqlerror.Errorf("operation is nested deeper than %d levels", d.max)
-		err.Extensions = map[string]any{"code": apperr.BadUserInput}
-		return err
-	}
-	return nil
-}
-
-func depth(set ast.SelectionSet, frags ast.FragmentDefinitionList, level, limit int) int {
-	if level > limit {
-		return level
-	}
-	deepest := level
-	for _, sel := range set {
-		var d int
-		switch s := sel.(type) {
-		case *ast.Field:
-			if s.Name == "ofType" && s.ObjectDefinition != nil && s.ObjectDefinition.Name == "__Type" {
-				// A chain of ofType ends at a named type after a few wrappers
-				// (and fans out to nothing); the introspection query of
-				// graphql-js, which GraphiQL and code generators send, spells
-				// out nine of them and would exceed any sensible limit.
-				d = depth(s.SelectionSet, frags, level, limit)
-			} else if len(s.SelectionSet) == 0 {
-				d = level + 1
-			} else {
-				d = depth(s.SelectionSet, frags, level+1, limit)
-			}
-		case *ast.InlineFragment:
-			d = depth(s.SelectionSet, frags, level, limit)
-		case *ast.FragmentSpread:
-			if f := frags.ForName(s.Name); f != nil {
-				d = depth(f.SelectionSet, frags, level, limit)
-			}
-		}
-		deepest = max(deepest, d)
-	}
-	return deepest
-}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -229,6 +230,9 @@ func (m multipartForm) jsonPart(mr *multipart.Reader, name, nth string) ([]byte,
 }
 
 func decodeOperations(b []byte) (*graphql.RawParams, error) {
+	if !utf8.Valid(b) {
+		return nil, apperr.New(apperr.BadUserInput, `the "operations" part is not UTF-8`)
+	}
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] == '[' {
 		return nil, apperr.New(apperr.BadUserInput, "batched operations are not supported: send one operation (a JSON object) per request")

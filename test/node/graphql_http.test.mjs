@@ -1,6 +1,7 @@
 // The GraphQL-over-HTTP spec audit from graphql-http (the reference
 // implementation's own test suite for servers), run against the satchel
-// binary with a secret key. Every MUST and every SHOULD must pass.
+// binary with a secret key. Every audit must pass: the MUSTs, the SHOULDs
+// and the MAYs.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ before(async () => { srv = await startSatchel(); });
 after(async () => { await stopSatchel(srv); });
 
 describe('GraphQL over HTTP', () => {
-  test('serverAudits: all MUST and SHOULD audits pass', async () => {
+  test('serverAudits: every audit passes', async () => {
     const audits = serverAudits({
       url: () => `${srv.base}/graphql`,
       fetchFn: (input, init = {}) => {
@@ -28,8 +29,6 @@ describe('GraphQL over HTTP', () => {
       const result = await audit.fn();
       if (result.status === 'ok') {
         passed++;
-      } else if (audit.name.startsWith('MAY')) {
-        console.log(`not done (MAY): ${audit.name}`);
       } else {
         failures.push(`${audit.name}: ${result.reason}`);
       }
