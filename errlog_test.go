@@ -39,7 +39,30 @@ func TestInternalErrorsAreLoggedOnce(t *testing.T) {
 		// up; the secret key is not.
 		s.apiBasicUpload(t, s.keys.PublicKey, "a.txt", "text/plain", []byte("a"))
 		file := s.apiBasicUpload(t, s.keys.PublicKey, "b.txt", "text/plain", []byte("b"))
+		unused, _ := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "SECRET"})
+		s.gql(t, s.keys.SecretKey, `{ files(first: 1) { edges { cursor } } }`, nil) // caches the secret key
 		s.app.db.Close()
+		logged := func(what, id string) {
+			t.Helper()
+			var lines []string
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, "request_id="+id) && strings.Contains(l, "internal error") {
+					lines = append(lines, l)
+				}
+			}
+			if len(lines) != 1 || !strings.Contains(lines[0], "closed") {
+				t.Fatalf("%s: log lines for request %s: %q", what, id, lines)
+			}
+		}
+		// GraphQL: a resolver's error, and the auth middleware's.
+		for _, c := range []struct{ name, key string }{{"a GraphQL resolver", s.keys.SecretKey}, {"the GraphQL auth middleware", unused}} {
+			resp, body := s.do(t, "POST", "/graphql", c.key, strings.NewReader(`{"query":"{ files(first: 1) { edges { cursor } } }"}`), apiJsonHeaders)
+			id := resp.Header.Get("X-Request-Id")
+			if apiPayloadCode(t, body) != "INTERNAL" || !strings.Contains(string(body), `"requestId":"`+id+`"`) || strings.Contains(string(body), "closed") {
+				t.Fatalf("%s: %d %s", c.name, resp.StatusCode, body)
+			}
+			logged(c.name, id)
+		}
 		for _, c := range []struct {
 			name, method, path, key string
 			headers                 map[string]string
@@ -59,15 +82,7 @@ func TestInternalErrorsAreLoggedOnce(t *testing.T) {
 			if strings.Contains(string(body), "closed") || strings.Contains(string(body), "sql") {
 				t.Fatalf("%s: the cause leaked: %s", c.name, body)
 			}
-			var lines []string
-			for _, l := range strings.Split(logs.String(), "\n") {
-				if strings.Contains(l, "request_id="+id) && strings.Contains(l, "internal error") {
-					lines = append(lines, l)
-				}
-			}
-			if len(lines) != 1 || !strings.Contains(lines[0], "closed") {
-				t.Fatalf("%s: log lines for request %s: %q", c.name, id, lines)
-			}
+			logged(c.name, id)
 			if after := strings.Count(logs.String(), "internal error"); after != before+1 {
 				t.Fatalf("%s: %d internal-error lines for one request", c.name, after-before)
 			}

@@ -314,6 +314,9 @@ func TestLimitsStalledBodies(t *testing.T) {
 	for _, c := range []struct{ name, head string }{
 		{"basic", "POST /files/basic HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.keys.PublicKey + "\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n"},
 		{"public", "POST /files/public/" + s.tkNewTicket(t, "", nil).UploadID + " HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"},
+		{"graphql", "POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.keys.SecretKey + "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"},
+		{"graphql uploadFile", "POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.keys.PublicKey + "\r\nContent-Type: multipart/form-data; boundary=XX\r\nContent-Length: 1000\r\n\r\n--XX\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{\"query\":\"mutation($f: Upload!) { uploadFile(file: $f) { id } }\",\"variables\":{\"f\":null}}\r\n--XX\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{\"0\":[\"variables.f\"]}\r\n--XX\r\nContent-Disposition: form-data; name=\"0\"; filename=\"a.txt\"\r\n\r\n"},
+		{"graphql without a key", "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"},
 	} {
 		before := s.lmState(t)
 		conn, err := net.Dial("tcp", addr)
@@ -328,7 +331,9 @@ func TestLimitsStalledBodies(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		conn.Close()
-		lmWant(t, c.name+" stalled", resp, body, http.StatusRequestTimeout, "REQUEST_TIMEOUT")
+		if resp.StatusCode != http.StatusRequestTimeout || apiPayloadCode(t, body) != "REQUEST_TIMEOUT" {
+			t.Fatalf("%s stalled: %d %s", c.name, resp.StatusCode, body)
+		}
 		s.lmUnchanged(t, c.name+" stalled", before)
 	}
 }
@@ -485,4 +490,19 @@ func TestLimitsConcatenationTypes(t *testing.T) {
 			t.Fatalf("HTML committed: %+v", st)
 		}
 	})
+}
+
+// The GraphQL limits set in the configuration (SATCHEL_GRAPHQL_*) reach the
+// handler.
+func TestLimitsGraphQLSettings(t *testing.T) {
+	s := newTestServer(t, testdb.SQLite(t), func(c *config.Config) { c.GraphQL.MaxAliases = 2; c.GraphQL.MaxComplexity = 200 })
+	if _, r := s.gql(t, s.keys.SecretKey, `{ a: files(first: 1) { edges { cursor } } b: files(first: 1) { edges { cursor } } }`, nil); len(r.Errors) > 0 {
+		t.Fatalf("two aliases: %+v", r.Errors)
+	}
+	if _, r := s.gql(t, s.keys.SecretKey, `{ a: files(first: 1) { edges { cursor } } b: files(first: 1) { edges { cursor } } c: files(first: 1) { edges { cursor } } }`, nil); r.errCode() != "BAD_USER_INPUT" {
+		t.Fatalf("three aliases: %+v", r.Errors)
+	}
+	if _, r := s.gql(t, s.keys.SecretKey, `{ files(first: 100) { edges { cursor node { id } } } }`, nil); r.errCode() != "BAD_USER_INPUT" {
+		t.Fatalf("a page of 100 over a budget of 200: %+v", r.Errors)
+	}
 }

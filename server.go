@@ -304,7 +304,18 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func
 	}
 	reg.MustRegister(prometheuscollector.New(tusH.Metrics()))
 
-	gql := graph.NewHandler(&graph.Resolver{Uploads: svc, Auth: authSvc, Images: imgs, Log: log}, graph.Options{Introspection: cfg.Introspection, Log: log})
+	gopts := graph.Options{
+		Introspection: cfg.Introspection, Log: log,
+		MaxBodyBytes: cfg.GraphQL.MaxBodyBytes, MaxDocumentBytes: int(cfg.GraphQL.MaxDocumentBytes),
+		MaxTokens: cfg.GraphQL.MaxTokens, MaxFields: cfg.GraphQL.MaxFields, MaxAliases: cfg.GraphQL.MaxAliases,
+		MaxFieldPairs: cfg.GraphQL.MaxFieldPairs, DepthLimit: cfg.GraphQL.MaxDepth,
+		ComplexityLimit: cfg.GraphQL.MaxComplexity, AnonymousComplexityLimit: cfg.GraphQL.MaxComplexityAnonymous,
+	}
+	if err := gopts.Validate(); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("graphql: %w", err)
+	}
+	gql := graph.NewHandler(&graph.Resolver{Uploads: svc, Auth: authSvc, Images: imgs, Log: log}, gopts)
 	authMW := authSvc.Middleware(apperr.WriteJSON)
 	gqlAuthMW := authSvc.Middleware(graph.WriteError)
 

@@ -12,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"satchel/internal/apperr"
 	"satchel/internal/auth"
 )
 
@@ -27,7 +28,12 @@ func anonymousGate(maxBody int64, limits documentLimits, next http.Handler) http
 			return
 		}
 		query, ok, err := peekQuery(w, r, maxBody)
-		if err != nil {
+		var ae *apperr.Error
+		switch {
+		case errors.As(err, &ae):
+			WriteError(w, r, ae) // the body stalled (408)
+			return
+		case err != nil:
 			tooLarge(w, r, maxBody)
 			return
 		}
@@ -57,7 +63,8 @@ func peekQuery(w http.ResponseWriter, r *http.Request, maxBody int64) (string, b
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	var ae *apperr.Error
+	if errors.As(err, &mbe) || errors.As(err, &ae) {
 		return "", false, err
 	}
 	if err != nil {

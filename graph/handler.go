@@ -5,9 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"unicode/utf8"
 
@@ -58,10 +59,10 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		}
 		return next(ctx)
 	})
-	srv.SetErrorPresenter(presenter(o.Log))
+	srv.SetErrorPresenter(presenter)
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
-		o.Log.Error("graphql panic", "panic", v)
-		return apperr.New(apperr.Internal, "internal server error")
+		// The presenter logs it, once, with the request's ID.
+		return apperr.Wrap(fmt.Errorf("graphql panic: %v\n%s", v, debug.Stack()))
 	})
 	// Each request gets its own dataloaders.
 	loaded := withLoaders(r.Uploads.DB, srv)
@@ -93,40 +94,40 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 func init() { errcode.RegisterErrorType(apperr.BadUserInput, errcode.KindProtocol) }
 
 // presenter gives every error an extensions.code and hides internals.
-func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
-	return func(ctx context.Context, err error) *gqlerror.Error {
-		var ae *apperr.Error
-		if errors.As(err, &ae) {
-			e := graphql.DefaultErrorPresenter(ctx, err)
-			e.Message = ae.Message
-			e.Extensions = map[string]any{"code": ae.Code}
-			return e
-		}
-		var ge *gqlerror.Error
-		if errors.As(err, &ge) && ge.Err == nil {
-			// gqlgen's own parse and validation errors (a resolver's error
-			// arrives wrapped, with Err set). Input coercion of our custom
-			// scalars answers apperr errors (package scalars).
-			if ge.Extensions == nil {
-				ge.Extensions = map[string]any{}
-			}
-			if _, ok := ge.Extensions["code"]; !ok {
-				ge.Extensions["code"] = apperr.BadUserInput
-			}
-			return ge
-		}
+func presenter(ctx context.Context, err error) *gqlerror.Error {
+	var ae *apperr.Error
+	if errors.As(err, &ae) && ae.Code != apperr.Internal {
 		e := graphql.DefaultErrorPresenter(ctx, err)
-		if ctx.Err() != nil {
-			// The client hung up: nobody will read this, nothing failed.
-			e.Message = "the request was cancelled"
-			e.Extensions = map[string]any{"code": apperr.Internal}
-			return e
+		e.Message = ae.Message
+		e.Extensions = map[string]any{"code": ae.Code}
+		return e
+	}
+	var ge *gqlerror.Error
+	if ae == nil && errors.As(err, &ge) && ge.Err == nil {
+		// gqlgen's own parse and validation errors (a resolver's error
+		// arrives wrapped, with Err set). Input coercion of our custom
+		// scalars answers apperr errors (package scalars).
+		if ge.Extensions == nil {
+			ge.Extensions = map[string]any{}
 		}
-		log.Error("graphql resolver error", "err", err)
-		e.Message = "internal server error"
+		if _, ok := ge.Extensions["code"]; !ok {
+			ge.Extensions["code"] = apperr.BadUserInput
+		}
+		return ge
+	}
+	e := graphql.DefaultErrorPresenter(ctx, err)
+	if ctx.Err() != nil {
+		// The client hung up: nobody will read this, nothing failed.
+		e.Message = "the request was cancelled"
 		e.Extensions = map[string]any{"code": apperr.Internal}
 		return e
 	}
+	// Logged once, with its cause and the request's ID; the client gets
+	// the ID and nothing of the cause.
+	apperr.Log(ctx, err, "path", graphql.GetPath(ctx).String())
+	e.Message = "internal server error"
+	e.Extensions = extensions(ctx, apperr.Internal)
+	return e
 }
 
 // postJSON is gqlgen's POST transport with what the GraphQL-over-HTTP spec
@@ -149,9 +150,13 @@ func (p postJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, p.maxBody))
 	var mbe *http.MaxBytesError
+	var ae *apperr.Error
 	switch {
 	case errors.As(err, &mbe):
 		tooLarge(w, r, p.maxBody)
+		return
+	case errors.As(err, &ae):
+		WriteError(w, r, ae) // the body stalled (408)
 		return
 	case err != nil:
 		WriteError(w, r, apperr.New(apperr.BadUserInput, "the request body could not be read"))

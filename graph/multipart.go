@@ -413,6 +413,10 @@ func readError(err error) error {
 	if errors.As(err, &mbe) {
 		return apperr.Newf(apperr.TooLarge, "the request body is larger than the limit of %d bytes", mbe.Limit)
 	}
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return ae // the body stalled (408 REQUEST_TIMEOUT)
+	}
 	return errBadMultipart("the body is not valid multipart/form-data or ended early")
 }
 

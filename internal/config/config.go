@@ -79,6 +79,20 @@ type Config struct {
 	// at once; others wait a second, then get 503. SATCHEL_MAX_BODY_READERS;
 	// default 256.
 	MaxBodyReaders int
+	// GraphQL bounds what one GraphQL request may cost. Zero fields take
+	// the defaults of package graph (graph.Options documents each).
+	GraphQL GraphQLLimits
+}
+
+// GraphQLLimits are the GraphQL limits one may set from the environment:
+// SATCHEL_GRAPHQL_MAX_BODY_BYTES (1MiB), _MAX_DOCUMENT_BYTES (64KiB),
+// _MAX_TOKENS (15000), _MAX_FIELDS (5000), _MAX_ALIASES (500),
+// _MAX_FIELD_PAIRS (10000), _MAX_DEPTH (12), _MAX_COMPLEXITY (50000),
+// _MAX_COMPLEXITY_ANONYMOUS (10000).
+type GraphQLLimits struct {
+	MaxBodyBytes, MaxDocumentBytes                  int64
+	MaxTokens, MaxFields, MaxAliases, MaxFieldPairs int
+	MaxDepth, MaxComplexity, MaxComplexityAnonymous int
 }
 
 // Default returns the configuration with every default applied.
@@ -137,6 +151,9 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	env("SATCHEL_MAX_PENDING_UPLOADS", &pending)
 	env("SATCHEL_BODY_IDLE_TIMEOUT", &bodyIdle)
 	env("SATCHEL_MAX_BODY_READERS", &bodyReaders)
+	if err := c.GraphQL.load(getenv); err != nil {
+		return c, err
+	}
 
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -310,4 +327,41 @@ func ParseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("size %q overflows", s)
 	}
 	return n * mult, nil
+}
+
+func (g *GraphQLLimits) load(getenv func(string) string) error {
+	for _, v := range []struct {
+		name string
+		size *int64
+		n    *int
+	}{
+		{"SATCHEL_GRAPHQL_MAX_BODY_BYTES", &g.MaxBodyBytes, nil},
+		{"SATCHEL_GRAPHQL_MAX_DOCUMENT_BYTES", &g.MaxDocumentBytes, nil},
+		{"SATCHEL_GRAPHQL_MAX_TOKENS", nil, &g.MaxTokens},
+		{"SATCHEL_GRAPHQL_MAX_FIELDS", nil, &g.MaxFields},
+		{"SATCHEL_GRAPHQL_MAX_ALIASES", nil, &g.MaxAliases},
+		{"SATCHEL_GRAPHQL_MAX_FIELD_PAIRS", nil, &g.MaxFieldPairs},
+		{"SATCHEL_GRAPHQL_MAX_DEPTH", nil, &g.MaxDepth},
+		{"SATCHEL_GRAPHQL_MAX_COMPLEXITY", nil, &g.MaxComplexity},
+		{"SATCHEL_GRAPHQL_MAX_COMPLEXITY_ANONYMOUS", nil, &g.MaxComplexityAnonymous},
+	} {
+		raw := getenv(v.name)
+		if raw == "" {
+			continue
+		}
+		if v.size != nil {
+			n, err := ParseSize(raw)
+			if err != nil || n <= 0 {
+				return fmt.Errorf("%s %q: want a positive size", v.name, raw)
+			}
+			*v.size = n
+			continue
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%s %q: want a positive number", v.name, raw)
+		}
+		*v.n = n
+	}
+	return nil
 }

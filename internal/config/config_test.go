@@ -57,3 +57,19 @@ func FuzzParseSize(f *testing.F) {
 		}
 	})
 }
+
+func TestGraphQLLimitsFromTheEnvironment(t *testing.T) {
+	env := map[string]string{"SATCHEL_GRAPHQL_MAX_BODY_BYTES": "2MiB", "SATCHEL_GRAPHQL_MAX_ALIASES": "50", "SATCHEL_GRAPHQL_MAX_COMPLEXITY": "1000"}
+	c, err := Load("t", nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GraphQL.MaxBodyBytes != 2<<20 || c.GraphQL.MaxAliases != 50 || c.GraphQL.MaxComplexity != 1000 || c.GraphQL.MaxDepth != 0 {
+		t.Fatalf("%+v", c.GraphQL)
+	}
+	for _, bad := range []map[string]string{{"SATCHEL_GRAPHQL_MAX_DEPTH": "0"}, {"SATCHEL_GRAPHQL_MAX_TOKENS": "lots"}, {"SATCHEL_GRAPHQL_MAX_DOCUMENT_BYTES": "-1"}} {
+		if _, err := Load("t", nil, func(k string) string { return bad[k] }, io.Discard); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
