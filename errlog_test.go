@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 
 	"log/slog"
@@ -11,29 +9,11 @@ import (
 	"satchel/internal/testdb"
 )
 
-// syncBuffer is a log sink tests read while the server writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // Every 500 is logged once, with its cause and the request's ID, whichever
 // edge answers it; the client sees the ID and nothing of the cause.
 func TestInternalErrorsAreLoggedOnce(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
-		var logs syncBuffer
+		var logs crashBuffer
 		s := newTestServerLogging(t, b, &logs, slog.LevelWarn)
 		// The public key is looked up (and cached) while the database is
 		// up; the secret key is not.
