@@ -62,14 +62,20 @@ type Service struct {
 	queueWait time.Duration
 }
 
+// QueuePerSlot is how many on-demand requests may wait per render slot. A
+// waiting request holds no original (only its connection), so the queue is
+// long: a page of thumbnails asked for at once waits its turn rather than
+// being refused.
+const QueuePerSlot = 32
+
 // New returns a Service with slots renders at once (the renderer's own
-// concurrency) and a queue of 4 on-demand requests per slot; Run starts its
-// workers.
+// concurrency) and a queue of QueuePerSlot on-demand requests per slot,
+// each waiting up to 30 s; Run starts its workers.
 func New(db *bun.DB, store Store, r Renderer, log *slog.Logger, maxSource int64, slots int) *Service {
 	slots = max(slots, 1)
 	return &Service{
 		DB: db, Store: store, Renderer: r, Log: log, MaxSourceBytes: maxSource, wake: make(chan struct{}, 1),
-		slots: make(chan struct{}, slots), maxQueued: int64(4 * slots), queueWait: 20 * time.Second,
+		slots: make(chan struct{}, slots), maxQueued: int64(QueuePerSlot * slots), queueWait: 30 * time.Second,
 	}
 }
 

@@ -93,9 +93,9 @@ func pngOf(t *testing.T, w, h int, shade uint8) []byte {
 }
 
 // On-demand renders take their slot before they read the original: with 2
-// slots and a queue of 8, 20 concurrent requests for 20 different images
-// never hold more than 2 originals in memory, the overflow is refused with
-// 503 UNAVAILABLE and Retry-After at once, and the rest render.
+// slots and a queue of 64, 76 concurrent requests for 76 different images
+// never hold more than 2 originals in memory, the overflow (10) is refused
+// with 503 UNAVAILABLE and Retry-After at once, and the rest render.
 func TestOnDemandRendersAreBounded(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		ctx := context.Background()
@@ -116,7 +116,8 @@ func TestOnDemandRendersAreBounded(t *testing.T) {
 		if err := models.InsertAccount(ctx, bdb, acct); err != nil {
 			t.Fatal(err)
 		}
-		const n = 20
+		const queued = 2 * QueuePerSlot
+		const n = 2 + queued + 10
 		files := make([]*models.File, n)
 		for i := range files {
 			data := pngOf(t, 64, 48, uint8(i))
@@ -157,7 +158,7 @@ func TestOnDemandRendersAreBounded(t *testing.T) {
 		// Let every request take a slot, wait in the queue or be refused,
 		// then open the gate.
 		deadline := time.Now().Add(10 * time.Second)
-		for time.Now().Before(deadline) && !(r.held.Load() == 2 && s.queued.Load() == 8 && finished.Load() == n-2-8) {
+		for time.Now().Before(deadline) && !(r.held.Load() == 2 && s.queued.Load() == queued && finished.Load() == n-2-queued) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		busy := 0
@@ -175,8 +176,8 @@ func TestOnDemandRendersAreBounded(t *testing.T) {
 				t.Fatalf("render: %v", err)
 			}
 		}
-		if busy != n-2-8 {
-			t.Fatalf("%d requests refused as busy, want %d (20 - 2 slots - 8 queued)", busy, n-2-8)
+		if busy != n-2-queued {
+			t.Fatalf("%d requests refused as busy, want %d (%d - 2 slots - %d queued)", busy, n-2-queued, n, queued)
 		}
 		if p := store.peak.Load(); p > 2 {
 			t.Fatalf("%d originals open at once with 2 render slots", p)
