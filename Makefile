@@ -91,6 +91,14 @@ bench-thumb:
 	@bash scripts/deps.sh bench
 	bash bench/thumb.sh
 
+# Peak RSS of N concurrent first renders of 24-megapixel JPEGs (BENCH_FILES,
+# default 40), against BENCH_BASE (a git revision) in the same run when set.
+# Results in bench/RESULTS-render-memory.md are written by hand from its table.
+.PHONY: bench-render-memory
+bench-render-memory:
+	@bash scripts/deps.sh bench
+	bash bench/render-memory.sh
+
 # files(first: 50) latency (Service.List) over 1,000,000 files on SQLite and
 # PostgreSQL: first and deep pages, no filter / exact tag / prefix. Seeds once
 # (cached in bench/out/ and the database satchel_bench_list_<N>), prints the

@@ -6,14 +6,15 @@ set -euo pipefail
 
 # Debian packages Satchel needs, installed only when missing:
 #   build and run: pkg-config and libvips-dev (image transformations);
-#   benchmarks (`deps.sh bench`): also libvips-tools (vipsthumbnail);
+#   benchmarks (`deps.sh bench`): also libvips-tools (vipsthumbnail, vips),
+#   jq and curl (bench/render-memory.sh);
 #   tests (`deps.sh test`): also libvips-tools (vipsthumbnail, for the
 #   benchmarks) and chromium (/usr/bin/chromium) for the browser end-to-end
 #   test, driven by playwright-core, which never downloads a browser itself.
 # SATCHEL_APT_PACKAGES, when set, replaces the list (empty: install nothing).
 DEFAULT_PACKAGES="pkg-config libvips-dev"
 case "${1:-run}" in
-  bench) DEFAULT_PACKAGES="$DEFAULT_PACKAGES libvips-tools" ;;
+  bench) DEFAULT_PACKAGES="$DEFAULT_PACKAGES libvips-tools jq curl bc" ;;
   test) DEFAULT_PACKAGES="$DEFAULT_PACKAGES libvips-tools chromium" ;;
 esac
 APT_PACKAGES=(${SATCHEL_APT_PACKAGES-$DEFAULT_PACKAGES})
