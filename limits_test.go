@@ -506,3 +506,48 @@ func TestLimitsGraphQLSettings(t *testing.T) {
 		t.Fatalf("a page of 100 over a budget of 200: %+v", r.Errors)
 	}
 }
+
+// Multipart sessions: the assembled file's content is checked under type
+// rules, and a session is cheap to begin whatever its size.
+func TestLimitsMultipart(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		images, _ := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
+		for _, declared := range []string{"", "image/png"} {
+			before := s.lmState(t)
+			in := map[string]any{"fileSize": len(lmHTML)}
+			if declared != "" {
+				in["mime"] = declared
+			}
+			_, r := s.gql(t, images, `mutation($in: BeginMultipartUploadInput!) { beginMultipartUpload(input: $in) { fileId uploadParts { first { uploadUrl } } } }`, map[string]any{"in": in})
+			var out struct {
+				BeginMultipartUpload struct {
+					FileID      string
+					UploadParts struct{ First struct{ UploadURL string } }
+				}
+			}
+			if len(r.Errors) > 0 || jsonUnmarshal(r.Data, &out) != nil {
+				t.Fatalf("begin: %s %+v", r.Data, r.Errors)
+			}
+			b := out.BeginMultipartUpload
+			resp, body := s.do(t, http.MethodPut, strings.TrimPrefix(b.UploadParts.First.UploadURL, s.URL), "", bytes.NewReader(lmHTML), nil)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("PUT: %d %s", resp.StatusCode, body)
+			}
+			_, r = s.gql(t, images, `mutation($f: ID!, $e: String!) { completeUploadPart(input: {fileId: $f, uploadPartIndex: 0, etag: $e}) { file { id } } }`,
+				map[string]any{"f": b.FileID, "e": resp.Header.Get("ETag")})
+			if r.errCode() != "MIME_NOT_ALLOWED" {
+				t.Fatalf("HTML assembled (declared %q): %s %+v", declared, r.Data, r.Errors)
+			}
+			s.lmUnchanged(t, "an HTML multipart session", before)
+		}
+		// A 10 GiB session: one request creates one part, not 2048.
+		before := s.lmState(t)
+		fileID, count, _ := s.beginMultipart(t, s.keys.PublicKey, 10<<30, "huge.bin")
+		after := s.lmState(t)
+		if count != 2048 || after.parts-before.parts != 1 || after.uploads-before.uploads != 2 || len(after.onDisk)-len(before.onDisk) != 2 {
+			t.Fatalf("10 GiB session %s: %d parts; part rows +%d, upload rows +%d, files on disk +%d",
+				fileID, count, after.parts-before.parts, after.uploads-before.uploads, len(after.onDisk)-len(before.onDisk))
+		}
+	})
+}

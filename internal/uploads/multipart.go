@@ -373,6 +373,16 @@ func (s *Service) assemble(ctx context.Context, fileID string) (*models.File, er
 	}
 	f, err := s.finish(ctx, fileID, "multipart", nil)
 	if err != nil {
+		if apperr.CodeOf(err) != apperr.Internal {
+			// Refused for good (its type, a limit, the quota): the
+			// session's file is gone, and its parts go with it.
+			for _, id := range partIDs {
+				s.dropUpload(context.WithoutCancel(ctx), id)
+			}
+			if derr := models.DeleteParts(context.WithoutCancel(ctx), s.DB, fileID); derr != nil {
+				s.Log.Warn("assemble: drop part rows", "id", fileID, "err", derr)
+			}
+		}
 		return nil, err
 	}
 	if err := models.DeleteParts(context.WithoutCancel(ctx), s.DB, fileID); err != nil {

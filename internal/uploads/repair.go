@@ -60,6 +60,10 @@ func (s *Service) repair(ctx context.Context, u *models.Upload) (done bool, err 
 			return false, err
 		}
 		if _, err := s.assemble(ctx, u.ID); err != nil {
+			if apperr.CodeOf(err) != apperr.Internal {
+				s.Log.Info("reconcile: refused a multipart upload left half done", "id", u.ID, "reason", err)
+				return false, nil
+			}
 			return false, fmt.Errorf("assemble: %w", err)
 		}
 		return true, nil
