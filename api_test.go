@@ -275,7 +275,7 @@ func (s *testServer) apiTusPatch(t testing.TB, id string, offset int, body []byt
 // apiOtherAccount creates a second account with a secret key.
 func (s *testServer) apiOtherAccount(t testing.TB) (accountID, secret string) {
 	t.Helper()
-	svc := auth.Service{DB: s.app.db}
+	svc := auth.Service{DB: s.app.DB}
 	a, err := svc.CreateAccount(context.Background(), "other")
 	if err != nil {
 		t.Fatal(err)
@@ -818,7 +818,7 @@ func TestAPIBadInputHostileNamesStayInDataDir(t *testing.T) {
 		}
 		// None of the refused uploads left a row behind.
 		var n int
-		if err := s.app.db.NewSelect().Model((*models.Upload)(nil)).ColumnExpr("count(*)").Scan(context.Background(), &n); err != nil {
+		if err := s.app.DB.NewSelect().Model((*models.Upload)(nil)).ColumnExpr("count(*)").Scan(context.Background(), &n); err != nil {
 			t.Fatal(err)
 		}
 		if n != 0 {
@@ -849,7 +849,7 @@ func TestAPIBadInputTusTermination(t *testing.T) {
 			t.Fatalf("PATCH: %d %s", resp.StatusCode, data)
 		}
 		ctx := context.Background()
-		if _, err := models.GetUpload(ctx, s.app.db, unfinished); err != nil {
+		if _, err := models.GetUpload(ctx, s.app.DB, unfinished); err != nil {
 			t.Fatalf("unfinished upload row: %v", err)
 		}
 
@@ -871,7 +871,7 @@ func TestAPIBadInputTusTermination(t *testing.T) {
 				status: 404, code: "NOT_FOUND"},
 		})
 
-		if _, err := models.GetUpload(ctx, s.app.db, unfinished); !errors.Is(err, models.ErrNotFound) {
+		if _, err := models.GetUpload(ctx, s.app.DB, unfinished); !errors.Is(err, models.ErrNotFound) {
 			t.Fatalf("upload row after DELETE: %v, want not found", err)
 		}
 		for _, p := range []string{unfinished, unfinished + ".info", filepath.Join(".sha256", unfinished+".sha256")} {

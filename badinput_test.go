@@ -87,15 +87,15 @@ func TestBadInputStoresNothing(t *testing.T) {
 		otherSession, _, _ := s.beginMultipart(t, otherPub, 100, "theirs.bin")
 
 		// An account with a small quota, nearly full.
-		quotaAcct, err := (&auth.Service{DB: s.app.db}).CreateAccount(ctx, "quota")
+		quotaAcct, err := (&auth.Service{DB: s.app.DB}).CreateAccount(ctx, "quota")
 		if err != nil {
 			t.Fatal(err)
 		}
 		q := int64(100)
-		if err := (&auth.Service{DB: s.app.db}).SetStorageQuota(ctx, quotaAcct.ID, &q); err != nil {
+		if err := (&auth.Service{DB: s.app.DB}).SetStorageQuota(ctx, quotaAcct.ID, &q); err != nil {
 			t.Fatal(err)
 		}
-		quotaSecret, _, err := (&auth.Service{DB: s.app.db}).CreateKey(ctx, quotaAcct.ID, "secret", auth.KeyOptions{})
+		quotaSecret, _, err := (&auth.Service{DB: s.app.DB}).CreateKey(ctx, quotaAcct.ID, "secret", auth.KeyOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

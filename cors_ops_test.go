@@ -60,7 +60,7 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Fatalf("readyz %d %s", resp.StatusCode, body)
 	}
 	// With the database gone, the instance is not ready (but alive).
-	s.app.db.Close()
+	s.app.DB.Close()
 	if resp, body := s.do(t, http.MethodGet, "/readyz", "", nil, nil); resp.StatusCode != 503 || !strings.Contains(string(body), `"database":"unreachable"`) {
 		t.Fatalf("readyz without database: %d %s", resp.StatusCode, body)
 	}

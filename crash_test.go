@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"satchel/internal/auth"
+	"satchel/app"
 	"satchel/internal/config"
 	"satchel/internal/db"
 	"satchel/internal/ids"
@@ -48,7 +49,8 @@ var (
 	crashBinOut  []byte
 )
 
-// crashBinary builds `satchel` once per test run. Under `go test` the
+// crashBinary builds `satchel` once per test run, with its crash-test
+// faults (the build tag satchelfault; see app/fault.go). Under `go test` the
 // binary goes beside the test binary, in the work directory go test removes
 // afterwards; otherwise into a fresh temporary directory.
 func crashBinary(t testing.TB) string {
@@ -64,7 +66,7 @@ func crashBinary(t testing.TB) string {
 			}
 		}
 		crashBinPath = filepath.Join(dir, "satchel")
-		crashBinOut, crashBinErr = exec.Command("go", "build", "-o", crashBinPath, ".").CombinedOutput()
+		crashBinOut, crashBinErr = exec.Command("go", "build", "-tags", "satchelfault", "-o", crashBinPath, ".").CombinedOutput()
 	})
 	if crashBinErr != nil {
 		t.Fatalf("go build: %v\n%s", crashBinErr, crashBinOut)
@@ -691,15 +693,15 @@ func crashConcurrentFinish(t *testing.T, n *crashNode, id string, want crashFile
 	cfg.LogLevel = "warn"
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx := context.Background()
-	a, err := build(ctx, cfg, log, func(string) string { return "" }, io.Discard)
+	a, err := app.New(ctx, cfg, log, io.Discard)
 	if err != nil {
-		t.Fatalf("build: %v", err)
+		t.Fatalf("app.New: %v", err)
 	}
-	defer a.db.Close()
+	defer a.Close()
 	// Hold the first finishing transaction open for a moment, so that the
 	// others arrive while its File row is not yet committed: they must wait
 	// for it and then find the upload finished, not insert a second row.
-	a.uploads.BeforeCommit = func(string) { time.Sleep(150 * time.Millisecond) }
+	a.Uploads.BeforeCommit = func(string) { time.Sleep(150 * time.Millisecond) }
 
 	const finishers, reconcilers = 8, 2
 	start := make(chan struct{})
@@ -710,7 +712,7 @@ func crashConcurrentFinish(t *testing.T, n *crashNode, id string, want crashFile
 		go func() {
 			defer wg.Done()
 			<-start
-			f, err := a.uploads.Finish(ctx, id)
+			f, err := a.Uploads.Finish(ctx, id)
 			switch {
 			case err != nil:
 				errs <- fmt.Errorf("Finish: %w", err)
@@ -724,7 +726,7 @@ func crashConcurrentFinish(t *testing.T, n *crashNode, id string, want crashFile
 		go func() {
 			defer wg.Done()
 			<-start
-			if _, err := a.uploads.Reconcile(ctx); err != nil {
+			if _, err := a.Uploads.Reconcile(ctx); err != nil {
 				errs <- fmt.Errorf("Reconcile: %w", err)
 			}
 		}()
@@ -735,11 +737,11 @@ func crashConcurrentFinish(t *testing.T, n *crashNode, id string, want crashFile
 	for err := range errs {
 		t.Error(err)
 	}
-	nFiles, err := a.db.NewSelect().Model((*models.File)(nil)).Where("id = ?", id).Count(ctx)
+	nFiles, err := a.DB.NewSelect().Model((*models.File)(nil)).Where("id = ?", id).Count(ctx)
 	if err != nil || nFiles != 1 {
 		t.Fatalf("File rows for %s after concurrent finishing: %d (%v), want 1", id, nFiles, err)
 	}
-	if _, err := models.GetUpload(ctx, a.db, id); !errors.Is(err, models.ErrNotFound) {
+	if _, err := models.GetUpload(ctx, a.DB, id); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("the upload row survived finishing (err=%v)", err)
 	}
 }

@@ -21,7 +21,7 @@ func TestInternalErrorsAreLoggedOnce(t *testing.T) {
 		file := s.apiBasicUpload(t, s.keys.PublicKey, "b.txt", "text/plain", []byte("b"))
 		unused, _ := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "SECRET"})
 		s.gql(t, s.keys.SecretKey, `{ files(first: 1) { edges { cursor } } }`, nil) // caches the secret key
-		s.app.db.Close()
+		s.app.DB.Close()
 		logged := func(what, id string) {
 			t.Helper()
 			var lines []string

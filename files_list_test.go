@@ -50,12 +50,12 @@ func seedFiles(t *testing.T, s *testServer, key string, n, offset int) []seeded 
 
 func loadSeeded(t *testing.T, s *testServer, key string) []seeded {
 	t.Helper()
-	p, err := (&auth.Service{DB: s.app.db}).Authenticate(t.Context(), key)
+	p, err := (&auth.Service{DB: s.app.DB}).Authenticate(t.Context(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var fs []models.File
-	if err := s.app.db.NewSelect().Model(&fs).Where("account_id = ?", p.AccountID).Scan(t.Context()); err != nil {
+	if err := s.app.DB.NewSelect().Model(&fs).Where("account_id = ?", p.AccountID).Scan(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	out := make([]seeded, len(fs))
@@ -383,7 +383,7 @@ func TestFilesListingArgumentsAndIsolation(t *testing.T) {
 		s := newTestServer(t, b)
 		sk := s.keys.SecretKey
 		seedFiles(t, s, sk, 12, 0)
-		authSvc := &auth.Service{DB: s.app.db}
+		authSvc := &auth.Service{DB: s.app.DB}
 		acct, _ := authSvc.CreateAccount(t.Context(), "other")
 		otherKey, _, err := authSvc.CreateKey(t.Context(), acct.ID, models.KindSecret, auth.KeyOptions{})
 		if err != nil {

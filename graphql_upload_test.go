@@ -252,7 +252,7 @@ func TestGraphQLUploadBadRequests(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b, apiLimitedUploads) // 1 MiB per file
 		pub, sec := s.keys.PublicKey, s.keys.SecretKey
-		authSvc := auth.Service{DB: s.app.db}
+		authSvc := auth.Service{DB: s.app.DB}
 		smallKey, _, err := authSvc.CreateKey(context.Background(), s.keys.AccountID, models.KindPublic, auth.KeyOptions{Name: "small", MaxFileSize: 1000})
 		if err != nil {
 			t.Fatal(err)

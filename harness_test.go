@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"satchel/app"
 	"satchel/internal/auth"
 	"satchel/internal/config"
 	"satchel/internal/ids"
@@ -23,7 +24,7 @@ import (
 // httptest, over a real database and a real filestore.
 type testServer struct {
 	*httptest.Server
-	app     *app
+	app     *app.App
 	cfg     config.Config
 	keys    auth.BootstrapKeys
 	dataDir string
@@ -54,21 +55,21 @@ func newTestServerLogging(t testing.TB, b testdb.Backend, w io.Writer, level slo
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-	a, err := build(context.Background(), cfg, log, func(string) string { return "" }, io.Discard)
+	a, err := app.New(context.Background(), cfg, log, io.Discard)
 	if err != nil {
-		t.Fatalf("build: %v", err)
+		t.Fatalf("app.New: %v", err)
 	}
-	ts.Config.Handler = a.handler
+	ts.Config.Handler = a.Handler
 	ts.Start()
 	workers, stopWorkers := context.WithCancel(context.Background())
 	workersDone := make(chan struct{})
-	go func() { defer close(workersDone); a.images.Run(workers, 2) }()
+	go func() { defer close(workersDone); a.Images.Run(workers, 2) }()
 	t.Cleanup(func() {
 		stopWorkers()
 		<-workersDone
 		ts.CloseClientConnections()
 		ts.Close()
-		a.db.Close()
+		a.Close()
 	})
 	s := &testServer{Server: ts, app: a, cfg: cfg, dataDir: cfg.DataDir}
 	raw, err := os.ReadFile(cfg.DataDir + "/bootstrap-keys.json")

@@ -37,7 +37,7 @@ func (s *testServer) lmState(t testing.TB) lmState {
 	ctx := context.Background()
 	var st lmState
 	count := func(table, where string) int {
-		q := s.app.db.NewSelect().Table(table)
+		q := s.app.DB.NewSelect().Table(table)
 		if where != "" {
 			q = q.Where(where)
 		}
@@ -51,7 +51,7 @@ func (s *testServer) lmState(t testing.TB) lmState {
 	st.uploads = count("uploads", "")
 	st.parts = count("multipart_parts", "")
 	st.spentTickets = count("upload_tickets", "consumed_at IS NOT NULL")
-	if err := s.app.db.NewSelect().Table("accounts").ColumnExpr("COALESCE(SUM(bytes_used), 0)").Scan(ctx, &st.bytesUsed); err != nil {
+	if err := s.app.DB.NewSelect().Table("accounts").ColumnExpr("COALESCE(SUM(bytes_used), 0)").Scan(ctx, &st.bytesUsed); err != nil {
 		t.Fatal(err)
 	}
 	root := s.cfg.FilesDir()
@@ -193,7 +193,7 @@ func TestLimitsStorageQuota(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
 		quota := int64(100)
-		if err := (&auth.Service{DB: s.app.db}).SetStorageQuota(context.Background(), s.keys.AccountID, &quota); err != nil {
+		if err := (&auth.Service{DB: s.app.DB}).SetStorageQuota(context.Background(), s.keys.AccountID, &quota); err != nil {
 			t.Fatal(err)
 		}
 		first := s.apiBasicUpload(t, s.keys.PublicKey, "a.bin", "application/octet-stream", bytes.Repeat([]byte("a"), 60))
@@ -254,7 +254,7 @@ func TestLimitsStorageQuotaAtCommit(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
 		quota := int64(100)
-		if err := (&auth.Service{DB: s.app.db}).SetStorageQuota(context.Background(), s.keys.AccountID, &quota); err != nil {
+		if err := (&auth.Service{DB: s.app.DB}).SetStorageQuota(context.Background(), s.keys.AccountID, &quota); err != nil {
 			t.Fatal(err)
 		}
 		a := s.apiTusCreate(t, s.keys.PublicKey, 60, "")

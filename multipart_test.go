@@ -312,11 +312,11 @@ func TestMultipartArithmeticAndExpiry(t *testing.T) {
 			}
 		}
 		// Parts exist once asked for: here the first and the last.
-		if n, err := s.app.db.NewSelect().Table("multipart_parts").Where("file_id = ?", fileID).Count(t.Context()); err != nil || n != 2 {
+		if n, err := s.app.DB.NewSelect().Table("multipart_parts").Where("file_id = ?", fileID).Count(t.Context()); err != nil || n != 2 {
 			t.Fatalf("part rows: %d %v (want 2)", n, err)
 		}
 		// Never completed: the session expires, parts and all.
-		svc := s.app.uploads
+		svc := s.app.Uploads
 		svc.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
 		n, err := svc.Sweep(t.Context())
 		svc.Now = nil

@@ -21,8 +21,8 @@ func TestReconcileSetsAsideBadUploads(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
 		ctx := context.Background()
-		svc := s.app.uploads
-		p, err := (&auth.Service{DB: s.app.db}).Authenticate(ctx, s.keys.PublicKey)
+		svc := s.app.Uploads
+		p, err := (&auth.Service{DB: s.app.DB}).Authenticate(ctx, s.keys.PublicKey)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -216,7 +216,7 @@ func tkNewIDs(before, after map[string]bool) []string {
 // tkOtherAccount creates a second account with a secret key.
 func (s *testServer) tkOtherAccount(t testing.TB, name string) (accountID, secret string) {
 	t.Helper()
-	svc := auth.Service{DB: s.app.db}
+	svc := auth.Service{DB: s.app.DB}
 	a, err := svc.CreateAccount(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
@@ -366,10 +366,10 @@ func (s *testServer) tkOnDisk(id string) []string {
 // tkSetNow makes the upload service see now+d until reset. No request may
 // be in flight while it changes.
 func (s *testServer) tkSetNow(d time.Duration) {
-	s.app.uploads.Now = func() time.Time { return time.Now().Add(d) }
+	s.app.Uploads.Now = func() time.Time { return time.Now().Add(d) }
 }
 
-func (s *testServer) tkResetNow() { s.app.uploads.Now = nil }
+func (s *testServer) tkResetNow() { s.app.Uploads.Now = nil }
 
 // tkWaitExpired sleeps until the ticket has expired.
 func tkWaitExpired(tk tkTicket) {
@@ -616,13 +616,13 @@ func TestUploadTicketSingleUse(t *testing.T) {
 			if left := s.tkOnDisk(idOf(older)); len(left) == 0 {
 				t.Fatal("the older upload's bytes are gone before the sweep: the test cannot see the sweeper work")
 			}
-			if _, err := s.app.uploads.Pending(ctx, idOf(older)); err != nil {
+			if _, err := s.app.Uploads.Pending(ctx, idOf(older)); err != nil {
 				t.Fatalf("older upload row before the sweep: %v", err)
 			}
-			if _, err := s.app.uploads.Sweep(ctx); err != nil {
+			if _, err := s.app.Uploads.Sweep(ctx); err != nil {
 				t.Fatalf("sweep: %v", err)
 			}
-			if _, err := s.app.uploads.Pending(ctx, idOf(older)); !errors.Is(err, uploads.ErrUploadNotFound) {
+			if _, err := s.app.Uploads.Pending(ctx, idOf(older)); !errors.Is(err, uploads.ErrUploadNotFound) {
 				t.Fatalf("older upload row after the sweep: %v", err)
 			}
 			if left := s.tkOnDisk(idOf(older)); len(left) != 0 {
@@ -1045,11 +1045,11 @@ func TestUploadTicketRace(t *testing.T) {
 				}
 			}
 			// Whatever the losers left behind, the sweeper clears it.
-			if _, err := s.app.uploads.Sweep(ctx); err != nil {
+			if _, err := s.app.Uploads.Sweep(ctx); err != nil {
 				t.Fatal(err)
 			}
 			for _, id := range losers {
-				if _, err := s.app.uploads.Pending(ctx, id); !errors.Is(err, uploads.ErrUploadNotFound) {
+				if _, err := s.app.Uploads.Pending(ctx, id); !errors.Is(err, uploads.ErrUploadNotFound) {
 					t.Fatalf("loser %s still pending after sweep: %v", id, err)
 				}
 				if left := s.tkOnDisk(id); len(left) != 0 {
@@ -1148,7 +1148,7 @@ func TestUploadTicketSweeper(t *testing.T) {
 		sweepAt := func(t *testing.T, d time.Duration) {
 			t.Helper()
 			s.tkSetNow(d)
-			_, err := s.app.uploads.Sweep(ctx)
+			_, err := s.app.Uploads.Sweep(ctx)
 			s.tkResetNow()
 			if err != nil {
 				t.Fatalf("sweep: %v", err)

@@ -143,8 +143,8 @@ func imageSize(t *testing.T, data []byte, mime string) (int, int) {
 func TestTransformations(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
-		counter := &countingRenderer{inner: s.app.images.Renderer, name: map[string]int{}}
-		s.app.images.Renderer = counter
+		counter := &countingRenderer{inner: s.app.Images.Renderer, name: map[string]int{}}
+		s.app.Images.Renderer = counter
 
 		if r := s.preset(t, "createTransformation", map[string]any{"name": "thumb", "width": 64, "height": 64, "fit": "COVER", "format": "WEBP"}); len(r.Errors) > 0 {
 			t.Fatalf("create: %+v", r.Errors)
@@ -283,7 +283,7 @@ func TestTransformations(t *testing.T) {
 			}
 			// Presets belong to accounts: another account's "big" does not
 			// apply to this account's file.
-			authSvc := &auth.Service{DB: s.app.db}
+			authSvc := &auth.Service{DB: s.app.DB}
 			acct, _ := authSvc.CreateAccount(t.Context(), "other")
 			otherKey, _, _ := authSvc.CreateKey(t.Context(), acct.ID, models.KindSecret, auth.KeyOptions{})
 			if _, r := s.gql(t, otherKey, `mutation { createTransformation(input: {name: "big", width: 10}) { name } }`, nil); len(r.Errors) > 0 {

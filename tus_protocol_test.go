@@ -161,7 +161,7 @@ func TestTusProtocolExtensions(t *testing.T) {
 		})
 
 		t.Run("concatenation of another account's parts is refused", func(t *testing.T) {
-			authSvc := &auth.Service{DB: s.app.db}
+			authSvc := &auth.Service{DB: s.app.DB}
 			acct, err := authSvc.CreateAccount(t.Context(), "other")
 			if err != nil {
 				t.Fatal(err)
@@ -189,7 +189,7 @@ func TestTusProtocolExtensions(t *testing.T) {
 			if r.StatusCode != 204 {
 				t.Fatalf("delete: %d", r.StatusCode)
 			}
-			if _, err := s.app.uploads.Pending(t.Context(), idOf(loc)); err == nil {
+			if _, err := s.app.Uploads.Pending(t.Context(), idOf(loc)); err == nil {
 				t.Fatal("row survived termination")
 			}
 			r, body := s.do(t, http.MethodHead, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
@@ -201,7 +201,7 @@ func TestTusProtocolExtensions(t *testing.T) {
 		t.Run("expired uploads are swept", func(t *testing.T) {
 			resp, _ := s.tusCreate(t, pk, map[string]string{"Upload-Length": "10"}, []byte("12345"))
 			id := idOf(resp.Header.Get("Location"))
-			svc := s.app.uploads
+			svc := s.app.Uploads
 			svc.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
 			n, err := svc.Sweep(t.Context())
 			svc.Now = nil
@@ -245,7 +245,7 @@ func TestTusChunksMakeNoQueries(t *testing.T) {
 			t.Fatalf("create: %d", resp.StatusCode)
 		}
 		loc := resp.Header.Get("Location")
-		before := s.app.statements.Statements()
+		before := s.app.Statements.Statements()
 		for i := range chunks - 1 {
 			if r, body := s.tusPatch(t, loc, i*size, data[i*size:(i+1)*size]); r.StatusCode != 204 {
 				t.Fatalf("patch %d: %d %s", i, r.StatusCode, body)
@@ -254,7 +254,7 @@ func TestTusChunksMakeNoQueries(t *testing.T) {
 				t.Fatalf("head %d: %d", i, r.StatusCode)
 			}
 		}
-		if n := s.app.statements.Statements() - before; n > 4 {
+		if n := s.app.Statements.Statements() - before; n > 4 {
 			t.Errorf("%d statements during %d PATCH and %d HEAD requests, want none per request", n, chunks-1, chunks-1)
 		}
 		if r, body := s.tusPatch(t, loc, (chunks-1)*size, data[(chunks-1)*size:]); r.StatusCode != 204 {

@@ -1,4 +1,4 @@
-package httpapi
+package rest
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"satchel/internal/apperr"
-	"satchel/models"
 )
 
 // Pinger is anything whose reachability readiness depends on.
@@ -85,35 +84,15 @@ func (o *Ops) ready(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, map[string]any{"status": state, "checks": checks})
 }
 
-// Metrics counts finished uploads; it is an uploads.Observer.
-type Metrics struct {
-	files *prometheus.CounterVec
-	bytes *prometheus.CounterVec
-	aside prometheus.Counter
-}
-
-// NewMetrics registers Satchel's upload counters on reg.
-func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{
-		files: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "satchel_files_finished_total", Help: "Uploads finished into files, by route.",
-		}, []string{"source"}),
-		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "satchel_file_bytes_total", Help: "Bytes of finished files, by route.",
-		}, []string{"source"}),
-	}
-	m.aside = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "satchel_reconcile_set_aside_total", Help: "Uploads the reconciler could not repair and set aside (see the log).",
+// RegisterFallbacks answers unknown routes and wrong methods with the JSON
+// error payload instead of the mux's plain text.
+func RegisterFallbacks(mux *http.ServeMux) {
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		apperr.WriteJSON(w, r, apperr.New(apperr.NotFound, "no such route"))
 	})
-	reg.MustRegister(m.files, m.bytes, m.aside)
-	return m
-}
-
-// UploadSetAside counts an upload the reconciler set aside.
-func (m *Metrics) UploadSetAside() { m.aside.Inc() }
-
-// FileFinished counts f.
-func (m *Metrics) FileFinished(f *models.File, source string) {
-	m.files.WithLabelValues(source).Inc()
-	m.bytes.WithLabelValues(source).Add(float64(f.Size))
+	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			apperr.WriteJSON(w, r, apperr.New(apperr.MethodNotAllowed, "method not allowed on this route"))
+		})
+	}
 }

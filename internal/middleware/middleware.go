@@ -1,4 +1,7 @@
-package httpapi
+// Package middleware holds the HTTP layers in front of every edge: recovery
+// from panics, the path check, the CORS policy and the bounds on request
+// bodies. The wiring root (package app) stacks them.
+package middleware
 
 import (
 	"fmt"
@@ -27,19 +30,6 @@ func Recover(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-// RegisterFallbacks answers unknown routes and wrong methods with the JSON
-// error payload instead of the mux's plain text.
-func RegisterFallbacks(mux *http.ServeMux) {
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		apperr.WriteJSON(w, r, apperr.New(apperr.NotFound, "no such route"))
-	})
-	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
-		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
-			apperr.WriteJSON(w, r, apperr.New(apperr.MethodNotAllowed, "method not allowed on this route"))
-		})
-	}
 }
 
 // CleanPaths refuses a request whose path, once decoded, holds a control
