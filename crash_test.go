@@ -30,8 +30,8 @@ import (
 	"testing"
 	"time"
 
-	"satchel/internal/auth"
 	"satchel/app"
+	"satchel/internal/auth"
 	"satchel/internal/config"
 	"satchel/internal/db"
 	"satchel/internal/ids"

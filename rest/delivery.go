@@ -59,7 +59,6 @@ func ContentDisposition(disposition, name string) string {
 	return disposition
 }
 
-
 // serveTransformed serves a named transformation of a file, rendering it on
 // first request. Query parameters change nothing about the result; the API
 // hands out URLs with ?v=<version>, which may be cached for good.
