@@ -88,7 +88,7 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wr
 		fmt.Fprintf(stdout, "Created account %s (\"default\"). These keys are shown once and saved to %s/bootstrap-keys.json:\n  public key: %s\n  secret key: %s\n",
 			boot.AccountID, cfg.DataDir, boot.PublicKey, boot.SecretKey)
 	}
-	store, err := storage.NewFile(cfg.FilesDir())
+	store, err := storage.Open(storage.Config{Kind: cfg.Storage, Dir: cfg.FilesDir()})
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/tus/tusd/v2/pkg/filestore"
 	"github.com/tus/tusd/v2/pkg/handler"
-	"github.com/tus/tusd/v2/pkg/memorylocker"
 
 	"satchel/internal/ids"
 )
@@ -33,8 +32,13 @@ type Store struct {
 	composer *handler.StoreComposer
 }
 
-// NewFile returns the filestore under dir (created if missing).
-func NewFile(dir string) (*Store, error) {
+// NewFile returns the filestore under dir (created if missing), with the
+// in-process locker: Open with Kind "file".
+func NewFile(dir string) (*Store, error) { return Open(Config{Kind: "file", Dir: dir}) }
+
+// newFile builds the filestore under dir, its running digests on disk
+// beside it, and locker as its upload locker.
+func newFile(dir string, locker handler.Locker) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create files dir: %w", err)
 	}
@@ -57,9 +61,7 @@ func NewFile(dir string) (*Store, error) {
 	c.UseTerminater(hs)
 	c.UseConcater(hs)
 	c.UseLengthDeferrer(hs)
-	// One process owns the embedded filestore, so an in-process locker is
-	// the right one here; shared stores need a shared locker.
-	memorylocker.New().UseIn(c)
+	c.UseLocker(locker)
 	return &Store{dir: dir, hashing: hs, composer: c}, nil
 }
 
