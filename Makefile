@@ -54,6 +54,13 @@ generate:
 check-generated: generate
 	@test -z "$$(git status --porcelain -- graph/ gqlgen.yml)" || { git status --short -- graph/; git diff -- graph/ | head -50; echo "generated GraphQL code is stale: run make generate"; exit 1; }
 
+# docs/DESIGN.md is the repository's copy of the contract; when the original
+# (../shared/DESIGN.md, or SHARED_DESIGN) is there, check-design fails if they
+# differ and says which is newer. See docs/README.md.
+.PHONY: check-design
+check-design:
+	@bash scripts/check-design.sh
+
 # The playground's GraphiQL and React files (internal/playground/dist), from
 # the npm packages pinned in internal/playground/npm; committed, so building
 # needs no npm. check-playground-assets fails if they differ from the pins.
