@@ -25,8 +25,17 @@ run: deps build
 # The Go tests (race detector on), then the Node end-to-end tests.
 test: deps-test postgres vet test-go test-node
 
+# gofmt, go.mod and go.sum tidy (`go mod tidy -diff` prints nothing), go vet.
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	@out=$$($(GO) mod tidy -diff 2>&1) || { \
+	  printf '%s\n' "$$out" | head -80; \
+	  if printf '%s\n' "$$out" | grep -q '^diff current/'; then \
+	    echo "go.mod/go.sum are not tidy (the diff above is what 'go mod tidy' would change): run 'go mod tidy' and commit the result"; \
+	  else \
+	    echo "'go mod tidy -diff' failed (see above): go.mod/go.sum could not be checked"; \
+	  fi; \
+	  exit 1; }
 	$(GO) vet ./...
 
 postgres:
@@ -44,6 +53,13 @@ generate:
 
 check-generated: generate
 	@test -z "$$(git status --porcelain -- graph/ gqlgen.yml)" || { git status --short -- graph/; git diff -- graph/ | head -50; echo "generated GraphQL code is stale: run make generate"; exit 1; }
+
+# docs/DESIGN.md is the repository's copy of the contract; when the original
+# (../shared/DESIGN.md, or SHARED_DESIGN) is there, check-design fails if they
+# differ and says which is newer. See docs/README.md.
+.PHONY: check-design
+check-design:
+	@bash scripts/check-design.sh
 
 # The playground's GraphiQL and React files (internal/playground/dist), from
 # the npm packages pinned in internal/playground/npm; committed, so building
