@@ -65,7 +65,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		return apperr.Wrap(fmt.Errorf("graphql panic: %v\n%s", v, debug.Stack()))
 	})
 	// Each request gets its own dataloaders.
-	loaded := withLoaders(r.Uploads.DB, srv)
+	loaded := withLoaders(r.Images, srv)
 	capped := http.MaxBytesHandler(loaded, o.MaxBodyBytes)
 	h := anonymousGate(o.MaxBodyBytes, limits, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if multipart.Supports(req) {

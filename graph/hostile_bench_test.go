@@ -119,7 +119,7 @@ func stockServer(g *testGraph, r *Resolver) http.Handler {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	return withLoaders(g.db, srv)
+	return withLoaders(r.Images, srv)
 }
 
 // hostileRun is what one request cost.

@@ -18,6 +18,7 @@ import (
 	"satchel/internal/auth"
 	"satchel/internal/db"
 	"satchel/internal/ids"
+	"satchel/internal/images"
 	"satchel/internal/uploads"
 	"satchel/migrations"
 	"satchel/models"
@@ -68,7 +69,7 @@ func newTestGraph(t testing.TB, files int, o Options, hooks ...bun.QueryHook) *t
 	if o.Log == nil {
 		o.Log = log
 	}
-	r := &Resolver{Uploads: &uploads.Service{DB: d, Log: log, PublicURL: "http://satchel.test"}, Log: log}
+	r := &Resolver{Uploads: &uploads.Service{DB: d, Log: log, PublicURL: "http://satchel.test"}, Images: &images.Service{DB: d, Log: log}, Log: log}
 	return &testGraph{db: d, account: acc.ID, resolver: r, handler: NewHandler(r, o)}
 }
 
