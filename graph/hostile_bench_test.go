@@ -3,7 +3,7 @@ package graph
 // BenchmarkHostileGraphQL sends issue 12's hostile documents, once each,
 // to a stock gqlgen server ("before": handler.New(NewExecutableSchema(...))
 // with gqlgen's default transports, query cache, introspection and APQ, no
-// limits) and to Satchel's NewHandler with its default Options ("after"),
+// limits) and to Satchel's NewHandler with its default Config ("after"),
 // both over the same SQLite database of 1000 files. It reports, per
 // document and side, the answer, the process CPU time, the bytes allocated
 // and the peak of the live heap, side by side with the ratios, and writes
@@ -32,8 +32,10 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
+	gqltransport "github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"satchel/graph/transport"
 )
 
 // hostileDoc is one document of the benchmark.
@@ -91,6 +93,17 @@ func hostileDocs() []hostileDoc {
 	}
 }
 
+// fragmentChain is n fragments each spreading the next twice: 2^n fields
+// once expanded, in a document of a few hundred bytes.
+func fragmentChain(n int, typ, field string) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "fragment F%d on %s { %s { ...F%d } again: %s { ...F%d } }\n", i, typ, field, i+1, field, i+1)
+	}
+	fmt.Fprintf(&b, "fragment F%d on %s { name }\n", n, typ)
+	return b.String()
+}
+
 // repeatf is n copies of format, each given its index (as often as format
 // has verbs).
 func repeatf(n int, format string) string {
@@ -112,10 +125,10 @@ var graphiQLIntrospection string
 // without its websocket transport, over the same resolvers.
 func stockServer(g *testGraph, r *Resolver) http.Handler {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
-	srv.AddTransport(transport.MultipartForm{})
+	srv.AddTransport(gqltransport.Options{})
+	srv.AddTransport(gqltransport.GET{})
+	srv.AddTransport(gqltransport.POST{})
+	srv.AddTransport(gqltransport.MultipartForm{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
@@ -209,7 +222,7 @@ func BenchmarkHostileGraphQL(b *testing.B) {
 	if os.Getenv("SATCHEL_BENCH_GRAPHQL") != "1" {
 		b.Skip("set SATCHEL_BENCH_GRAPHQL=1 to run the hostile-document benchmark (see make bench-graphql)")
 	}
-	g := newTestGraph(b, 1000, Options{Introspection: true})
+	g := newTestGraph(b, 1000, transport.Config{Introspection: true})
 	graphiQLIntrospection = introspectionQuery(b)
 	stock := stockServer(g, g.resolver)
 	sides := []struct {
@@ -260,7 +273,7 @@ func hostileReport(results map[string][2]hostileRun) string {
 	sb.WriteString("Each document is sent once, in-process (`ServeHTTP`, `Accept: application/graphql-response+json`), after a GC, to\n" +
 		"**before**: a stock gqlgen server (`handler.New(NewExecutableSchema(...))` with gqlgen's default transports, query cache,\n" +
 		"introspection and APQ: `NewDefaultServer` without websockets) and **after**: Satchel's `graph.NewHandler` with its default\n" +
-		"`Options`. Both run Satchel's resolvers over the same SQLite database: one account with 1000 files.\n\n" +
+		"`transport.Config`. Both run Satchel's resolvers over the same SQLite database: one account with 1000 files.\n\n" +
 		"- CPU: user + system time of the process during the request (getrusage), GC included.\n" +
 		"- Allocated: bytes allocated during the request (`/gc/heap/allocs:bytes`).\n" +
 		"- Peak heap: the highest heap sampled every 0.5 ms during the request, above the heap before it\n" +

@@ -1,4 +1,4 @@
-package graph
+package transport
 
 import (
 	"bytes"
@@ -228,7 +228,7 @@ func TestMultipartReadOrder(t *testing.T) {
 	read := func(vars map[string]any, name string) (string, error) {
 		f := upload(t, vars[name]).File
 		b, err := io.ReadAll(f)
-		if err != nil && uploadError(f) == nil {
+		if err != nil && UploadError(f) == nil {
 			return "", fmt.Errorf("read failed without a reason: %w", err)
 		}
 		return string(b), err

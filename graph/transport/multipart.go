@@ -1,4 +1,4 @@
-package graph
+package transport
 
 import (
 	"bytes"
@@ -33,10 +33,10 @@ const (
 	multipartSlack = 1 << 20
 )
 
-// sizeRule is what the transport needs of the upload service: whether a
-// file of size bytes is over the principal's limit (the server's, narrowed
-// by the key's).
-type sizeRule interface {
+// SizeRule is what the multipart transport needs of the upload service:
+// whether a file of size bytes is over the principal's limit (the
+// server's, narrowed by the key's).
+type SizeRule interface {
 	CheckSize(p *auth.Principal, size int64) error
 }
 
@@ -67,7 +67,7 @@ type sizeRule interface {
 // has been read and checked, so such an error found later cannot follow a
 // stored file. Errors of the operation are ordinary GraphQL errors.
 type multipartForm struct {
-	sizes     sizeRule // nil: no per-file limit
+	sizes     SizeRule // nil: no per-file limit
 	maxUpload int64    // the server's largest file, 0 for none: sets the body cap
 	maxFiles  int
 	maxJSON   int64
@@ -75,13 +75,8 @@ type multipartForm struct {
 
 var _ graphql.Transport = multipartForm{}
 
-func newMultipartForm(r *Resolver) multipartForm {
-	m := multipartForm{maxFiles: multipartMaxFiles, maxJSON: multipartMaxJSON}
-	if r != nil && r.Uploads != nil {
-		m.sizes = r.Uploads
-		m.maxUpload = r.Uploads.MaxUploadSize
-	}
-	return m
+func newMultipartForm(sizes SizeRule, maxUpload int64) multipartForm {
+	return multipartForm{sizes: sizes, maxUpload: maxUpload, maxFiles: multipartMaxFiles, maxJSON: multipartMaxJSON}
 }
 
 // Supports reports whether r is a multipart POST. Such a request is exempt
@@ -661,10 +656,10 @@ func (u *uploadReader) failure(err error) error {
 	return err
 }
 
-// uploadError is the client-facing reason a read of an Upload's File
-// failed, when the transport knows one: resolvers return it in place of a
-// generic "could not read" error.
-func uploadError(f io.Reader) error {
+// UploadError is the client-facing reason a read of an Upload's File
+// failed, when the multipart transport knows one: resolvers return it in
+// place of a generic "could not read" error. It is nil for other readers.
+func UploadError(f io.Reader) error {
 	u, ok := f.(*uploadReader)
 	if !ok {
 		return nil
