@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"satchel/graph"
+	"satchel/graph/transport"
 	"satchel/internal/apperr"
 	"satchel/internal/middleware"
 	"satchel/internal/playground"
@@ -19,7 +20,7 @@ import (
 // the operator's routes.
 func (a *App) routes(store *storage.Store, m *metrics) (http.Handler, error) {
 	cfg := a.Config
-	gopts := graph.Options{
+	gopts := transport.Config{
 		Introspection: cfg.Introspection, Log: a.log,
 		MaxBodyBytes: cfg.GraphQL.MaxBodyBytes, MaxDocumentBytes: int(cfg.GraphQL.MaxDocumentBytes),
 		MaxTokens: cfg.GraphQL.MaxTokens, MaxFields: cfg.GraphQL.MaxFields, MaxAliases: cfg.GraphQL.MaxAliases,
@@ -31,7 +32,7 @@ func (a *App) routes(store *storage.Store, m *metrics) (http.Handler, error) {
 	}
 	gql := graph.NewHandler(&graph.Resolver{Uploads: a.Uploads, Auth: a.Auth, Images: a.Images, Log: a.log}, gopts)
 	authMW := a.Auth.Middleware(apperr.WriteJSON)
-	gqlAuthMW := a.Auth.Middleware(graph.WriteError)
+	gqlAuthMW := a.Auth.Middleware(transport.WriteError)
 
 	mux := http.NewServeMux()
 	if cfg.Playground {

@@ -10,6 +10,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator"
+
+	"satchel/graph/transport"
 )
 
 // costOf parses and validates query against Satchel's schema and returns
@@ -24,7 +26,7 @@ func costOf(t *testing.T, query string, vars map[string]any) int {
 	if errs := validator.ValidateWithRules(es.Schema(), doc, nil); len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	return operationCost(context.Background(), es, doc.Operations[0], vars, math.MaxInt-1)
+	return transport.OperationCost(context.Background(), es, doc.Operations[0], vars, math.MaxInt-1)
 }
 
 func TestOperationCost(t *testing.T) {
@@ -73,11 +75,11 @@ func TestOperationCost(t *testing.T) {
 // GraphiQL's introspection query costs the fields it resolves (2,947 for
 // Satchel's schema today). It must stay well within the budget of a request
 // without an API key: when the schema grows past half of it, raise
-// DefaultAnonymousComplexity.
+// transport.DefaultAnonymousComplexity.
 func TestOperationCostOfGraphiQLIntrospection(t *testing.T) {
 	got := costOf(t, introspectionQuery(t), nil)
-	if got < 2000 || got > DefaultAnonymousComplexity/2 {
-		t.Fatalf("GraphiQL's introspection query costs %d; the anonymous limit is %d", got, DefaultAnonymousComplexity)
+	if got < 2000 || got > transport.DefaultAnonymousComplexity/2 {
+		t.Fatalf("GraphiQL's introspection query costs %d; the anonymous limit is %d", got, transport.DefaultAnonymousComplexity)
 	}
 }
 

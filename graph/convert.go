@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"satchel/graph/model"
+	"satchel/internal/images"
 	"satchel/internal/uploads"
 	"satchel/models"
 	"satchel/transforms"
@@ -73,4 +74,17 @@ func presetOf(in model.TransformationInput) transforms.Preset {
 		p.AutoRotate = *in.AutoRotate
 	}
 	return p
+}
+
+// transformedOf presents a file's result for a preset, delivered at url.
+func transformedOf(rd *images.Rendition, url string) *model.TransformedFile {
+	out := &model.TransformedFile{Name: rd.Name, URL: url, Status: model.TransformationStatusPending}
+	switch rd.Status {
+	case images.StatusReady:
+		out.Status = model.TransformationStatusReady
+		out.Width, out.Height, out.Size, out.Mime = &rd.Width, &rd.Height, &rd.Size, &rd.Mime
+	case images.StatusFailed:
+		out.Status = model.TransformationStatusFailed
+	}
+	return out
 }

@@ -3,7 +3,7 @@ package graph
 // BenchmarkHostileGraphQL sends issue 12's hostile documents, once each,
 // to a stock gqlgen server ("before": handler.New(NewExecutableSchema(...))
 // with gqlgen's default transports, query cache, introspection and APQ, no
-// limits) and to Satchel's NewHandler with its default Options ("after"),
+// limits) and to Satchel's NewHandler with its default Config ("after"),
 // both over the same SQLite database of 1000 files. It reports, per
 // document and side, the answer, the process CPU time, the bytes allocated
 // and the peak of the live heap, side by side with the ratios, and writes
@@ -32,8 +32,10 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
+	gqltransport "github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"satchel/graph/transport"
 )
 
 // hostileDoc is one document of the benchmark.
@@ -91,6 +93,17 @@ func hostileDocs() []hostileDoc {
 	}
 }
 
+// fragmentChain is n fragments each spreading the next twice: 2^n fields
+// once expanded, in a document of a few hundred bytes.
+func fragmentChain(n int, typ, field string) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "fragment F%d on %s { %s { ...F%d } again: %s { ...F%d } }\n", i, typ, field, i+1, field, i+1)
+	}
+	fmt.Fprintf(&b, "fragment F%d on %s { name }\n", n, typ)
+	return b.String()
+}
+
 // repeatf is n copies of format, each given its index (as often as format
 // has verbs).
 func repeatf(n int, format string) string {
@@ -112,14 +125,14 @@ var graphiQLIntrospection string
 // without its websocket transport, over the same resolvers.
 func stockServer(g *testGraph, r *Resolver) http.Handler {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
-	srv.AddTransport(transport.MultipartForm{})
+	srv.AddTransport(gqltransport.Options{})
+	srv.AddTransport(gqltransport.GET{})
+	srv.AddTransport(gqltransport.POST{})
+	srv.AddTransport(gqltransport.MultipartForm{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	return withLoaders(g.db, srv)
+	return withLoaders(r.Images, srv)
 }
 
 // hostileRun is what one request cost.
@@ -209,7 +222,7 @@ func BenchmarkHostileGraphQL(b *testing.B) {
 	if os.Getenv("SATCHEL_BENCH_GRAPHQL") != "1" {
 		b.Skip("set SATCHEL_BENCH_GRAPHQL=1 to run the hostile-document benchmark (see make bench-graphql)")
 	}
-	g := newTestGraph(b, 1000, Options{Introspection: true})
+	g := newTestGraph(b, 1000, transport.Config{Introspection: true})
 	graphiQLIntrospection = introspectionQuery(b)
 	stock := stockServer(g, g.resolver)
 	sides := []struct {
@@ -251,83 +264,4 @@ func BenchmarkHostileGraphQL(b *testing.B) {
 		b.Fatal(err)
 	}
 	fmt.Println("written to bench/RESULTS-graphql.md")
-}
-
-func hostileReport(results map[string][2]hostileRun) string {
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "# Hostile GraphQL documents: before and after issue 12\n\n")
-	fmt.Fprintf(&sb, "Written by `make bench-graphql` (graph/hostile_bench_test.go, BenchmarkHostileGraphQL) on %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	sb.WriteString("Each document is sent once, in-process (`ServeHTTP`, `Accept: application/graphql-response+json`), after a GC, to\n" +
-		"**before**: a stock gqlgen server (`handler.New(NewExecutableSchema(...))` with gqlgen's default transports, query cache,\n" +
-		"introspection and APQ: `NewDefaultServer` without websockets) and **after**: Satchel's `graph.NewHandler` with its default\n" +
-		"`Options`. Both run Satchel's resolvers over the same SQLite database: one account with 1000 files.\n\n" +
-		"- CPU: user + system time of the process during the request (getrusage), GC included.\n" +
-		"- Allocated: bytes allocated during the request (`/gc/heap/allocs:bytes`).\n" +
-		"- Peak heap: the highest heap sampled every 0.5 ms during the request, above the heap before it\n" +
-		"  (`/memory/classes/heap/objects:bytes`: live objects and dead ones not yet swept).\n" +
-		"- ×: before / after.\n\n")
-	sb.WriteString("| document | answer before | answer after | CPU before | CPU after | × | allocated before | allocated after | × | peak heap before | peak heap after | × | response before |\n")
-	sb.WriteString("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	for _, doc := range hostileDocs() {
-		r, ok := results[doc.name]
-		if !ok || doc.within {
-			continue
-		}
-		be, af := r[0], r[1]
-		fmt.Fprintf(&sb, "| %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			doc.name, doc.note, be.answer(), af.answer(),
-			dur(be.cpu), dur(af.cpu), ratio(float64(be.cpu), float64(af.cpu)),
-			size(be.alloc), size(af.alloc), ratio(float64(be.alloc), float64(af.alloc)),
-			size(be.peak), size(af.peak), ratio(float64(be.peak), float64(af.peak)),
-			size(be.resp))
-	}
-	sb.WriteString("\nThe costliest documents within the limits, and what real clients send (after only):\n\n")
-	sb.WriteString("| document | answer | CPU | allocated | peak heap | response |\n|---|---|---:|---:|---:|---:|\n")
-	for _, doc := range hostileDocs() {
-		if r, ok := results[doc.name]; ok && doc.within {
-			af := r[1]
-			fmt.Fprintf(&sb, "| %s (%s) | %s | %s | %s | %s | %s |\n", doc.name, doc.note, af.answer(), dur(af.cpu), size(af.alloc), size(af.peak), size(af.resp))
-		}
-	}
-	fmt.Fprintf(&sb, "\nMachine: %d CPUs, %s/%s, %s. Wall times (before / after):", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
-	for _, doc := range hostileDocs() {
-		if r, ok := results[doc.name]; ok && !doc.within {
-			fmt.Fprintf(&sb, " %s: %s / %s;", doc.name, dur(r[0].wall), dur(r[1].wall))
-		}
-	}
-	sb.WriteString("\n")
-	return sb.String()
-}
-
-func dur(d time.Duration) string {
-	switch {
-	case d >= time.Second:
-		return fmt.Sprintf("%.2f s", d.Seconds())
-	case d >= time.Millisecond:
-		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
-	}
-	return fmt.Sprintf("%d µs", d.Microseconds())
-}
-
-func size(n uint64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-func ratio(before, after float64) string {
-	if after <= 0 {
-		return "–"
-	}
-	r := before / after
-	if r >= 100 {
-		return fmt.Sprintf("%.0f×", r)
-	}
-	return fmt.Sprintf("%.1f×", r)
 }

@@ -1,6 +1,7 @@
 // Package graph is Satchel's GraphQL edge: the gqlgen schema, thin
-// resolvers over the use cases, and the HTTP handler with its transports,
-// limits and error presenter.
+// resolvers over the use cases, their dataloaders and conversions, and
+// NewHandler, which serves them through package transport (the HTTP
+// transports, limits and error presenter).
 package graph
 
 //go:generate go tool gqlgen generate

@@ -39,10 +39,11 @@ func (r *mutationResolver) CreateUploadTicket(ctx context.Context, input model.C
 	if err != nil {
 		return nil, err
 	}
+	uploadURL, tusEndpoint := r.Uploads.TicketURLs(t.ID)
 	return &model.UploadTicket{
 		UploadID:    t.ID,
 		ExpiresAt:   models.Time(t.ExpiresAt),
-		UploadURL:   r.Uploads.PublicURL + "/files/public/" + t.ID,
-		TusEndpoint: r.Uploads.PublicURL + "/uploads/",
+		UploadURL:   uploadURL,
+		TusEndpoint: tusEndpoint,
 	}, nil
 }

@@ -7,9 +7,9 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"satchel/graph/model"
 	"satchel/internal/auth"
+	"satchel/internal/images"
 	"satchel/models"
 	"strings"
 	"time"
@@ -17,37 +17,11 @@ import (
 
 // Transformation is the resolver for the transformation field.
 func (r *fileResolver) Transformation(ctx context.Context, obj *models.File, name string) (*model.TransformedFile, error) {
-	l := loadersFrom(ctx, r.Uploads.DB)
-	presets, err := l.presets.Load(ctx, obj.AccountID)
-	if err != nil {
+	rd, err := loadersFrom(ctx, r.Images).renditions.Load(ctx, images.RenditionKey{AccountID: obj.AccountID, FileID: obj.ID, Name: name})
+	if err != nil || rd == nil {
 		return nil, err
 	}
-	p, ok := presets[name]
-	if !ok {
-		return nil, nil
-	}
-	jobs, err := l.jobs.Load(ctx, obj.ID)
-	if err != nil {
-		return nil, err
-	}
-	out := &model.TransformedFile{
-		Name:   name,
-		URL:    fmt.Sprintf("%s/%s?v=%d", r.Uploads.FileURL(obj.ID), name, p.Version),
-		Status: model.TransformationStatusPending,
-	}
-	for _, j := range jobs {
-		if j.Name != name || j.Version != p.Version {
-			continue
-		}
-		switch j.Status {
-		case models.JobReady:
-			out.Status = model.TransformationStatusReady
-			out.Width, out.Height, out.Size, out.Mime = &j.Width, &j.Height, &j.Size, &j.Mime
-		case models.JobFailed:
-			out.Status = model.TransformationStatusFailed
-		}
-	}
-	return out, nil
+	return transformedOf(rd, r.Uploads.TransformationURL(obj.ID, name, rd.Version)), nil
 }
 
 // CreateTransformation is the resolver for the createTransformation field.

@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"satchel/graph/model"
+	"satchel/graph/transport"
 	"satchel/internal/apperr"
 	"satchel/internal/auth"
 	"satchel/models"
@@ -44,7 +45,7 @@ func (r *mutationResolver) UploadFile(ctx context.Context, file graphql.Upload, 
 	f, err := r.Uploads.UploadBasic(ctx, p, meta, file.Size, file.File)
 	if err != nil {
 		// The transport's own reason beats "the body could not be read".
-		if uerr := uploadError(file.File); uerr != nil {
+		if uerr := transport.UploadError(file.File); uerr != nil {
 			return nil, uerr
 		}
 		return nil, err

@@ -80,7 +80,8 @@ type Config struct {
 	// default 256.
 	MaxBodyReaders int
 	// GraphQL bounds what one GraphQL request may cost. Zero fields take
-	// the defaults of package graph (graph.Options documents each).
+	// the defaults of package graph/transport (transport.Config documents
+	// each).
 	GraphQL GraphQLLimits
 }
 

@@ -1,11 +1,11 @@
-package graph
+package transport
 
 import (
 	"fmt"
 	"log/slog"
 )
 
-// Defaults of Options. Each is generous for real clients (Apollo, urql,
+// Defaults of Config. Each is generous for real clients (Apollo, urql,
 // Relay, GraphiQL: GraphiQL's introspection query is 2 KiB, 185 tokens,
 // 100 fields as written and 471 as validation walks them, no field pairs,
 // and costs 2,947, the fields it resolves) and keeps the worst document
@@ -24,9 +24,9 @@ const (
 	DefaultQueryCacheBytes     = 2 << 20
 )
 
-// Options configure the GraphQL handler. A zero field takes its default;
-// a negative one is invalid (see Validate).
-type Options struct {
+// Config configures the GraphQL handler (New). A zero field takes its
+// default; a negative limit is invalid (see Validate).
+type Config struct {
 	// Introspection lets clients query __schema and __type.
 	Introspection bool
 
@@ -88,11 +88,18 @@ type Options struct {
 	// cache holds at most some 50 MB.
 	QueryCacheBytes int
 
+	// FileSize checks each file of a GraphQL multipart request against the
+	// principal's size limit as it streams in (nil: no per-file limit).
+	FileSize SizeRule
+	// MaxUploadSize is the server's largest file (0: none). It caps the
+	// body of a GraphQL multipart request, with the multipart limits.
+	MaxUploadSize int64
+
 	Log *slog.Logger
 }
 
 // Validate reports a negative limit.
-func (o Options) Validate() error {
+func (o Config) Validate() error {
 	for _, f := range []struct {
 		name string
 		v    int64
@@ -104,14 +111,14 @@ func (o Options) Validate() error {
 		{"MaxErrors", int64(o.MaxErrors)}, {"QueryCacheBytes", int64(o.QueryCacheBytes)},
 	} {
 		if f.v < 0 {
-			return fmt.Errorf("graph: Options.%s is %d: a limit cannot be negative", f.name, f.v)
+			return fmt.Errorf("transport: Config.%s is %d: a limit cannot be negative", f.name, f.v)
 		}
 	}
 	return nil
 }
 
 // withDefaults fills the zero fields.
-func (o Options) withDefaults() Options {
+func (o Config) withDefaults() Config {
 	def := func(v *int, d int) {
 		if *v == 0 {
 			*v = d
@@ -137,7 +144,7 @@ func (o Options) withDefaults() Options {
 }
 
 // docLimits are the document limits of o.
-func (o Options) docLimits() docLimits {
+func (o Config) docLimits() docLimits {
 	return docLimits{
 		Bytes: o.MaxDocumentBytes, Tokens: o.MaxTokens, Fields: o.MaxFields,
 		Aliases: o.MaxAliases, FieldPairs: o.MaxFieldPairs,

@@ -1,4 +1,4 @@
-package graph
+package transport
 
 import (
 	"fmt"
@@ -10,9 +10,11 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 )
 
+// introspectionQuery is GraphiQL's introspection query, kept with the
+// schema's tests in graph/testdata.
 func introspectionQuery(t testing.TB) string {
 	t.Helper()
-	b, err := os.ReadFile("testdata/introspection.graphql")
+	b, err := os.ReadFile("../testdata/introspection.graphql")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +89,7 @@ func TestCountDocument(t *testing.T) {
 }
 
 func TestCountDocumentRefusesHostileDocumentsEarly(t *testing.T) {
-	limits := Options{}.withDefaults().docLimits()
+	limits := Config{}.withDefaults().docLimits()
 	var sameAlias strings.Builder
 	sameAlias.WriteString("{")
 	for i := range 1500 {

@@ -9,19 +9,33 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"satchel/graph/transport"
 	"satchel/internal/auth"
 	"satchel/internal/db"
 	"satchel/internal/ids"
+	"satchel/internal/images"
 	"satchel/internal/uploads"
 	"satchel/migrations"
 	"satchel/models"
 )
+
+// introspectionQuery is GraphiQL's introspection query (the root
+// package's tests and the transport's read it here too).
+func introspectionQuery(t testing.TB) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/introspection.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
 
 // testGraph is Satchel's GraphQL handler over a fresh SQLite database
 // holding one account with files, for tests and benchmarks of the GraphQL
@@ -33,7 +47,7 @@ type testGraph struct {
 	handler  http.Handler // from NewHandler, without authentication
 }
 
-func newTestGraph(t testing.TB, files int, o Options, hooks ...bun.QueryHook) *testGraph {
+func newTestGraph(t testing.TB, files int, c transport.Config, hooks ...bun.QueryHook) *testGraph {
 	t.Helper()
 	ctx := context.Background()
 	d, err := db.Open(ctx, "", t.TempDir()+"/satchel.db")
@@ -65,11 +79,11 @@ func newTestGraph(t testing.TB, files int, o Options, hooks ...bun.QueryHook) *t
 		d.AddQueryHook(h)
 	}
 	log := slog.New(slog.DiscardHandler)
-	if o.Log == nil {
-		o.Log = log
+	if c.Log == nil {
+		c.Log = log
 	}
-	r := &Resolver{Uploads: &uploads.Service{DB: d, Log: log, PublicURL: "http://satchel.test"}, Log: log}
-	return &testGraph{db: d, account: acc.ID, resolver: r, handler: NewHandler(r, o)}
+	r := &Resolver{Uploads: &uploads.Service{DB: d, Log: log, PublicURL: "http://satchel.test"}, Images: &images.Service{DB: d, Log: log}, Log: log}
+	return &testGraph{db: d, account: acc.ID, resolver: r, handler: NewHandler(r, c)}
 }
 
 // as is the handler acting for the account's secret key, or for nobody.
@@ -135,7 +149,7 @@ func resolved(v any) int {
 // The cost of introspection is the number of fields it resolves, exactly:
 // what a request without an API key is budgeted by.
 func TestIntrospectionCostIsTheFieldsResolved(t *testing.T) {
-	g := newTestGraph(t, 0, Options{Introspection: true})
+	g := newTestGraph(t, 0, transport.Config{Introspection: true})
 	for _, q := range []string{
 		introspectionQuery(t),
 		`{ __schema { types { name fields { name args { name type { kind ofType { kind ofType { name } } } } } } } }`,
@@ -158,7 +172,7 @@ func TestIntrospectionCostIsTheFieldsResolved(t *testing.T) {
 // Introspection is exempt from the depth limit (GraphiQL's query nests 15
 // levels); the data is not.
 func TestDepthLimit(t *testing.T) {
-	g := newTestGraph(t, 1, Options{Introspection: true, DepthLimit: 3})
+	g := newTestGraph(t, 1, transport.Config{Introspection: true, DepthLimit: 3})
 	for _, tc := range []struct {
 		query string
 		ok    bool
@@ -210,7 +224,7 @@ func TestWorkStopsWhenTheClientHangsUp(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hook := &blockingHook{table: tc.table, started: make(chan struct{}), done: make(chan error, 1)}
-			g := newTestGraph(t, 3, Options{}, hook)
+			g := newTestGraph(t, 3, transport.Config{}, hook)
 			srv := httptest.NewServer(g.as(true))
 			defer srv.Close()
 			ctx, hangUp := context.WithCancel(context.Background())
@@ -246,60 +260,4 @@ func TestWorkStopsWhenTheClientHangsUp(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestCheckParams(t *testing.T) {
-	for _, tc := range []struct {
-		body string
-		ok   bool
-	}{
-		{`{"query":"{ a }"}`, true},
-		{`{"query":"{ a }","operationName":null,"variables":null,"extensions":null}`, true},
-		{`{"query":"query Q { a }","operationName":"Q","variables":{"a":1},"extensions":{"x":1}}`, true},
-		{`{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"abc"}}}`, true},
-		{`{"qeury":"{ __typename }"}`, false},
-		{`{}`, false},
-		{`{"query":null}`, false},
-		{`{"query":{}}`, false},
-		{`{"query":1}`, false},
-		{`{"query":"{ a }","operationName":1}`, false},
-		{`{"query":"{ a }","variables":[7]}`, false},
-		{`{"query":"{ a }","variables":"{}"}`, false},
-		{`{"query":"{ a }","extensions":true}`, false},
-		{`{"extensions":{"persistedQuery":null}}`, false},
-		{`["query"]`, false},
-		{`"query"`, false},
-		{"{\"query\":\"{ a(s: \\\"\xff\\\") }\"}", false},
-		{`{"query":"{ a }"`, false},
-	} {
-		if err := checkParams([]byte(tc.body)); (err == nil) != tc.ok {
-			t.Errorf("%s: %v", tc.body, err)
-		}
-	}
-}
-
-// FuzzCheckParams checks that a body checkParams accepts is one gqlgen's
-// transport decodes.
-func FuzzCheckParams(f *testing.F) {
-	for _, s := range []string{`{"query":"{ a }"}`, `{"qeury":"x"}`, `{"query":"q","variables":{"a":[1,{"b":null}]},"extensions":{}}`,
-		`{"extensions":{"persistedQuery":{"version":1}}}`, `[]`, `{"query":"\u0000"}`, "{\"query\":\"\xff\"}"} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		if checkParams(body) != nil {
-			return
-		}
-		var p struct {
-			Query         *string        `json:"query"`
-			OperationName string         `json:"operationName"`
-			Variables     map[string]any `json:"variables"`
-			Extensions    map[string]any `json:"extensions"`
-		}
-		if err := json.Unmarshal(body, &p); err != nil {
-			t.Fatalf("accepted %q, which does not decode: %v", body, err)
-		}
-		if p.Query == nil && p.Extensions["persistedQuery"] == nil {
-			t.Fatalf("accepted %q, which has no query", body)
-		}
-	})
 }
