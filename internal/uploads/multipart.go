@@ -74,7 +74,7 @@ func (s *Service) BeginMultipart(ctx context.Context, p *auth.Principal, in Begi
 	if err != nil {
 		return "", 0, nil, err
 	}
-	if _, err := s.DB.NewUpdate().Model((*models.Upload)(nil)).Set("parts = ?", n).Where("id = ?", final.ID).Exec(ctx); err != nil {
+	if err := models.SetSessionParts(ctx, s.DB, final.ID, n); err != nil {
 		s.rows.forget(final.ID)
 		return "", 0, nil, fmt.Errorf("begin multipart: %w", err)
 	}
@@ -301,7 +301,7 @@ func (s *Service) CompletePart(ctx context.Context, p *auth.Principal, fileID st
 	err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// Lock the session row: concurrent completions of the last two parts
 		// must see each other, so exactly one of them sees none remaining.
-		if _, err := tx.NewUpdate().Model((*models.Upload)(nil)).Set("parts = parts").Where("id = ?", up.ID).Exec(ctx); err != nil {
+		if err := models.LockSession(ctx, tx, up.ID); err != nil {
 			return err
 		}
 		if err := models.CompletePart(ctx, tx, fileID, index, want, models.Micros(s.now())); err != nil {
