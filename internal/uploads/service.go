@@ -70,7 +70,7 @@ type Service struct {
 
 	commits committer    // group commit of upload rows and files (commit.go)
 	rows    pendingCache // recent upload rows (pending.go)
-	quotas  quotaCache   // recent usage for the quotas (limits.go)
+	quotas  quotaCache   // recent usage for the quotas (quotas.go)
 	aside   sync.Map     // upload ID -> time the reconciler set it aside (repair.go)
 }
 
