@@ -1,6 +1,9 @@
 package models
 
 import (
+	"database/sql"
+	"errors"
+
 	"github.com/uptrace/bun"
 )
 
@@ -73,6 +76,37 @@ func GetUploadsOfAccount(c ctx, db bun.IDB, accountID string, ids []string) ([]U
 // DeleteUpload removes an unfinished upload's row.
 func DeleteUpload(c ctx, db bun.IDB, id string) error {
 	_, err := db.NewDelete().Model((*Upload)(nil)).Where("id = ?", id).Exec(c)
+	return err
+}
+
+// DeleteUploadsReturning deletes the rows of the unfinished uploads among
+// ids in one statement and returns the IDs whose row it deleted: the caller
+// that gets an ID back is the one that finishes that upload (a row already
+// gone was finished or dropped by someone else).
+func DeleteUploadsReturning(c ctx, db bun.IDB, ids []string) ([]string, error) {
+	var deleted []string
+	if len(ids) == 0 {
+		return deleted, nil
+	}
+	err := db.NewDelete().Model((*Upload)(nil)).Where("id IN (?)", bun.In(ids)).Returning("id").Scan(c, &deleted)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = nil
+	}
+	return deleted, err
+}
+
+// SetSessionParts makes upload id the final upload of a multipart session of
+// n parts.
+func SetSessionParts(c ctx, db bun.IDB, id string, n int) error {
+	_, err := db.NewUpdate().Model((*Upload)(nil)).Set("parts = ?", n).Where("id = ?", id).Exec(c)
+	return err
+}
+
+// LockSession takes the row lock of a multipart session's upload row, with
+// an update that changes nothing, until db (a transaction) ends: the
+// transactions that complete the session's parts then run one at a time.
+func LockSession(c ctx, db bun.IDB, id string) error {
+	_, err := db.NewUpdate().Model((*Upload)(nil)).Set("parts = parts").Where("id = ?", id).Exec(c)
 	return err
 }
 

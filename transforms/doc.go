@@ -46,8 +46,8 @@
 //
 //   - Inspect refuses before decoding: a file over Limits.MaxBytes, or whose
 //     header claims more than Limits.MaxPixels (a decompression bomb), is
-//     TOO_LARGE; anything that is not JPEG, PNG, WEBP, GIF, TIFF, HEIF or
-//     AVIF is NOT_AN_IMAGE. Render always calls Inspect first.
+//     ErrTooLarge; anything that is not JPEG, PNG, WEBP, GIF, TIFF, HEIF or
+//     AVIF is ErrNotAnImage. Render always calls Inspect first.
 //   - libvips' untrusted operations are blocked (vips_block_untrusted_set,
 //     libvips >= 8.13) before the first image is processed: ImageMagick,
 //     PDF, SVG, FITS, OpenEXR, Matlab, ... cannot be reached even by a file
@@ -57,15 +57,23 @@
 //     (VIPS_BLOCK_UNTRUSTED=1 satchel serve), as a belt to these braces.
 //   - Only the loaders above are used, also when rendering: the bytes are
 //     matched to a loader again right before decoding.
-//   - Truncated input fails (libvips fail_on=truncated) with NOT_AN_IMAGE
+//   - Truncated input fails (libvips fail_on=truncated) with ErrNotAnImage
 //     instead of rendering a half-grey image.
 //   - Every call that touches image data (header reads, renders, reading
-//     the output back) runs under recover and ends as a NOT_AN_IMAGE or
-//     INTERNAL error. bimg's Trim is never used.
+//     the output back) runs under recover and ends as an ErrNotAnImage or
+//     ErrInternal error. bimg's Trim is never used.
 //   - At most Limits.MaxConcurrent renders run at once (default NumCPU),
 //     each with one libvips worker thread (unless VIPS_CONCURRENCY is set);
 //     the libvips operation cache is off, so memory is bounded by the
 //     renders in flight.
+//
+// # Errors
+//
+// Every refusal is an *Error whose Kind says why (ErrBadPreset,
+// ErrNotAnImage, ErrTooLarge, ErrInternal; match them with errors.Is) and
+// whose Message may be shown to whoever sent the preset or the input. The
+// package imports nothing of Satchel's: its callers decide what a Kind means
+// to their clients.
 //
 // # bimg and libvips
 //

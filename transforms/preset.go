@@ -3,8 +3,6 @@ package transforms
 import (
 	"regexp"
 	"strings"
-
-	"satchel/internal/apperr"
 )
 
 // Fit says how an image goes into a Width x Height box. See the package
@@ -74,7 +72,7 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 // Validate normalises p (trims the name; lower-cases fit and format, "jpg"
 // reads as jpeg; an empty fit with both sides set becomes FitCover) and
-// checks it. Errors are *apperr.Error with code BAD_USER_INPUT. A normalised
+// checks it. Errors are *Error of KindBadPreset (ErrBadPreset). A normalised
 // preset validates again unchanged.
 func (p *Preset) Validate() error {
 	p.Name = strings.TrimSpace(p.Name)
@@ -89,29 +87,29 @@ func (p *Preset) Validate() error {
 
 	switch {
 	case len(p.Name) == 0 || len(p.Name) > MaxNameLength || !nameRE.MatchString(p.Name):
-		return apperr.Newf(apperr.BadUserInput, "preset name must be 1 to %d characters of a-z, 0-9, '_' and '-', starting with a letter or a digit", MaxNameLength)
+		return errorf(KindBadPreset, "preset name must be 1 to %d characters of a-z, 0-9, '_' and '-', starting with a letter or a digit", MaxNameLength)
 	case p.Width < 0 || p.Width > MaxDimension:
-		return apperr.Newf(apperr.BadUserInput, "width must be between 0 and %d", MaxDimension)
+		return errorf(KindBadPreset, "width must be between 0 and %d", MaxDimension)
 	case p.Height < 0 || p.Height > MaxDimension:
-		return apperr.Newf(apperr.BadUserInput, "height must be between 0 and %d", MaxDimension)
+		return errorf(KindBadPreset, "height must be between 0 and %d", MaxDimension)
 	case p.Width == 0 && p.Height == 0:
-		return apperr.New(apperr.BadUserInput, "width or height (or both) must be set")
+		return newError(KindBadPreset, "width or height (or both) must be set")
 	case p.Quality < 0 || p.Quality > 100:
-		return apperr.New(apperr.BadUserInput, "quality must be between 1 and 100 (0 for the default)")
+		return newError(KindBadPreset, "quality must be between 1 and 100 (0 for the default)")
 	}
 	switch p.Fit {
 	case "", FitCover, FitContain, FitFill, FitInside:
 	default:
-		return apperr.New(apperr.BadUserInput, "fit must be one of cover, contain, fill, inside")
+		return newError(KindBadPreset, "fit must be one of cover, contain, fill, inside")
 	}
 	switch p.Format {
 	case "", FormatJPEG, FormatPNG, FormatWEBP:
 	case FormatAVIF:
 		if !formatSupported(FormatAVIF) {
-			return apperr.New(apperr.BadUserInput, "format avif is not supported by this server")
+			return newError(KindBadPreset, "format avif is not supported by this server")
 		}
 	default:
-		return apperr.New(apperr.BadUserInput, "format must be one of jpeg, png, webp, avif")
+		return newError(KindBadPreset, "format must be one of jpeg, png, webp, avif")
 	}
 	return nil
 }

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"satchel/internal/apperr"
 )
 
 func TestValidate(t *testing.T) {
@@ -51,12 +49,12 @@ func TestValidate(t *testing.T) {
 			p := c.in
 			err := p.Validate()
 			if c.wantErr != "" {
-				var ae *apperr.Error
-				if !errors.As(err, &ae) || ae.Code != apperr.BadUserInput {
-					t.Fatalf("got %v, want a BAD_USER_INPUT error", err)
+				var te *Error
+				if !errors.As(err, &te) || te.Kind != KindBadPreset {
+					t.Fatalf("got %v, want an ErrBadPreset error", err)
 				}
-				if !strings.Contains(ae.Message, c.wantErr) {
-					t.Errorf("message %q does not mention %q", ae.Message, c.wantErr)
+				if !strings.Contains(te.Message, c.wantErr) {
+					t.Errorf("message %q does not mention %q", te.Message, c.wantErr)
 				}
 				return
 			}
@@ -79,7 +77,7 @@ func TestValidateAVIF(t *testing.T) {
 		}
 		return
 	}
-	if apperr.CodeOf(err) != apperr.BadUserInput {
+	if !errors.Is(err, ErrBadPreset) {
 		t.Errorf("AVIF is not writable here, Validate says %v", err)
 	}
 }
@@ -101,7 +99,7 @@ func TestOutputFormatDefault(t *testing.T) {
 }
 
 // FuzzPresetValidate: Validate never panics, fails only with
-// BAD_USER_INPUT, and what it accepts is within bounds and a fixed point.
+// ErrBadPreset, and what it accepts is within bounds and a fixed point.
 func FuzzPresetValidate(f *testing.F) {
 	f.Add("thumb", 100, 100, "cover", "webp", 80, true, true)
 	f.Add(" Small ", 0, 64, "INSIDE", "JPG", 0, false, false)
@@ -111,9 +109,9 @@ func FuzzPresetValidate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name string, w, h int, fit, format string, q int, strip, rotate bool) {
 		p := Preset{Name: name, Width: w, Height: h, Fit: Fit(fit), Format: Format(format), Quality: q, StripMetadata: strip, AutoRotate: rotate}
 		if err := p.Validate(); err != nil {
-			var ae *apperr.Error
-			if !errors.As(err, &ae) || ae.Code != apperr.BadUserInput || ae.Message == "" {
-				t.Fatalf("Validate: %v, want BAD_USER_INPUT with a message", err)
+			var te *Error
+			if !errors.As(err, &te) || te.Kind != KindBadPreset || te.Message == "" {
+				t.Fatalf("Validate: %v, want ErrBadPreset with a message", err)
 			}
 			return
 		}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
-
-	"satchel/internal/apperr"
 )
 
 // Limits bound what a Renderer accepts and how much it does at once. Zero
@@ -79,11 +77,11 @@ func New(l Limits) *Renderer {
 func (r *Renderer) Limits() Limits { return r.limits }
 
 // Inspect reads src's header, decoding no pixels, and refuses what must not
-// be decoded: NOT_AN_IMAGE when src is not an image in an accepted format
-// (JPEG, PNG, WEBP, GIF, TIFF, HEIF, AVIF), TOO_LARGE when src is over
+// be decoded: ErrNotAnImage when src is not an image in an accepted format
+// (JPEG, PNG, WEBP, GIF, TIFF, HEIF, AVIF), ErrTooLarge when src is over
 // MaxBytes or its header claims more than MaxPixels. A decompression bomb is
-// refused in well under a millisecond. Errors carry an *apperr.Error (see
-// apperr.From); their text may add libvips' reason, for logs.
+// refused in well under a millisecond. Errors carry an *Error (errors.As);
+// their text may add libvips' reason, for logs.
 func (r *Renderer) Inspect(src []byte) (Info, error) {
 	info, _, err := r.inspect(src)
 	return info, err
@@ -93,15 +91,15 @@ func (r *Renderer) inspect(src []byte) (Info, header, error) {
 	configure()
 	switch {
 	case int64(len(src)) > r.limits.MaxBytes:
-		return Info{}, header{}, apperr.Newf(apperr.TooLarge, "the file is %d bytes; images of at most %d bytes are accepted", len(src), r.limits.MaxBytes)
+		return Info{}, header{}, errorf(KindTooLarge, "the file is %d bytes; images of at most %d bytes are accepted", len(src), r.limits.MaxBytes)
 	case len(src) == 0:
-		return Info{}, header{}, apperr.New(apperr.NotAnImage, "the file is empty")
+		return Info{}, header{}, newError(KindNotAnImage, "the file is empty")
 	}
 
 	var h header
 	var st vipsStatus
 	var msg string
-	err := safely(apperr.NotAnImage, func() error {
+	err := safely(KindNotAnImage, func() error {
 		h, st, msg = readHeader(src)
 		return nil
 	})
@@ -110,22 +108,23 @@ func (r *Renderer) inspect(src []byte) (Info, header, error) {
 		return Info{}, header{}, err
 	case st == vipsUntrusted:
 		return Info{}, header{}, fmt.Errorf("transforms: inspect: %s: %w", msg,
-			apperr.New(apperr.NotAnImage, "the file is not an image in an accepted format (JPEG, PNG, WEBP, GIF, TIFF, HEIF, AVIF)"))
+			newError(KindNotAnImage, "the file is not an image in an accepted format (JPEG, PNG, WEBP, GIF, TIFF, HEIF, AVIF)"))
 	case st != vipsOK || h.width <= 0 || h.height <= 0:
 		return Info{}, header{}, fmt.Errorf("transforms: inspect: %s: %w", msg,
-			apperr.New(apperr.NotAnImage, "the image header cannot be read"))
+			newError(KindNotAnImage, "the image header cannot be read"))
 	}
 	if px := int64(h.width) * int64(h.height); px > r.limits.MaxPixels {
-		return Info{}, header{}, apperr.Newf(apperr.TooLarge, "the image is %dx%d (%d pixels); images of at most %d pixels are accepted", h.width, h.height, px, r.limits.MaxPixels)
+		return Info{}, header{}, errorf(KindTooLarge, "the image is %dx%d (%d pixels); images of at most %d pixels are accepted", h.width, h.height, px, r.limits.MaxPixels)
 	}
 	return Info{Width: h.width, Height: h.height, Mime: mimeOf(h.loader, src)}, h, nil
 }
 
-// Render renders src with preset p. It validates p (BAD_USER_INPUT), checks
-// src with Inspect, waits for a render slot (returning ctx's error if ctx
-// ends first) and renders. A src that passes Inspect but cannot be decoded
-// (corrupt, truncated) is NOT_AN_IMAGE; anything else that goes wrong is
-// INTERNAL, with libvips' message in the error text for logs only.
+// Render renders src with preset p. It validates p (ErrBadPreset, as is a
+// format this libvips cannot write), checks src with Inspect, waits for a
+// render slot (returning ctx's error if ctx ends first) and renders. A src
+// that passes Inspect but cannot be decoded (corrupt, truncated) is
+// ErrNotAnImage; anything else that goes wrong is ErrInternal, with
+// libvips' message in the error text for logs only.
 func (r *Renderer) Render(ctx context.Context, src []byte, p Preset) (*Result, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -136,7 +135,7 @@ func (r *Renderer) Render(ctx context.Context, src []byte, p Preset) (*Result, e
 	}
 	format := p.outputFormat(info.Mime)
 	if !formatSupported(format) {
-		return nil, apperr.Newf(apperr.BadUserInput, "format %s is not supported by this server", format)
+		return nil, errorf(KindBadPreset, "format %s is not supported by this server", format)
 	}
 
 	select {
@@ -151,7 +150,7 @@ func (r *Renderer) Render(ctx context.Context, src []byte, p Preset) (*Result, e
 	var data []byte
 	var st vipsStatus
 	var msg string
-	err = safely(apperr.Internal, func() error {
+	err = safely(KindInternal, func() error {
 		data, st, msg = renderVips(src, renderParams{
 			width: p.Width, height: p.Height, fit: p.Fit, format: format,
 			quality: p.quality(), strip: p.StripMetadata, autoRotate: p.AutoRotate,
@@ -164,10 +163,10 @@ func (r *Renderer) Render(ctx context.Context, src []byte, p Preset) (*Result, e
 		return nil, fmt.Errorf("transforms: render %q: %w", p.Name, err)
 	case st == vipsUntrusted || st == vipsUnreadable:
 		return nil, fmt.Errorf("transforms: render %q: %s: %w", p.Name, msg,
-			apperr.New(apperr.NotAnImage, "the image cannot be decoded: it is corrupt or truncated"))
+			newError(KindNotAnImage, "the image cannot be decoded: it is corrupt or truncated"))
 	case st != vipsOK:
 		return nil, fmt.Errorf("transforms: render %q: %s: %w", p.Name, msg,
-			apperr.New(apperr.Internal, "the image could not be rendered"))
+			newError(KindInternal, "the image could not be rendered"))
 	}
 	return readBack(data, format)
 }
@@ -186,14 +185,14 @@ func (r *Renderer) enter() {
 // readBack reads the output's own header: the result reports what was
 // written, not what was asked for.
 func readBack(data []byte, want Format) (*Result, error) {
-	internal := apperr.New(apperr.Internal, "the image could not be rendered")
+	internal := newError(KindInternal, "the image could not be rendered")
 	if len(data) == 0 {
 		return nil, fmt.Errorf("transforms: empty %s output: %w", want, internal)
 	}
 	var h header
 	var st vipsStatus
 	var msg string
-	if err := safely(apperr.Internal, func() error {
+	if err := safely(KindInternal, func() error {
 		h, st, msg = readHeader(data)
 		return nil
 	}); err != nil {
@@ -220,18 +219,18 @@ func mimeOf(loader string, buf []byte) string {
 	return m
 }
 
-// safely runs f, turning a panic into an error with code: nothing the
+// safely runs f, turning a panic into an error of kind: nothing the
 // image libraries do may take the server down with it. (A fault inside C
 // cannot be recovered; block_untrusted, the loader allowlist and the limits
 // are what keep hostile input away from the code most likely to have one.)
-func safely(code string, f func() error) (err error) {
+func safely(kind Kind, f func() error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			msg := "the image could not be processed"
-			if code == apperr.NotAnImage {
+			if kind == KindNotAnImage {
 				msg = "the image header cannot be read"
 			}
-			err = fmt.Errorf("transforms: recovered from panic: %v: %w", v, apperr.New(code, msg))
+			err = fmt.Errorf("transforms: recovered from panic: %v: %w", v, newError(kind, msg))
 		}
 	}()
 	return f()

@@ -16,8 +16,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"satchel/internal/apperr"
 )
 
 // decoded reads an output's type and size back, with libvips and, for the
@@ -54,17 +52,17 @@ func render(t testing.TB, r *Renderer, src []byte, p Preset) *Result {
 	return res
 }
 
-func wantCode(t testing.TB, err error, code string) {
+func wantKind(t testing.TB, err error, kind Kind) {
 	t.Helper()
 	if err == nil {
-		t.Fatalf("got no error, want %s", code)
+		t.Fatalf("got no error, want %s", kind)
 	}
-	var ae *apperr.Error
-	if !errors.As(err, &ae) {
-		t.Fatalf("error %v is not an *apperr.Error", err)
+	var te *Error
+	if !errors.As(err, &te) {
+		t.Fatalf("error %v is not an *Error", err)
 	}
-	if ae.Code != code {
-		t.Fatalf("got %s (%v), want %s", ae.Code, err, code)
+	if te.Kind != kind || te.Message == "" {
+		t.Fatalf("got %s %q (%v), want %s with a message", te.Kind, te.Message, err, kind)
 	}
 }
 
@@ -448,12 +446,12 @@ func TestDecompressionBomb(t *testing.T) {
 			start := time.Now()
 			_, err := r.Inspect(b.data)
 			elapsed := time.Since(start)
-			wantCode(t, err, apperr.TooLarge)
+			wantKind(t, err, KindTooLarge)
 			t.Logf("%d-byte file refused by Inspect in %v: %v", len(b.data), elapsed, err)
 
 			start = time.Now()
 			_, err = r.Render(context.Background(), b.data, Preset{Name: "b", Width: 100})
-			wantCode(t, err, apperr.TooLarge)
+			wantKind(t, err, KindTooLarge)
 			t.Logf("refused by Render in %v", time.Since(start))
 		})
 	}
@@ -464,11 +462,11 @@ func TestLimits(t *testing.T) {
 
 	r := New(Limits{MaxBytes: int64(len(src)) - 1})
 	_, err := r.Inspect(src)
-	wantCode(t, err, apperr.TooLarge)
+	wantKind(t, err, KindTooLarge)
 
 	r = New(Limits{MaxPixels: 100*100 - 1})
 	_, err = r.Render(context.Background(), src, Preset{Name: "l", Width: 10})
-	wantCode(t, err, apperr.TooLarge)
+	wantKind(t, err, KindTooLarge)
 
 	r = New(Limits{MaxPixels: 100 * 100, MaxBytes: int64(len(src))})
 	if _, err := r.Inspect(src); err != nil {
@@ -481,7 +479,7 @@ func TestLimits(t *testing.T) {
 	}
 }
 
-// TestNotImages: all of these are refused with NOT_AN_IMAGE, by Inspect
+// TestNotImages: all of these are refused with ErrNotAnImage, by Inspect
 // and by Render alike.
 func TestNotImages(t *testing.T) {
 	r := New(Limits{})
@@ -509,15 +507,15 @@ func TestNotImages(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := r.Inspect(c.data)
-			wantCode(t, err, apperr.NotAnImage)
+			wantKind(t, err, KindNotAnImage)
 			_, err = r.Render(context.Background(), c.data, Preset{Name: "n", Width: 10})
-			wantCode(t, err, apperr.NotAnImage)
+			wantKind(t, err, KindNotAnImage)
 		})
 	}
 }
 
 // TestTruncated: a truncated image passes Inspect (its header is intact)
-// and is refused by Render with NOT_AN_IMAGE rather than rendered half grey.
+// and is refused by Render with ErrNotAnImage rather than rendered half grey.
 func TestTruncated(t *testing.T) {
 	r := New(Limits{})
 	img := photo(400, 300, 10)
@@ -535,7 +533,7 @@ func TestTruncated(t *testing.T) {
 				t.Fatalf("Inspect of a truncated %s: %v", c.name, err)
 			}
 			_, err := r.Render(context.Background(), half, Preset{Name: "t", Width: 100})
-			wantCode(t, err, apperr.NotAnImage)
+			wantKind(t, err, KindNotAnImage)
 			t.Logf("%v", err)
 		})
 	}
@@ -563,7 +561,7 @@ func TestUntrustedOperationsBlocked(t *testing.T) {
 func TestInvalidPresetRefused(t *testing.T) {
 	r := New(Limits{})
 	_, err := r.Render(context.Background(), landscape(t), Preset{Name: "x"})
-	wantCode(t, err, apperr.BadUserInput)
+	wantKind(t, err, KindBadPreset)
 }
 
 // TestConcurrencyBounded runs 50 renders at once on 3 slots.
@@ -624,14 +622,14 @@ func TestRenderWaitsForSlotUntilContextEnds(t *testing.T) {
 }
 
 func TestSafelyRecovers(t *testing.T) {
-	for _, code := range []string{apperr.Internal, apperr.NotAnImage} {
-		err := safely(code, func() error { panic("boom") })
-		wantCode(t, err, code)
+	for _, kind := range []Kind{KindInternal, KindNotAnImage} {
+		err := safely(kind, func() error { panic("boom") })
+		wantKind(t, err, kind)
 		if !bytes.Contains([]byte(err.Error()), []byte("boom")) {
 			t.Errorf("the panic value is lost from %q", err)
 		}
 	}
-	if err := safely(apperr.Internal, func() error { return nil }); err != nil {
+	if err := safely(KindInternal, func() error { return nil }); err != nil {
 		t.Error(err)
 	}
 }
@@ -639,8 +637,8 @@ func TestSafelyRecovers(t *testing.T) {
 var fuzzRenderer = sync.OnceValue(func() *Renderer { return New(Limits{MaxPixels: 4_000_000, MaxBytes: 1 << 20}) })
 
 // FuzzInspect feeds arbitrary bytes to Inspect: no panic, and every refusal
-// is NOT_AN_IMAGE or TOO_LARGE. What Inspect accepts is rendered too, which
-// may only fail with NOT_AN_IMAGE.
+// is ErrNotAnImage or ErrTooLarge. What Inspect accepts is rendered too, which
+// may only fail with ErrNotAnImage.
 func FuzzInspect(f *testing.F) {
 	img := photo(24, 16, 12)
 	f.Add(jpegOf(f, img, 80))
@@ -658,8 +656,8 @@ func FuzzInspect(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		info, err := r.Inspect(data)
 		if err != nil {
-			if c := apperr.CodeOf(err); c != apperr.NotAnImage && c != apperr.TooLarge {
-				t.Fatalf("Inspect: %s (%v)", c, err)
+			if !errors.Is(err, ErrNotAnImage) && !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("Inspect: %v", err)
 			}
 			return
 		}
@@ -668,8 +666,8 @@ func FuzzInspect(f *testing.F) {
 		}
 		res, err := r.Render(context.Background(), data, Preset{Name: "fuzz", Width: 16, Height: 16, Fit: FitContain, Format: FormatPNG})
 		if err != nil {
-			if c := apperr.CodeOf(err); c != apperr.NotAnImage {
-				t.Fatalf("Render of an inspected image: %s (%v)", c, err)
+			if !errors.Is(err, ErrNotAnImage) {
+				t.Fatalf("Render of an inspected image: %v", err)
 			}
 			return
 		}

@@ -164,7 +164,7 @@ func stored(accountID string, p transforms.Preset) *models.Transformation {
 // Create adds a preset.
 func (s *Service) Create(ctx context.Context, accountID string, p transforms.Preset) (*models.Transformation, error) {
 	if err := p.Validate(); err != nil {
-		return nil, err
+		return nil, clientError(err)
 	}
 	if _, err := models.GetTransformation(ctx, s.DB, accountID, p.Name); err == nil {
 		return nil, ErrExists
@@ -183,7 +183,7 @@ func (s *Service) Create(ctx context.Context, accountID string, p transforms.Pre
 // result rendered before is invalid at once; they are deleted behind.
 func (s *Service) Update(ctx context.Context, accountID string, p transforms.Preset) (*models.Transformation, error) {
 	if err := p.Validate(); err != nil {
-		return nil, err
+		return nil, clientError(err)
 	}
 	t := stored(accountID, p)
 	ok, err := models.UpdateTransformation(ctx, s.DB, t)
@@ -446,7 +446,7 @@ func (s *Service) render(ctx context.Context, f *models.File, p *models.Transfor
 	}
 	res, err := s.Renderer.Render(ctx, src, PresetOf(p))
 	if err != nil {
-		return fail(err)
+		return fail(clientError(err))
 	}
 	if err := s.Store.PutDerived(ctx, f.ID, key(p.Name, p.Version), res.Data); err != nil {
 		return nil, fmt.Errorf("render %s: %w", f.ID, err)

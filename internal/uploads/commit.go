@@ -2,8 +2,6 @@ package uploads
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -180,8 +178,8 @@ func (s *Service) applyBatch(ctx context.Context, tx bun.IDB, batch []*commitIte
 	for _, it := range finishing {
 		ids = append(ids, it.file.ID)
 	}
-	var deleted []string
-	if err := tx.NewDelete().Model((*models.Upload)(nil)).Where("id IN (?)", bun.In(ids)).Returning("id").Scan(ctx, &deleted); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	deleted, err := models.DeleteUploadsReturning(ctx, tx, ids)
+	if err != nil {
 		return err
 	}
 	mine := make(map[string]bool, len(deleted))
@@ -198,7 +196,7 @@ func (s *Service) applyBatch(ctx context.Context, tx bun.IDB, batch []*commitIte
 		delete(mine, id) // the same upload twice in one batch: the second is late
 		candidates = append(candidates, it)
 	}
-	candidates, err := s.chargeStorage(ctx, tx, candidates)
+	candidates, err = s.chargeStorage(ctx, tx, candidates)
 	if err != nil {
 		return err
 	}

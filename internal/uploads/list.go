@@ -98,11 +98,8 @@ const (
 	modePrefix = "prefix"
 )
 
-type keyRow struct {
-	FileID     string `bun:"file_id"`
-	Tag        string `bun:"tag"`
-	UploadedAt int64  `bun:"uploaded_at"`
-}
+// orders maps a listing's mode to its ordering.
+var orders = map[string]models.FileOrder{modeAll: models.ByUploadTime, modeTag: models.ByTag, modePrefix: models.ByTagPrefix}
 
 // List returns one page of the account's files: newest first; with a tag,
 // the files carrying it, newest first; with a tag prefix, each file once,
@@ -148,7 +145,17 @@ func (s *Service) List(ctx context.Context, accountID string, lp ListParams) (*P
 			cur = &p
 		}
 	}
-	q := keyQuery{db: s, account: accountID, mode: mode, tag: tag}
+	q := models.FileKeysQuery{AccountID: accountID, Order: orders[mode], Tag: tag}
+	if cur != nil {
+		q.From = &models.FileKey{FileID: cur.ID, Tag: cur.Sort, UploadedAt: cur.At}
+	}
+	// fetch reads up to limit keys past the cursor (descending order;
+	// ascending when reverse); inclusive includes the cursor itself.
+	fetch := func(reverse, inclusive bool, limit int) ([]models.FileKey, error) {
+		q := q
+		q.Reverse, q.Inclusive, q.Limit = reverse, inclusive, limit
+		return models.ListFileKeys(ctx, s.DB, q)
+	}
 	// The other direction (is there anything on the far side of the
 	// cursor?) is asked at the same time as the page, so a page after a
 	// cursor costs no more time than the first.
@@ -159,13 +166,13 @@ func (s *Service) List(ctx context.Context, accountID string, lp ListParams) (*P
 	otherc := make(chan probe, 1)
 	if cur != nil {
 		go func() {
-			back, err := q.fetch(ctx, cur, !backward, true, 1)
+			back, err := fetch(!backward, true, 1)
 			otherc <- probe{len(back) > 0, err}
 		}()
 	} else {
 		otherc <- probe{}
 	}
-	rows, err := q.fetch(ctx, cur, backward, false, n+1)
+	rows, err := fetch(backward, false, n+1)
 	o := <-otherc
 	if err == nil {
 		err = o.err
@@ -205,99 +212,4 @@ func (s *Service) List(ctx context.Context, accountID string, lp ListParams) (*P
 		page.Edges = append(page.Edges, Edge{Cursor: encodeCursor(p), File: files[i]})
 	}
 	return page, nil
-}
-
-type keyQuery struct {
-	db      *Service
-	account string
-	mode    string
-	tag     string
-}
-
-// fetch reads up to limit sort keys past cur (descending order; ascending
-// when reverse). inclusive includes cur itself.
-func (q keyQuery) fetch(ctx context.Context, cur *position, reverse, inclusive bool, limit int) ([]keyRow, error) {
-	var from, sel string
-	var args []any
-	var cols, where []string
-	switch q.mode {
-	case modeAll:
-		from, sel = "files k", "k.id AS file_id, '' AS tag, k.uploaded_at"
-		where = append(where, "k.account_id = ?")
-		args = append(args, q.account)
-		cols = []string{"k.uploaded_at", "k.id"}
-	case modeTag:
-		from, sel = "file_tags k", "k.file_id, k.name AS tag, k.uploaded_at"
-		where = append(where, "k.account_id = ?", "k.name = ?")
-		args = append(args, q.account, q.tag)
-		cols = []string{"k.uploaded_at", "k.file_id"}
-	case modePrefix:
-		// Walk the tag index in (name, uploaded_at, file_id) order within the
-		// prefix range (tag characters are all below '~', so the range is
-		// [tag, tag+"~")), keeping a row only when it is the file's greatest
-		// matching tag: each file once, found by index seeks, never by
-		// grouping every match.
-		from, sel = "file_tags k", "k.file_id, k.name AS tag, k.uploaded_at"
-		where = append(where, "k.account_id = ?")
-		args = append(args, q.account)
-		// A cursor's tag carries the prefix, so the keyset condition is the
-		// tighter bound on its side of the range. The looser one is left out:
-		// given both, SQLite seeks by the plain column bound and filters the
-		// keyset condition row by row, from the start of the range.
-		if cur == nil || !reverse { // descending: the cursor is the upper bound
-			where = append(where, "k.name >= ?")
-			args = append(args, q.tag)
-		}
-		if cur == nil || reverse { // ascending: the cursor is the lower bound
-			where = append(where, "k.name < ?")
-			args = append(args, q.tag+"~")
-		}
-		where = append(where, "NOT EXISTS (SELECT 1 FROM file_tags g WHERE g.file_id = k.file_id AND g.name > k.name AND g.name < ?)")
-		args = append(args, q.tag+"~")
-		cols = []string{"k.name", "k.uploaded_at", "k.file_id"}
-	}
-	sql := "SELECT " + sel + " FROM " + from
-	if cur != nil {
-		vals := []any{cur.At, cur.ID}
-		if q.mode == modePrefix {
-			vals = []any{cur.Sort, cur.At, cur.ID}
-		}
-		op := "<"
-		if reverse {
-			op = ">"
-		}
-		cond, cargs := keysetCond(cols, vals, op, inclusive)
-		where = append(where, cond)
-		args = append(args, cargs...)
-	}
-	if len(where) > 0 {
-		sql += " WHERE " + strings.Join(where, " AND ")
-	}
-	dir := "DESC"
-	if reverse {
-		dir = "ASC"
-	}
-	order := make([]string, len(cols))
-	for i, c := range cols {
-		order[i] = c + " " + dir
-	}
-	sql += " ORDER BY " + strings.Join(order, ", ") + " LIMIT ?"
-	args = append(args, limit)
-	var rows []keyRow
-	err := q.db.DB.NewRaw(sql, args...).Scan(ctx, &rows)
-	return rows, err
-}
-
-// keysetCond is the row-value comparison (c1, c2, ...) op (v1, v2, ...)
-// (lexicographic; every column is NOT NULL). Both SQLite and PostgreSQL use
-// it as one index range bound when the columns follow an index's order after
-// its equality columns, so a page is a seek and a short scan at any depth.
-// (Expanded into ORs of ANDs, only the leading column bounds the scan in
-// SQLite, and nothing does in PostgreSQL.)
-func keysetCond(cols []string, vals []any, op string, inclusive bool) (string, []any) {
-	if inclusive {
-		op += "="
-	}
-	ph := strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")
-	return "(" + strings.Join(cols, ", ") + ") " + op + " (" + ph + ")", vals
 }

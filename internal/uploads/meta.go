@@ -11,6 +11,38 @@ import (
 	"satchel/models"
 )
 
+// Meta is the client-supplied description of an upload, already validated.
+type Meta struct {
+	Name string
+	Mime string
+	Tags []models.Tag
+}
+
+// ParseMeta validates raw name, type and tags JSON.
+func ParseMeta(name, mimeType, tagsJSON string) (Meta, error) {
+	tags, err := ParseTags(tagsJSON)
+	if err != nil {
+		return Meta{}, err
+	}
+	return NewMeta(name, mimeType, tags)
+}
+
+// NewMeta validates a name, a type and tags ("" for absent).
+func NewMeta(name, mimeType string, tags []models.Tag) (Meta, error) {
+	var m Meta
+	var err error
+	if m.Name, err = ValidateFileName(name); err != nil {
+		return m, err
+	}
+	if m.Mime, err = ValidateMime(mimeType); err != nil {
+		return m, err
+	}
+	if m.Tags, err = NormalizeTags(tags); err != nil {
+		return m, err
+	}
+	return m, nil
+}
+
 // Limits on client-supplied metadata.
 const (
 	MaxFileNameBytes   = 255

@@ -2,6 +2,7 @@ package uploads
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,6 +11,9 @@ import (
 	"satchel/models"
 )
 
+// Pending rows: the rows of unfinished uploads, read (Pending, pending),
+// cached and dropped (drop, Abort).
+//
 // The tus endpoint needs an upload's row on every PATCH (is it resumable?)
 // and when it finishes; the row never changes after its transaction. So the
 // rows of uploads begun by this process are kept in memory for a while, and
@@ -85,3 +89,45 @@ func (s *Service) pending(ctx context.Context, id string) (*models.Upload, error
 	}
 	return s.Pending(ctx, id)
 }
+
+// Pending returns an unfinished upload.
+func (s *Service) Pending(ctx context.Context, id string) (*models.Upload, error) {
+	if !ids.Valid(id) {
+		return nil, ErrUploadNotFound
+	}
+	u, err := models.GetUpload(ctx, s.DB, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, ErrUploadNotFound
+	}
+	return u, err
+}
+
+// dropUpload deletes an unfinished upload's row and bytes, logging failures.
+func (s *Service) dropUpload(ctx context.Context, id string) {
+	if err := s.drop(ctx, &models.Upload{ID: id}); err != nil {
+		s.Log.Warn("drop upload", "id", id, "err", err)
+	}
+}
+
+// drop deletes an unfinished upload: its row, then its bytes and, for a
+// multipart session, its part rows. A failed row delete is returned with
+// nothing else touched; later failures are logged (the bytes of an upload
+// without a row are unreachable).
+func (s *Service) drop(ctx context.Context, u *models.Upload) error {
+	if err := models.DeleteUpload(ctx, s.DB, u.ID); err != nil {
+		return err
+	}
+	s.rows.forget(u.ID)
+	if err := s.Bytes.Delete(ctx, u.ID); err != nil {
+		s.Log.Warn("drop upload bytes", "id", u.ID, "err", err)
+	}
+	if u.Parts > 0 {
+		if err := models.DeleteParts(ctx, s.DB, u.ID); err != nil {
+			s.Log.Warn("drop upload parts", "id", u.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+// Abort forgets an upload that was terminated by its client.
+func (s *Service) Abort(ctx context.Context, id string) { s.dropUpload(ctx, id) }
