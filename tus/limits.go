@@ -126,3 +126,18 @@ func (b *boundReader) Read(p []byte) (int, error) {
 	b.left -= int64(n)
 	return n, err
 }
+
+// dropDeclaredLength removes a PATCH's Upload-Length when it repeats the
+// length an earlier PATCH declared: tusd refuses any Upload-Length once the
+// length is known, but the client that sends the same bytes again (they
+// failed their checksum, or the answer was lost) sends the same headers.
+func (h *Handler) dropDeclaredLength(r *http.Request, id string) {
+	up, err := h.store.GetUpload(r.Context(), id)
+	if err != nil {
+		return // tusd answers
+	}
+	info, err := up.GetInfo(r.Context())
+	if err == nil && !info.SizeIsDeferred && r.Header.Get("Upload-Length") == strconv.FormatInt(info.Size, 10) {
+		r.Header.Del("Upload-Length")
+	}
+}

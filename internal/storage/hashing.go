@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -16,16 +15,6 @@ import (
 
 	"satchel/internal/ids"
 )
-
-// HashStates keeps the running SHA-256 of each unfinished upload between
-// PATCH requests, so the digest is computed once, while the bytes stream in.
-// A lost or stale state only costs a re-read at finish: correctness never
-// depends on it.
-type HashStates interface {
-	Load(ctx context.Context, id string) (offset int64, state []byte, err error)
-	Save(ctx context.Context, id string, offset int64, state []byte) error
-	Delete(ctx context.Context, id string) error
-}
 
 // hashingStore wraps a tusd DataStore so that every chunk is hashed on its
 // way to the store.
@@ -88,49 +77,6 @@ func (s *hashingStore) GetUpload(ctx context.Context, id string) (handler.Upload
 		return nil, err
 	}
 	return &hashingUpload{Upload: up, id: id, store: s}, nil
-}
-
-func unwrap(u handler.Upload) handler.Upload {
-	if h, ok := u.(*hashingUpload); ok {
-		return h.Upload
-	}
-	return u
-}
-
-func (s *hashingStore) AsTerminatableUpload(u handler.Upload) handler.TerminatableUpload {
-	return terminatable{s.inner.(handler.TerminaterDataStore).AsTerminatableUpload(unwrap(u)), u.(*hashingUpload)}
-}
-
-type terminatable struct {
-	handler.TerminatableUpload
-	u *hashingUpload
-}
-
-func (t terminatable) Terminate(ctx context.Context) error {
-	if err := t.TerminatableUpload.Terminate(ctx); err != nil {
-		return err
-	}
-	return t.u.store.forget(ctx, t.u.id)
-}
-
-func (s *hashingStore) AsConcatableUpload(u handler.Upload) handler.ConcatableUpload {
-	return concatable{s.inner.(handler.ConcaterDataStore).AsConcatableUpload(unwrap(u))}
-}
-
-type concatable struct{ inner handler.ConcatableUpload }
-
-// ConcatUploads hands the store its own upload values; the digest of a
-// concatenation is computed from the assembled bytes at finish.
-func (c concatable) ConcatUploads(ctx context.Context, partials []handler.Upload) error {
-	raw := make([]handler.Upload, len(partials))
-	for i, p := range partials {
-		raw[i] = unwrap(p)
-	}
-	return c.inner.ConcatUploads(ctx, raw)
-}
-
-func (s *hashingStore) AsLengthDeclarableUpload(u handler.Upload) handler.LengthDeclarableUpload {
-	return s.inner.(handler.LengthDeferrerDataStore).AsLengthDeclarableUpload(unwrap(u))
 }
 
 // countingHash counts what it hashes, to tell whether the store wrote
@@ -310,19 +256,4 @@ func (s *hashingStore) checksum(ctx context.Context, id string, size int64) (str
 		return "", fmt.Errorf("checksum %s: read %d of %d bytes", id, n, size)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// encodeState and decodeState frame a state with its offset.
-func encodeState(offset int64, state []byte) []byte {
-	buf := make([]byte, 8+len(state))
-	binary.BigEndian.PutUint64(buf, uint64(offset))
-	copy(buf[8:], state)
-	return buf
-}
-
-func decodeState(buf []byte) (int64, []byte, error) {
-	if len(buf) < 8 {
-		return 0, nil, errors.New("short hash state")
-	}
-	return int64(binary.BigEndian.Uint64(buf)), buf[8:], nil
 }
