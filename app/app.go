@@ -17,6 +17,7 @@ import (
 	"satchel/internal/config"
 	"satchel/internal/db"
 	"satchel/internal/images"
+	"satchel/internal/reqlog"
 	"satchel/internal/storage"
 	"satchel/internal/uploads"
 	"satchel/migrations"
@@ -61,6 +62,8 @@ func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*bun.DB, 
 // the bootstrap account on an empty one (printing its keys once to stdout),
 // and builds the services and the handler. Close releases it.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) (*App, error) {
+	// Every line logged with a request's context carries its ID.
+	log = slog.New(reqlog.Handler(log.Handler()))
 	d, err := OpenDB(ctx, cfg, log)
 	if err != nil {
 		return nil, err

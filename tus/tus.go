@@ -91,7 +91,7 @@ func New(cfg Config) (*Handler, error) {
 		PreUploadCreateCallback:    h.preCreate,
 		PreFinishResponseCallback:  h.preFinish,
 		PreUploadTerminateCallback: h.preTerminate,
-		Logger:                     expslog.New(expslog.NewTextHandler(logWriter{cfg.Log}, &expslog.HandlerOptions{Level: expslog.LevelWarn})),
+		Logger:                     expslog.New(tusdLog{h: cfg.Log.Handler()}),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tusd: %w", err)
@@ -218,11 +218,3 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 var errUnsupportedVersion = apperr.Newf(apperr.UnsupportedVersion, "Tus-Resumable must be %s", tusVersion)
-
-// logWriter sends tusd's warnings into Satchel's logger.
-type logWriter struct{ log *slog.Logger }
-
-func (l logWriter) Write(p []byte) (int, error) {
-	l.log.Warn("tusd", "msg", strings.TrimSpace(string(p)))
-	return len(p), nil
-}

@@ -152,7 +152,7 @@ func Log(ctx context.Context, err error, attrs ...any) {
 	if CodeOf(err) != Internal {
 		return
 	}
-	reqlog.From(ctx).Error("internal error", append([]any{"err", err}, attrs...)...)
+	reqlog.From(ctx).ErrorContext(ctx, "internal error", append([]any{"err", err}, attrs...)...)
 }
 
 // Body is the JSON error payload {"error":{"code","message","requestId"}}.

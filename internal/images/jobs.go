@@ -72,7 +72,7 @@ func (s *Service) Run(ctx context.Context, workers int) {
 	for {
 		pending, err := models.ListPendingJobs(ctx, s.DB, 100)
 		if err != nil && ctx.Err() == nil {
-			s.Log.Error("list render jobs", "err", err)
+			s.Log.ErrorContext(ctx, "list render jobs", "err", err)
 		}
 		for _, j := range pending {
 			ok, err := models.ClaimJob(ctx, s.DB, j.FileID, j.Name, now())
@@ -108,7 +108,7 @@ func (s *Service) runJob(ctx context.Context, j models.TransformJob) {
 		return // the preset is gone; its jobs went with it
 	}
 	if _, err := s.renderShared(ctx, f, p, false); err != nil && apperr.CodeOf(err) == apperr.Internal {
-		s.Log.Error("render", "file", f.ID, "preset", p.Name, "err", err)
+		s.Log.ErrorContext(ctx, "render", "file", f.ID, "preset", p.Name, "err", err)
 	}
 }
 

@@ -116,7 +116,7 @@ func (s *Service) dropResults(ctx context.Context, accountID, name string) error
 	go func() {
 		for _, id := range fileIDs {
 			if err := s.Store.DeleteDerived(context.Background(), id, name+"-v"); err != nil {
-				s.Log.Warn("drop results", "file", id, "preset", name, "err", err)
+				s.Log.WarnContext(ctx, "drop results", "file", id, "preset", name, "err", err)
 			}
 		}
 	}()

@@ -145,7 +145,7 @@ func (s *Service) render(ctx context.Context, f *models.File, p *models.Transfor
 	fail := func(err error) (*models.TransformJob, error) {
 		j.Status, j.Error = models.JobFailed, apperr.CodeOf(err)
 		if uerr := models.UpsertJob(ctx, s.DB, j); uerr != nil {
-			s.Log.Warn("record failed render", "file", f.ID, "err", uerr)
+			s.Log.WarnContext(ctx, "record failed render", "file", f.ID, "err", uerr)
 		}
 		return nil, err
 	}

@@ -1,7 +1,9 @@
-// Package reqlog gives every request an ID and a logger that carries it: the
-// ID comes from the client's X-Request-Id when it is a sane token, else it is
+// Package reqlog gives every request an ID that its log lines carry: the ID
+// comes from the client's X-Request-Id when it is a sane token, else it is
 // generated, and it goes back in the response's X-Request-Id. Errors a client
-// sees name the ID, so a report can be matched with the log line.
+// sees name the ID, so a report can be matched with the log line. A logger
+// whose handler is wrapped by Handler adds the ID to every record logged
+// with the request's context.
 package reqlog
 
 import (
@@ -30,7 +32,7 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 			id = ids.New()
 		}
 		w.Header().Set(Header, id)
-		ctx := context.WithValue(r.Context(), ctxKey{}, &state{id: id, log: log.With("request_id", id)})
+		ctx := context.WithValue(r.Context(), ctxKey{}, &state{id: id, log: log})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -43,7 +45,8 @@ func ID(ctx context.Context) string {
 	return ""
 }
 
-// From is the request's logger, or slog's default outside a request.
+// From is the request's logger (log with its context to have the ID in the
+// record), or slog's default outside a request.
 func From(ctx context.Context) *slog.Logger {
 	if s, ok := ctx.Value(ctxKey{}).(*state); ok {
 		return s.log
@@ -65,3 +68,21 @@ func validID(id string) bool {
 	}
 	return true
 }
+
+// Handler wraps h so that every record logged with a request's context
+// (the *Context methods of slog.Logger) carries its request_id, whoever logs
+// it: the edges, the use cases, tusd.
+func Handler(h slog.Handler) slog.Handler { return idHandler{h} }
+
+type idHandler struct{ slog.Handler }
+
+func (h idHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := ID(ctx); id != "" {
+		r = r.Clone()
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h idHandler) WithAttrs(as []slog.Attr) slog.Handler { return idHandler{h.Handler.WithAttrs(as)} }
+func (h idHandler) WithGroup(name string) slog.Handler    { return idHandler{h.Handler.WithGroup(name)} }

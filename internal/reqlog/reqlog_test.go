@@ -13,9 +13,9 @@ func TestMiddleware(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	var seen string
-	h := Middleware(log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := Middleware(slog.New(Handler(log.Handler())), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = ID(r.Context())
-		From(r.Context()).Info("hello")
+		From(r.Context()).InfoContext(r.Context(), "hello")
 	}))
 	for _, c := range []struct {
 		sent string
@@ -44,5 +44,18 @@ func TestMiddleware(t *testing.T) {
 	}
 	if ID(t.Context()) != "" || From(t.Context()) == nil {
 		t.Error("outside a request")
+	}
+}
+
+func TestHandlerAddsTheIDToContextRecords(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(Handler(slog.NewTextHandler(&logs, nil))).With("svc", "x")
+	Middleware(log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		log.WarnContext(r.Context(), "with context")
+		log.Warn("without context")
+	})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "request_id=") || !strings.Contains(lines[0], "svc=x") || strings.Contains(lines[1], "request_id=") {
+		t.Fatalf("%q", lines)
 	}
 }

@@ -126,13 +126,13 @@ func (s *Service) assemble(ctx context.Context, fileID string) (*models.File, er
 				s.dropUpload(context.WithoutCancel(ctx), id)
 			}
 			if derr := models.DeleteParts(context.WithoutCancel(ctx), s.DB, fileID); derr != nil {
-				s.Log.Warn("assemble: drop part rows", "id", fileID, "err", derr)
+				s.Log.WarnContext(ctx, "assemble: drop part rows", "id", fileID, "err", derr)
 			}
 		}
 		return nil, err
 	}
 	if err := models.DeleteParts(context.WithoutCancel(ctx), s.DB, fileID); err != nil {
-		s.Log.Warn("assemble: drop part rows", "id", fileID, "err", err)
+		s.Log.WarnContext(ctx, "assemble: drop part rows", "id", fileID, "err", err)
 	}
 	return f, nil
 }

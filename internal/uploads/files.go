@@ -98,7 +98,7 @@ func (s *Service) Delete(ctx context.Context, accountID string, fileIDs []string
 	for _, id := range deleted {
 		gone[id] = true
 		if err := s.Bytes.Delete(ctx, id); err != nil {
-			s.Log.Error("delete file bytes", "id", id, "err", err)
+			s.Log.ErrorContext(ctx, "delete file bytes", "id", id, "err", err)
 		}
 	}
 	deleted = deleted[:0]

@@ -118,7 +118,7 @@ func (s *Service) ensurePart(ctx context.Context, final *models.Upload, index in
 	})
 	if err != nil || !won {
 		if derr := s.Bytes.Delete(context.WithoutCancel(ctx), part.UploadID); derr != nil {
-			s.Log.Warn("drop an unused part", "id", part.UploadID, "err", derr)
+			s.Log.WarnContext(ctx, "drop an unused part", "id", part.UploadID, "err", derr)
 		}
 	}
 	if err != nil {

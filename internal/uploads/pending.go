@@ -105,7 +105,7 @@ func (s *Service) Pending(ctx context.Context, id string) (*models.Upload, error
 // dropUpload deletes an unfinished upload's row and bytes, logging failures.
 func (s *Service) dropUpload(ctx context.Context, id string) {
 	if err := s.drop(ctx, &models.Upload{ID: id}); err != nil {
-		s.Log.Warn("drop upload", "id", id, "err", err)
+		s.Log.WarnContext(ctx, "drop upload", "id", id, "err", err)
 	}
 }
 
@@ -119,11 +119,11 @@ func (s *Service) drop(ctx context.Context, u *models.Upload) error {
 	}
 	s.rows.forget(u.ID)
 	if err := s.Bytes.Delete(ctx, u.ID); err != nil {
-		s.Log.Warn("drop upload bytes", "id", u.ID, "err", err)
+		s.Log.WarnContext(ctx, "drop upload bytes", "id", u.ID, "err", err)
 	}
 	if u.Parts > 0 {
 		if err := models.DeleteParts(ctx, s.DB, u.ID); err != nil {
-			s.Log.Warn("drop upload parts", "id", u.ID, "err", err)
+			s.Log.WarnContext(ctx, "drop upload parts", "id", u.ID, "err", err)
 		}
 	}
 	return nil

@@ -43,7 +43,7 @@ func (s *Service) Reconcile(ctx context.Context) (finished int, err error) {
 				continue
 			}
 			if done {
-				s.Log.Info("reconcile: finished an upload left half done", "id", u.ID)
+				s.Log.InfoContext(ctx, "reconcile: finished an upload left half done", "id", u.ID)
 				finished++
 			}
 		}
@@ -61,7 +61,7 @@ func (s *Service) repair(ctx context.Context, u *models.Upload) (done bool, err 
 		}
 		if _, err := s.assemble(ctx, u.ID); err != nil {
 			if apperr.CodeOf(err) != apperr.Internal {
-				s.Log.Info("reconcile: refused a multipart upload left half done", "id", u.ID, "reason", err)
+				s.Log.InfoContext(ctx, "reconcile: refused a multipart upload left half done", "id", u.ID, "reason", err)
 				return false, nil
 			}
 			return false, fmt.Errorf("assemble: %w", err)
@@ -86,7 +86,7 @@ func (s *Service) repair(ctx context.Context, u *models.Upload) (done bool, err 
 		if apperr.CodeOf(err) != apperr.Internal {
 			// Refused for a reason of its own (a limit, a spent upload
 			// ID): finishing dropped it.
-			s.Log.Info("reconcile: refused an upload left half done", "id", u.ID, "reason", err)
+			s.Log.InfoContext(ctx, "reconcile: refused an upload left half done", "id", u.ID, "reason", err)
 			return false, nil
 		}
 		return false, fmt.Errorf("finish: %w", err)
@@ -156,7 +156,7 @@ func (s *Service) sweepBatches(ctx context.Context, next func() ([]models.Upload
 		for i := range ups {
 			if err := s.drop(ctx, &ups[i]); err != nil {
 				// One upload that cannot be dropped does not stop the rest.
-				s.Log.Error("sweep: drop upload", "id", ups[i].ID, "err", err)
+				s.Log.ErrorContext(ctx, "sweep: drop upload", "id", ups[i].ID, "err", err)
 				failed++
 				continue
 			}
