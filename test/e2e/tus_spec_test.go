@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // tus 1.0.0 to the letter, where Satchel goes beyond tusd (issue 12): the
 // endpoint without its slash, every metadata pair back on HEAD, bounded;

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Whole-API tests in the style of PocketBase's tests/api.go: each scenario is
 // one request (name, method, URL, headers, body) and what must come back

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Crash-safety and graceful-shutdown tests. They run the real binary as a
 // subprocess (built once per test run), kill or stop it at the interesting
@@ -49,10 +49,11 @@ var (
 	crashBinOut  []byte
 )
 
-// crashBinary builds `satchel` once per test run, with its crash-test
-// faults (the build tag satchelfault; see app/fault.go). Under `go test` the
-// binary goes beside the test binary, in the work directory go test removes
-// afterwards; otherwise into a fresh temporary directory.
+// crashBinary builds `satchel` (the module's main package, by its import
+// path, so from any directory of the module) once per test run, with its
+// crash-test faults (the build tag satchelfault; see app/fault.go). Under
+// `go test` the binary goes beside the test binary, in the work directory go
+// test removes afterwards; otherwise into a fresh temporary directory.
 func crashBinary(t testing.TB) string {
 	t.Helper()
 	crashBinOnce.Do(func() {
@@ -66,7 +67,7 @@ func crashBinary(t testing.TB) string {
 			}
 		}
 		crashBinPath = filepath.Join(dir, "satchel")
-		crashBinOut, crashBinErr = exec.Command("go", "build", "-tags", "satchelfault", "-o", crashBinPath, ".").CombinedOutput()
+		crashBinOut, crashBinErr = exec.Command("go", "build", "-tags", "satchelfault", "-o", crashBinPath, "satchel").CombinedOutput()
 	})
 	if crashBinErr != nil {
 		t.Fatalf("go build: %v\n%s", crashBinErr, crashBinOut)

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The bad-input suite of issue 12: every upload route (tus creation, PATCH,
 // creation-with-upload, deferred length, concatenation, multipart parts,

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Strings that are not text (a NUL character, bytes that are not UTF-8) in
 // GraphQL arguments, written in the document or passed as variables,

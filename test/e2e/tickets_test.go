@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Tests for upload IDs ("tickets", DESIGN.md "Upload IDs") and for the
 // per-key rules and key management of "Accounts, keys, auth". Every test

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The limits of issue 12 on every upload route: the content's sniffed type
 // under type rules, revoked keys' upload IDs, the storage quota and the

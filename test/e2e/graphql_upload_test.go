@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // GraphQL `uploadFile` over the GraphQL multipart request spec
 // (https://github.com/jaydenseric/graphql-multipart-request-spec): spec
