@@ -30,8 +30,8 @@ import (
 	"satchel/models"
 )
 
-// apiScenario is one request against the whole server and its expectations.
-type apiScenario struct {
+// scenario is one request against the whole server and its expectations.
+type scenario struct {
 	name   string
 	method string
 	url    string
@@ -58,12 +58,12 @@ type apiScenario struct {
 	after       func(t *testing.T, resp *http.Response, body []byte)
 }
 
-const apiTusVersion = "1.0.0"
+const tusVersion = "1.0.0"
 
-// apiLimitedUploads is the serverOption the bad-input tests use: a 1 MiB limit.
-func apiLimitedUploads(cfg *config.Config) { cfg.MaxUploadSize = 1 << 20 }
+// limitedUploads is the serverOption the bad-input tests use: a 1 MiB limit.
+func limitedUploads(cfg *config.Config) { cfg.MaxUploadSize = 1 << 20 }
 
-func (sc apiScenario) run(t *testing.T, s *testServer) (*http.Response, []byte) {
+func (sc scenario) run(t *testing.T, s *testServer) (*http.Response, []byte) {
 	t.Helper()
 	var body io.Reader
 	if sc.body != "" || sc.chunked {
@@ -99,10 +99,10 @@ func (sc apiScenario) run(t *testing.T, s *testServer) (*http.Response, []byte) 
 	return resp, data
 }
 
-func (sc apiScenario) check(t *testing.T, s *testServer, resp *http.Response, data []byte) {
+func (sc scenario) check(t *testing.T, s *testServer, resp *http.Response, data []byte) {
 	t.Helper()
 	if resp.StatusCode != sc.status {
-		t.Fatalf("status %d, want %d; body %s", resp.StatusCode, sc.status, apiClip(data))
+		t.Fatalf("status %d, want %d; body %s", resp.StatusCode, sc.status, clip(data))
 	}
 	isGraphQL := strings.HasPrefix(sc.url, "/graphql")
 	if resp.StatusCode >= 400 {
@@ -111,34 +111,34 @@ func (sc apiScenario) check(t *testing.T, s *testServer, resp *http.Response, da
 		}
 		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 		if ct != "application/json" && ct != "application/graphql-response+json" {
-			t.Fatalf("error response Content-Type %q, want JSON; body %s", resp.Header.Get("Content-Type"), apiClip(data))
+			t.Fatalf("error response Content-Type %q, want JSON; body %s", resp.Header.Get("Content-Type"), clip(data))
 		}
 	}
 	if sc.method == http.MethodHead {
 		if len(data) != 0 {
-			t.Fatalf("HEAD answered with a body: %s", apiClip(data))
+			t.Fatalf("HEAD answered with a body: %s", clip(data))
 		}
 	} else if sc.code != "" {
-		if got := apiPayloadCode(t, data); got != sc.code {
-			t.Fatalf("error code %q, want %q; body %s", got, sc.code, apiClip(data))
+		if got := payloadCode(t, data); got != sc.code {
+			t.Fatalf("error code %q, want %q; body %s", got, sc.code, clip(data))
 		}
 	} else if isGraphQL {
 		var r gqlResponse
 		if err := json.Unmarshal(data, &r); err != nil {
-			t.Fatalf("graphql response is not JSON: %s", apiClip(data))
+			t.Fatalf("graphql response is not JSON: %s", clip(data))
 		}
 		if len(r.Errors) > 0 {
-			t.Fatalf("unexpected GraphQL errors: %s", apiClip(data))
+			t.Fatalf("unexpected GraphQL errors: %s", clip(data))
 		}
 	}
 	for _, c := range sc.contains {
 		if !bytes.Contains(data, []byte(c)) {
-			t.Errorf("body does not contain %q: %s", c, apiClip(data))
+			t.Errorf("body does not contain %q: %s", c, clip(data))
 		}
 	}
 	for _, c := range append([]string{s.dataDir, "goroutine ", "runtime error", "SQLSTATE", "sqlite"}, sc.notContains...) {
 		if c != "" && bytes.Contains(data, []byte(c)) {
-			t.Errorf("body contains %q: %s", c, apiClip(data))
+			t.Errorf("body contains %q: %s", c, clip(data))
 		}
 	}
 	for k, v := range sc.headersWant {
@@ -151,8 +151,8 @@ func (sc apiScenario) check(t *testing.T, s *testServer, resp *http.Response, da
 	}
 }
 
-// apiRunScenarios runs each scenario as a subtest, in order.
-func apiRunScenarios(t *testing.T, s *testServer, scenarios []apiScenario) {
+// runScenarios runs each scenario as a subtest, in order.
+func runScenarios(t *testing.T, s *testServer, scenarios []scenario) {
 	t.Helper()
 	seen := map[string]bool{}
 	for _, sc := range scenarios {
@@ -164,9 +164,9 @@ func apiRunScenarios(t *testing.T, s *testServer, scenarios []apiScenario) {
 	}
 }
 
-// apiPayloadCode reads the error code of a REST/tus payload or a GraphQL
+// payloadCode reads the error code of a REST/tus payload or a GraphQL
 // response; every error must carry a non-empty message too.
-func apiPayloadCode(t testing.TB, body []byte) string {
+func payloadCode(t testing.TB, body []byte) string {
 	t.Helper()
 	var p struct {
 		Error  json.RawMessage `json:"error"`
@@ -176,47 +176,47 @@ func apiPayloadCode(t testing.TB, body []byte) string {
 		} `json:"errors"`
 	}
 	if err := json.Unmarshal(body, &p); err != nil {
-		t.Fatalf("error response is not JSON: %s", apiClip(body))
+		t.Fatalf("error response is not JSON: %s", clip(body))
 	}
 	if len(p.Error) > 0 {
 		return errorCode(t, body)
 	}
 	if len(p.Errors) == 0 {
-		t.Fatalf("no error in response: %s", apiClip(body))
+		t.Fatalf("no error in response: %s", clip(body))
 	}
 	for _, e := range p.Errors {
 		if strings.TrimSpace(e.Message) == "" {
-			t.Fatalf("GraphQL error without message: %s", apiClip(body))
+			t.Fatalf("GraphQL error without message: %s", clip(body))
 		}
 		if c, _ := e.Extensions["code"].(string); c == "" {
-			t.Fatalf("GraphQL error without extensions.code: %s", apiClip(body))
+			t.Fatalf("GraphQL error without extensions.code: %s", clip(body))
 		}
 	}
 	c, _ := p.Errors[0].Extensions["code"].(string)
 	return c
 }
 
-func apiClip(b []byte) string {
+func clip(b []byte) string {
 	if len(b) > 600 {
 		return string(b[:600]) + "…"
 	}
 	return string(b)
 }
 
-// apiGqlBody is a GraphQL-over-HTTP POST body.
-func apiGqlBody(query string, vars map[string]any) string {
+// gqlJSON is a GraphQL-over-HTTP POST body.
+func gqlJSON(query string, vars map[string]any) string {
 	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	return string(b)
 }
 
-var apiJsonHeaders = map[string]string{"Content-Type": "application/json"}
+var jsonHeaders = map[string]string{"Content-Type": "application/json"}
 
-func apiBasicAuth(user, pass string) string {
+func basicAuth(user, pass string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 }
 
-// apiTusMeta encodes key/value pairs as an Upload-Metadata header.
-func apiTusMeta(kv ...string) string {
+// tusMeta encodes key/value pairs as an Upload-Metadata header.
+func tusMeta(kv ...string) string {
 	var parts []string
 	for i := 0; i+1 < len(kv); i += 2 {
 		parts = append(parts, kv[i]+" "+base64.StdEncoding.EncodeToString([]byte(kv[i+1])))
@@ -224,8 +224,8 @@ func apiTusMeta(kv ...string) string {
 	return strings.Join(parts, ",")
 }
 
-// apiWith returns base plus extra headers.
-func apiWith(base map[string]string, kv ...string) map[string]string {
+// with returns base plus extra headers.
+func with(base map[string]string, kv ...string) map[string]string {
 	h := map[string]string{}
 	for k, v := range base {
 		h[k] = v
@@ -236,10 +236,10 @@ func apiWith(base map[string]string, kv ...string) map[string]string {
 	return h
 }
 
-var apiTusBase = map[string]string{"Tus-Resumable": apiTusVersion}
+var tusBase = map[string]string{"Tus-Resumable": tusVersion}
 
-// apiBasicUpload uploads body through POST /files/basic and returns the file ID.
-func (s *testServer) apiBasicUpload(t testing.TB, key, name, mimeType string, body []byte) string {
+// basicUpload uploads body through POST /files/basic and returns the file ID.
+func (s *testServer) basicUpload(t testing.TB, key, name, mimeType string, body []byte) string {
 	t.Helper()
 	resp, data := s.do(t, http.MethodPost, "/files/basic", key, bytes.NewReader(body),
 		map[string]string{"X-Upload-File-Name": name, "Content-Type": mimeType})
@@ -249,7 +249,7 @@ func (s *testServer) apiBasicUpload(t testing.TB, key, name, mimeType string, bo
 // apiTusCreate creates a tus upload of length bytes and returns its ID.
 func (s *testServer) apiTusCreate(t testing.TB, key string, length int, meta string) string {
 	t.Helper()
-	h := apiWith(apiTusBase, "Upload-Length", strconv.Itoa(length))
+	h := with(tusBase, "Upload-Length", strconv.Itoa(length))
 	if meta != "" {
 		h["Upload-Metadata"] = meta
 	}
@@ -268,7 +268,7 @@ func (s *testServer) apiTusCreate(t testing.TB, key string, length int, meta str
 // apiTusPatch sends body at offset and returns the response status.
 func (s *testServer) apiTusPatch(t testing.TB, id string, offset int, body []byte) (*http.Response, []byte) {
 	t.Helper()
-	return s.do(t, http.MethodPatch, "/uploads/"+id, "", bytes.NewReader(body), apiWith(apiTusBase,
+	return s.do(t, http.MethodPatch, "/uploads/"+id, "", bytes.NewReader(body), with(tusBase,
 		"Upload-Offset", strconv.Itoa(offset), "Content-Type", "application/offset+octet-stream"))
 }
 
@@ -287,20 +287,20 @@ func (s *testServer) apiOtherAccount(t testing.TB) (accountID, secret string) {
 	return a.ID, key
 }
 
-// apiStillServing checks /healthz and a normal upload (REST and tus) after
+// stillServing checks /healthz and a normal upload (REST and tus) after
 // hostile requests.
-func (s *testServer) apiStillServing(t *testing.T) {
+func (s *testServer) stillServing(t *testing.T) {
 	t.Helper()
 	resp, data := s.do(t, http.MethodGet, "/healthz", "", nil, nil)
 	if resp.StatusCode != http.StatusOK || !bytes.Contains(data, []byte(`"ok"`)) {
 		t.Fatalf("/healthz: %d %s", resp.StatusCode, data)
 	}
-	id := s.apiBasicUpload(t, s.keys.PublicKey, "after.txt", "text/plain", []byte("still here"))
+	id := s.basicUpload(t, s.keys.PublicKey, "after.txt", "text/plain", []byte("still here"))
 	resp, data = s.do(t, http.MethodGet, "/files/"+id, "", nil, nil)
 	if resp.StatusCode != http.StatusOK || string(data) != "still here" {
 		t.Fatalf("download after bad input: %d %q", resp.StatusCode, data)
 	}
-	tid := s.apiTusCreate(t, s.keys.PublicKey, 5, apiTusMeta("filename", "after.bin", "filetype", "application/octet-stream"))
+	tid := s.apiTusCreate(t, s.keys.PublicKey, 5, tusMeta("filename", "after.bin", "filetype", "application/octet-stream"))
 	if resp, data := s.apiTusPatch(t, tid, 0, []byte("hello")); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("tus PATCH after bad input: %d %s", resp.StatusCode, data)
 	}
@@ -314,39 +314,39 @@ func TestAPIAuth(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
 		pub, sec := s.keys.PublicKey, s.keys.SecretKey
-		own := s.apiBasicUpload(t, sec, "own.txt", "text/plain", []byte("mine"))
+		own := s.basicUpload(t, sec, "own.txt", "text/plain", []byte("mine"))
 		_, otherSecret := s.apiOtherAccount(t)
-		theirs := s.apiBasicUpload(t, otherSecret, "theirs.txt", "text/plain", []byte("theirs"))
+		theirs := s.basicUpload(t, otherSecret, "theirs.txt", "text/plain", []byte("theirs"))
 		unknownKey := "secret_" + ids.Random(32)
 		unknownPublic := "public_" + ids.Random(32)
 
-		filesQ := apiGqlBody(`{ files { edges { node { id } } } }`, nil)
+		filesQ := gqlJSON(`{ files { edges { node { id } } } }`, nil)
 		fileQ := func(id string) string {
-			return apiGqlBody(`query($id: ID!) { file(id: $id) { id name } }`, map[string]any{"id": id})
+			return gqlJSON(`query($id: ID!) { file(id: $id) { id name } }`, map[string]any{"id": id})
 		}
 		deleteQ := func(id string) string {
-			return apiGqlBody(`mutation($id: ID!) { deleteFile(id: $id) { id } }`, map[string]any{"id": id})
+			return gqlJSON(`mutation($id: ID!) { deleteFile(id: $id) { id } }`, map[string]any{"id": id})
 		}
 		deleteManyQ := func(ids ...string) string {
-			return apiGqlBody(`mutation($ids: [ID!]!) { deleteFiles(ids: $ids) { deletedIds notFoundIds } }`, map[string]any{"ids": ids})
+			return gqlJSON(`mutation($ids: [ID!]!) { deleteFiles(ids: $ids) { deletedIds notFoundIds } }`, map[string]any{"ids": ids})
 		}
-		gqlAuth := func(auth string) map[string]string { return apiWith(apiJsonHeaders, "Authorization", auth) }
-		tusCreate := apiWith(apiTusBase, "Upload-Length", "4", "Upload-Metadata", apiTusMeta("filename", "a.txt"))
+		gqlAuth := func(auth string) map[string]string { return with(jsonHeaders, "Authorization", auth) }
+		tusCreate := with(tusBase, "Upload-Length", "4", "Upload-Metadata", tusMeta("filename", "a.txt"))
 		basic := map[string]string{"Content-Type": "text/plain", "X-Upload-File-Name": "a.txt"}
 		evil := "https://evil.example"
 
-		apiRunScenarios(t, s, []apiScenario{
+		runScenarios(t, s, []scenario{
 			// No key.
-			{name: "graphql files without key", method: "POST", url: "/graphql", headers: apiJsonHeaders, body: filesQ,
+			{name: "graphql files without key", method: "POST", url: "/graphql", headers: jsonHeaders, body: filesQ,
 				status: 401, code: "UNAUTHENTICATED"},
-			{name: "graphql deleteFile without key", method: "POST", url: "/graphql", headers: apiJsonHeaders, body: deleteQ(own),
+			{name: "graphql deleteFile without key", method: "POST", url: "/graphql", headers: jsonHeaders, body: deleteQ(own),
 				status: 401, code: "UNAUTHENTICATED"},
 			{name: "graphql files without key over GET", method: "GET", url: "/graphql?query=%7Bfiles%7Bedges%7Bcursor%7D%7D%7D",
 				status: 401, code: "UNAUTHENTICATED"},
-			{name: "graphql introspection without key", method: "POST", url: "/graphql", headers: apiJsonHeaders,
+			{name: "graphql introspection without key", method: "POST", url: "/graphql", headers: jsonHeaders,
 				body:   `{"query":"query { __schema { queryType { name } } __typename }"}`,
 				status: 200, contains: []string{`"queryType":{"name":"Query"}`}},
-			{name: "graphql introspection mixed with data without key", method: "POST", url: "/graphql", headers: apiJsonHeaders,
+			{name: "graphql introspection mixed with data without key", method: "POST", url: "/graphql", headers: jsonHeaders,
 				body:   `{"query":"{ __typename files { edges { cursor } } }"}`,
 				status: 401, code: "UNAUTHENTICATED"},
 			{name: "basic upload without key", method: "POST", url: "/files/basic", headers: basic, body: "data",
@@ -355,7 +355,7 @@ func TestAPIAuth(t *testing.T) {
 				status: 401, code: "UNAUTHENTICATED"},
 
 			// Unknown, well-formed keys.
-			{name: "graphql unknown secret key", method: "POST", url: "/graphql", key: unknownKey, headers: apiJsonHeaders, body: filesQ,
+			{name: "graphql unknown secret key", method: "POST", url: "/graphql", key: unknownKey, headers: jsonHeaders, body: filesQ,
 				status: 401, code: "UNAUTHENTICATED"},
 			{name: "basic upload unknown public key", method: "POST", url: "/files/basic", key: unknownPublic, headers: basic, body: "data",
 				status: 401, code: "UNAUTHENTICATED"},
@@ -377,29 +377,29 @@ func TestAPIAuth(t *testing.T) {
 				status: 401, code: "UNAUTHENTICATED"},
 			{name: "graphql basic not base64", method: "POST", url: "/graphql", headers: gqlAuth("Basic !!!"), body: filesQ,
 				status: 401, code: "UNAUTHENTICATED"},
-			{name: "graphql basic without password", method: "POST", url: "/graphql", headers: gqlAuth(apiBasicAuth("apikey", "")), body: filesQ,
+			{name: "graphql basic without password", method: "POST", url: "/graphql", headers: gqlAuth(basicAuth("apikey", "")), body: filesQ,
 				status: 401, code: "UNAUTHENTICATED"},
-			{name: "basic upload malformed bearer", method: "POST", url: "/files/basic", headers: apiWith(basic, "Authorization", "Bearer public_short"), body: "data",
+			{name: "basic upload malformed bearer", method: "POST", url: "/files/basic", headers: with(basic, "Authorization", "Bearer public_short"), body: "data",
 				status: 401, code: "UNAUTHENTICATED"},
-			{name: "tus creation malformed basic", method: "POST", url: "/uploads/", headers: apiWith(tusCreate, "Authorization", "Basic Zm9v"),
+			{name: "tus creation malformed basic", method: "POST", url: "/uploads/", headers: with(tusCreate, "Authorization", "Basic Zm9v"),
 				status: 401, code: "UNAUTHENTICATED"},
 
 			// Bearer and Basic (user apikey) are both accepted; another user is not.
-			{name: "graphql bearer secret", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: filesQ,
+			{name: "graphql bearer secret", method: "POST", url: "/graphql", key: sec, headers: jsonHeaders, body: filesQ,
 				status: 200, contains: []string{own}},
 			{name: "graphql lowercase bearer scheme", method: "POST", url: "/graphql", headers: gqlAuth("bearer " + sec), body: filesQ,
 				status: 200, contains: []string{own}},
-			{name: "graphql basic apikey secret", method: "POST", url: "/graphql", headers: gqlAuth(apiBasicAuth("apikey", sec)), body: filesQ,
+			{name: "graphql basic apikey secret", method: "POST", url: "/graphql", headers: gqlAuth(basicAuth("apikey", sec)), body: filesQ,
 				status: 200, contains: []string{own}},
-			{name: "graphql basic other user", method: "POST", url: "/graphql", headers: gqlAuth(apiBasicAuth("admin", sec)), body: filesQ,
+			{name: "graphql basic other user", method: "POST", url: "/graphql", headers: gqlAuth(basicAuth("admin", sec)), body: filesQ,
 				status: 401, code: "UNAUTHENTICATED"},
-			{name: "basic upload basic auth apikey", method: "POST", url: "/files/basic", headers: apiWith(basic, "Authorization", apiBasicAuth("apikey", pub)), body: "data",
+			{name: "basic upload basic auth apikey", method: "POST", url: "/files/basic", headers: with(basic, "Authorization", basicAuth("apikey", pub)), body: "data",
 				status: 200, contains: []string{`"fileId"`, `"fileUrl"`}},
-			{name: "basic upload basic auth other user", method: "POST", url: "/files/basic", headers: apiWith(basic, "Authorization", apiBasicAuth("user", pub)), body: "data",
+			{name: "basic upload basic auth other user", method: "POST", url: "/files/basic", headers: with(basic, "Authorization", basicAuth("user", pub)), body: "data",
 				status: 401, code: "UNAUTHENTICATED"},
-			{name: "tus creation basic auth apikey", method: "POST", url: "/uploads/", headers: apiWith(tusCreate, "Authorization", apiBasicAuth("apikey", pub)),
+			{name: "tus creation basic auth apikey", method: "POST", url: "/uploads/", headers: with(tusCreate, "Authorization", basicAuth("apikey", pub)),
 				status: 201},
-			{name: "tus creation basic auth other user", method: "POST", url: "/uploads/", headers: apiWith(tusCreate, "Authorization", apiBasicAuth("bob", pub)),
+			{name: "tus creation basic auth other user", method: "POST", url: "/uploads/", headers: with(tusCreate, "Authorization", basicAuth("bob", pub)),
 				status: 401, code: "UNAUTHENTICATED"},
 
 			// A public key uploads and does nothing else.
@@ -407,48 +407,48 @@ func TestAPIAuth(t *testing.T) {
 				status: 200, contains: []string{`"fileId"`}},
 			{name: "public key tus creation", method: "POST", url: "/uploads/", key: pub, headers: tusCreate,
 				status: 201},
-			{name: "public key file query", method: "POST", url: "/graphql", key: pub, headers: apiJsonHeaders, body: fileQ(own),
+			{name: "public key file query", method: "POST", url: "/graphql", key: pub, headers: jsonHeaders, body: fileQ(own),
 				status: 200, code: "FORBIDDEN", notContains: []string{"own.txt"}},
-			{name: "public key files query", method: "POST", url: "/graphql", key: pub, headers: apiJsonHeaders, body: filesQ,
+			{name: "public key files query", method: "POST", url: "/graphql", key: pub, headers: jsonHeaders, body: filesQ,
 				status: 200, code: "FORBIDDEN", notContains: []string{own}},
-			{name: "public key deleteFile", method: "POST", url: "/graphql", key: pub, headers: apiJsonHeaders, body: deleteQ(own),
+			{name: "public key deleteFile", method: "POST", url: "/graphql", key: pub, headers: jsonHeaders, body: deleteQ(own),
 				status: 200, code: "FORBIDDEN"},
-			{name: "public key deleteFiles", method: "POST", url: "/graphql", key: pub, headers: apiJsonHeaders, body: deleteManyQ(own),
+			{name: "public key deleteFiles", method: "POST", url: "/graphql", key: pub, headers: jsonHeaders, body: deleteManyQ(own),
 				status: 200, code: "FORBIDDEN"},
 
 			// Another account's file is not found, never forbidden, and stays.
-			{name: "other account file query", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: fileQ(theirs),
+			{name: "other account file query", method: "POST", url: "/graphql", key: sec, headers: jsonHeaders, body: fileQ(theirs),
 				status: 200, contains: []string{`"data":{"file":null}`}, notContains: []string{"theirs.txt"}},
-			{name: "other account deleteFile", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: deleteQ(theirs),
+			{name: "other account deleteFile", method: "POST", url: "/graphql", key: sec, headers: jsonHeaders, body: deleteQ(theirs),
 				status: 200, code: "NOT_FOUND"},
-			{name: "other account deleteFiles", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: deleteManyQ(theirs),
+			{name: "other account deleteFiles", method: "POST", url: "/graphql", key: sec, headers: jsonHeaders, body: deleteManyQ(theirs),
 				status: 200, contains: []string{`{"deleteFiles":{"deletedIds":[],"notFoundIds":["` + theirs + `"]}}`}},
-			{name: "other account files list", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: filesQ,
+			{name: "other account files list", method: "POST", url: "/graphql", key: sec, headers: jsonHeaders, body: filesQ,
 				status: 200, contains: []string{own}, notContains: []string{theirs}},
-			{name: "owner still has the file", method: "POST", url: "/graphql", key: otherSecret, headers: apiJsonHeaders, body: fileQ(theirs),
+			{name: "owner still has the file", method: "POST", url: "/graphql", key: otherSecret, headers: jsonHeaders, body: fileQ(theirs),
 				status: 200, contains: []string{`"name":"theirs.txt"`}},
-			{name: "owner does not see the other account", method: "POST", url: "/graphql", key: otherSecret, headers: apiJsonHeaders, body: fileQ(own),
+			{name: "owner does not see the other account", method: "POST", url: "/graphql", key: otherSecret, headers: jsonHeaders, body: fileQ(own),
 				status: 200, contains: []string{`"data":{"file":null}`}},
 
 			// Secret keys from a browser on another origin are refused.
-			{name: "secret key cross-origin graphql", method: "POST", url: "/graphql", key: sec, headers: apiWith(apiJsonHeaders, "Origin", evil), body: filesQ,
+			{name: "secret key cross-origin graphql", method: "POST", url: "/graphql", key: sec, headers: with(jsonHeaders, "Origin", evil), body: filesQ,
 				status: 403, code: "FORBIDDEN", notContains: []string{own}},
-			{name: "secret key cross-origin basic upload", method: "POST", url: "/files/basic", key: sec, headers: apiWith(basic, "Origin", evil), body: "data",
+			{name: "secret key cross-origin basic upload", method: "POST", url: "/files/basic", key: sec, headers: with(basic, "Origin", evil), body: "data",
 				status: 403, code: "FORBIDDEN"},
-			{name: "secret key cross-origin tus", method: "POST", url: "/uploads/", key: sec, headers: apiWith(tusCreate, "Origin", evil),
+			{name: "secret key cross-origin tus", method: "POST", url: "/uploads/", key: sec, headers: with(tusCreate, "Origin", evil),
 				status: 403, code: "FORBIDDEN"},
-			{name: "secret key null origin", method: "POST", url: "/graphql", key: sec, headers: apiWith(apiJsonHeaders, "Origin", "null"), body: filesQ,
+			{name: "secret key null origin", method: "POST", url: "/graphql", key: sec, headers: with(jsonHeaders, "Origin", "null"), body: filesQ,
 				status: 403, code: "FORBIDDEN"},
 			{name: "secret key same-origin host apiWith other port", method: "POST", url: "/graphql", key: sec,
-				headers: apiWith(apiJsonHeaders, "Origin", strings.TrimSuffix(s.URL, s.URL[strings.LastIndex(s.URL, ":"):])+":1"), body: filesQ,
+				headers: with(jsonHeaders, "Origin", strings.TrimSuffix(s.URL, s.URL[strings.LastIndex(s.URL, ":"):])+":1"), body: filesQ,
 				status: 403, code: "FORBIDDEN"},
-			{name: "secret key same-origin graphql", method: "POST", url: "/graphql", key: sec, headers: apiWith(apiJsonHeaders, "Origin", s.URL), body: filesQ,
+			{name: "secret key same-origin graphql", method: "POST", url: "/graphql", key: sec, headers: with(jsonHeaders, "Origin", s.URL), body: filesQ,
 				status: 200, contains: []string{own}},
-			{name: "secret key same-origin basic upload", method: "POST", url: "/files/basic", key: sec, headers: apiWith(basic, "Origin", s.URL), body: "data",
+			{name: "secret key same-origin basic upload", method: "POST", url: "/files/basic", key: sec, headers: with(basic, "Origin", s.URL), body: "data",
 				status: 200},
-			{name: "public key cross-origin basic upload", method: "POST", url: "/files/basic", key: pub, headers: apiWith(basic, "Origin", evil), body: "data",
+			{name: "public key cross-origin basic upload", method: "POST", url: "/files/basic", key: pub, headers: with(basic, "Origin", evil), body: "data",
 				status: 200, headersWant: map[string]string{"Access-Control-Allow-Origin": evil}},
-			{name: "public key cross-origin tus", method: "POST", url: "/uploads/", key: pub, headers: apiWith(tusCreate, "Origin", evil),
+			{name: "public key cross-origin tus", method: "POST", url: "/uploads/", key: pub, headers: with(tusCreate, "Origin", evil),
 				status: 201},
 		})
 
@@ -463,24 +463,24 @@ func TestAPIAuth(t *testing.T) {
 
 func TestAPIBadInput(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
-		s := newTestServer(t, b, apiLimitedUploads)
+		s := newTestServer(t, b, limitedUploads)
 		const limit = 1 << 20
 		pub, sec := s.keys.PublicKey, s.keys.SecretKey
-		own := s.apiBasicUpload(t, sec, "own.txt", "text/plain", []byte("mine"))
-		pending := s.apiTusCreate(t, pub, 10, apiTusMeta("filename", "pending.bin"))
+		own := s.basicUpload(t, sec, "own.txt", "text/plain", []byte("mine"))
+		pending := s.apiTusCreate(t, pub, 10, tusMeta("filename", "pending.bin"))
 		unknown := ids.New()
 		malformed := []string{"not-an-id", "0123456789abcdefghijk", "0123456789abcdefghijklm", "0123456789abcdefghij_k", "..%2F..%2Fsatchel.db"}
 		// NUL, control characters and invalid UTF-8 in a path are bad input.
 		unclean := []string{"%00", "a%00b", "%0A", "%FF%FE", "x%7F"}
 
 		tusCreate := func(kv ...string) map[string]string {
-			return apiWith(apiTusBase, append([]string{"Upload-Length", "4"}, kv...)...)
+			return with(tusBase, append([]string{"Upload-Length", "4"}, kv...)...)
 		}
 		basic := func(kv ...string) map[string]string {
-			return apiWith(map[string]string{"Content-Type": "text/plain", "X-Upload-File-Name": "a.txt"}, kv...)
+			return with(map[string]string{"Content-Type": "text/plain", "X-Upload-File-Name": "a.txt"}, kv...)
 		}
 		patch := func(kv ...string) map[string]string {
-			return apiWith(apiTusBase, append([]string{"Upload-Offset", "0", "Content-Type", "application/offset+octet-stream"}, kv...)...)
+			return with(tusBase, append([]string{"Upload-Offset", "0", "Content-Type", "application/offset+octet-stream"}, kv...)...)
 		}
 		big := strings.Repeat("x", limit+1)
 		// 100 pages of 1000 files: 300,100, over the complexity limit.
@@ -490,10 +490,10 @@ func TestAPIBadInput(t *testing.T) {
 			fmt.Fprintf(&costly, " p%d: files(first: 1000) { edges { node { id } } }", i)
 		}
 		costly.WriteString(" }")
-		graphqlJSON := apiWith(apiJsonHeaders, "Accept", "application/json")
-		graphqlResp := apiWith(apiJsonHeaders, "Accept", "application/graphql-response+json")
+		graphqlJSON := with(jsonHeaders, "Accept", "application/json")
+		graphqlResp := with(jsonHeaders, "Accept", "application/graphql-response+json")
 
-		scenarios := []apiScenario{
+		scenarios := []scenario{
 			// Upload-Metadata that is not the tus format.
 			{name: "tus metadata value not base64", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", "filename !!!notbase64"),
 				status: 400, code: "BAD_USER_INPUT"},
@@ -511,19 +511,19 @@ func TestAPIBadInput(t *testing.T) {
 				status: 400, code: "BAD_USER_INPUT"},
 			{name: "tus metadata key without value", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", "filename YS50eHQ=,private"),
 				status: 201},
-			{name: "tus metadata bad filetype", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", apiTusMeta("filetype", "not a type")),
+			{name: "tus metadata bad filetype", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", tusMeta("filetype", "not a type")),
 				status: 400, code: "BAD_USER_INPUT"},
 
 			// Tags that are not a JSON array of tags.
-			{name: "tus tags not JSON", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", apiTusMeta("tags", "not json")),
+			{name: "tus tags not JSON", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", tusMeta("tags", "not json")),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "tus tags object", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", apiTusMeta("tags", `{"name":"a"}`)),
+			{name: "tus tags object", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", tusMeta("tags", `{"name":"a"}`)),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "tus tags numbers", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", apiTusMeta("tags", `[1,2]`)),
+			{name: "tus tags numbers", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", tusMeta("tags", `[1,2]`)),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "tus tags unknown field", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", apiTusMeta("tags", `[{"name":"a","colour":"red"}]`)),
+			{name: "tus tags unknown field", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", tusMeta("tags", `[{"name":"a","colour":"red"}]`)),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "tus tags bad name", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", apiTusMeta("tags", `["apiWith space"]`)),
+			{name: "tus tags bad name", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", tusMeta("tags", `["apiWith space"]`)),
 				status: 400, code: "BAD_USER_INPUT"},
 			{name: "basic tags not JSON", method: "POST", url: "/files/basic", key: pub, headers: basic("X-Upload-Tags", "not json"), body: "data",
 				status: 400, code: "BAD_USER_INPUT"},
@@ -584,57 +584,57 @@ func TestAPIBadInput(t *testing.T) {
 			{name: "GET unknown file", method: "GET", url: "/files/" + unknown, status: 404, code: "NOT_FOUND"},
 			{name: "HEAD unknown file", method: "HEAD", url: "/files/" + unknown, status: 404, code: "NOT_FOUND"},
 			{name: "GET unfinished upload as file", method: "GET", url: "/files/" + pending, status: 404, code: "NOT_FOUND"},
-			{name: "tus HEAD unknown upload", method: "HEAD", url: "/uploads/" + unknown, headers: apiTusBase, status: 404, code: "NOT_FOUND"},
+			{name: "tus HEAD unknown upload", method: "HEAD", url: "/uploads/" + unknown, headers: tusBase, status: 404, code: "NOT_FOUND"},
 			{name: "tus PATCH unknown upload", method: "PATCH", url: "/uploads/" + unknown, headers: patch(), body: "data", status: 404, code: "NOT_FOUND"},
-			{name: "tus DELETE unknown upload", method: "DELETE", url: "/uploads/" + unknown, headers: apiTusBase, status: 404, code: "NOT_FOUND"},
-			{name: "graphql file unknown", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders,
-				body:   apiGqlBody(`query($id: ID!) { file(id: $id) { id } }`, map[string]any{"id": unknown}),
+			{name: "tus DELETE unknown upload", method: "DELETE", url: "/uploads/" + unknown, headers: tusBase, status: 404, code: "NOT_FOUND"},
+			{name: "graphql file unknown", method: "POST", url: "/graphql", key: sec, headers: jsonHeaders,
+				body:   gqlJSON(`query($id: ID!) { file(id: $id) { id } }`, map[string]any{"id": unknown}),
 				status: 200, contains: []string{`"data":{"file":null}`}},
-			{name: "graphql deleteFile unknown", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders,
-				body:   apiGqlBody(`mutation($id: ID!) { deleteFile(id: $id) { id } }`, map[string]any{"id": unknown}),
+			{name: "graphql deleteFile unknown", method: "POST", url: "/graphql", key: sec, headers: jsonHeaders,
+				body:   gqlJSON(`mutation($id: ID!) { deleteFile(id: $id) { id } }`, map[string]any{"id": unknown}),
 				status: 200, code: "NOT_FOUND"},
-			{name: "graphql deleteFiles unknown and malformed", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders,
-				body:   apiGqlBody(`mutation($ids: [ID!]!) { deleteFiles(ids: $ids) { deletedIds notFoundIds } }`, map[string]any{"ids": []string{unknown, "../x", ""}}),
+			{name: "graphql deleteFiles unknown and malformed", method: "POST", url: "/graphql", key: sec, headers: jsonHeaders,
+				body:   gqlJSON(`mutation($ids: [ID!]!) { deleteFiles(ids: $ids) { deletedIds notFoundIds } }`, map[string]any{"ids": []string{unknown, "../x", ""}}),
 				status: 200, contains: []string{`{"deleteFiles":{"deletedIds":[],"notFoundIds":["` + unknown + `","../x",""]}}`}},
 		}
 		for _, m := range malformed {
 			scenarios = append(scenarios,
-				apiScenario{name: "GET malformed file id " + m, method: "GET", url: "/files/" + m, status: 404, code: "NOT_FOUND"},
-				apiScenario{name: "HEAD malformed file id " + m, method: "HEAD", url: "/files/" + m, status: 404, code: "NOT_FOUND"},
-				apiScenario{name: "tus HEAD malformed id " + m, method: "HEAD", url: "/uploads/" + m, headers: apiTusBase, status: 404, code: "NOT_FOUND"},
-				apiScenario{name: "tus PATCH malformed id " + m, method: "PATCH", url: "/uploads/" + m, headers: patch(), body: "data", status: 404, code: "NOT_FOUND"},
-				apiScenario{name: "tus DELETE malformed id " + m, method: "DELETE", url: "/uploads/" + m, headers: apiTusBase, status: 404, code: "NOT_FOUND"},
+				scenario{name: "GET malformed file id " + m, method: "GET", url: "/files/" + m, status: 404, code: "NOT_FOUND"},
+				scenario{name: "HEAD malformed file id " + m, method: "HEAD", url: "/files/" + m, status: 404, code: "NOT_FOUND"},
+				scenario{name: "tus HEAD malformed id " + m, method: "HEAD", url: "/uploads/" + m, headers: tusBase, status: 404, code: "NOT_FOUND"},
+				scenario{name: "tus PATCH malformed id " + m, method: "PATCH", url: "/uploads/" + m, headers: patch(), body: "data", status: 404, code: "NOT_FOUND"},
+				scenario{name: "tus DELETE malformed id " + m, method: "DELETE", url: "/uploads/" + m, headers: tusBase, status: 404, code: "NOT_FOUND"},
 			)
 		}
 		for _, m := range unclean {
 			scenarios = append(scenarios,
-				apiScenario{name: "GET unclean file id " + m, method: "GET", url: "/files/" + m, status: 400, code: "BAD_USER_INPUT"},
-				apiScenario{name: "HEAD unclean file id " + m, method: "HEAD", url: "/files/" + m, status: 400, code: "BAD_USER_INPUT"},
-				apiScenario{name: "GET unclean transformation " + m, method: "GET", url: "/files/" + own + "/" + m, status: 400, code: "BAD_USER_INPUT"},
-				apiScenario{name: "POST unclean upload ID " + m, method: "POST", url: "/files/public/" + m, body: "x", status: 400, code: "BAD_USER_INPUT"},
-				apiScenario{name: "tus HEAD unclean id " + m, method: "HEAD", url: "/uploads/" + m, headers: apiTusBase, status: 400, code: "BAD_USER_INPUT"},
-				apiScenario{name: "tus PATCH unclean id " + m, method: "PATCH", url: "/uploads/" + m, headers: patch(), body: "data", status: 400, code: "BAD_USER_INPUT"},
-				apiScenario{name: "tus DELETE unclean id " + m, method: "DELETE", url: "/uploads/" + m, headers: apiTusBase, status: 400, code: "BAD_USER_INPUT"},
+				scenario{name: "GET unclean file id " + m, method: "GET", url: "/files/" + m, status: 400, code: "BAD_USER_INPUT"},
+				scenario{name: "HEAD unclean file id " + m, method: "HEAD", url: "/files/" + m, status: 400, code: "BAD_USER_INPUT"},
+				scenario{name: "GET unclean transformation " + m, method: "GET", url: "/files/" + own + "/" + m, status: 400, code: "BAD_USER_INPUT"},
+				scenario{name: "POST unclean upload ID " + m, method: "POST", url: "/files/public/" + m, body: "x", status: 400, code: "BAD_USER_INPUT"},
+				scenario{name: "tus HEAD unclean id " + m, method: "HEAD", url: "/uploads/" + m, headers: tusBase, status: 400, code: "BAD_USER_INPUT"},
+				scenario{name: "tus PATCH unclean id " + m, method: "PATCH", url: "/uploads/" + m, headers: patch(), body: "data", status: 400, code: "BAD_USER_INPUT"},
+				scenario{name: "tus DELETE unclean id " + m, method: "DELETE", url: "/uploads/" + m, headers: tusBase, status: 400, code: "BAD_USER_INPUT"},
 			)
 		}
 		for _, m := range []string{"%00", "%7B%00%7D", "%FF%FE"} {
 			scenarios = append(scenarios,
-				apiScenario{name: "graphql GET with unclean query " + m, method: "GET", url: "/graphql?query=" + m, key: sec, status: 400, code: "BAD_USER_INPUT"})
+				scenario{name: "graphql GET with unclean query " + m, method: "GET", url: "/graphql?query=" + m, key: sec, status: 400, code: "BAD_USER_INPUT"})
 		}
 		for i, m := range []string{"not-an-id", "../" + own, strings.Repeat("A", 5000)} {
 			scenarios = append(scenarios,
-				apiScenario{name: "graphql file malformed id " + strconv.Itoa(i), method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders,
-					body:   apiGqlBody(`query($id: ID!) { file(id: $id) { id } }`, map[string]any{"id": m}),
+				scenario{name: "graphql file malformed id " + strconv.Itoa(i), method: "POST", url: "/graphql", key: sec, headers: jsonHeaders,
+					body:   gqlJSON(`query($id: ID!) { file(id: $id) { id } }`, map[string]any{"id": m}),
 					status: 200, contains: []string{`"data":{"file":null}`}},
-				apiScenario{name: "graphql deleteFile malformed id " + strconv.Itoa(i), method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders,
-					body:   apiGqlBody(`mutation($id: ID!) { deleteFile(id: $id) { id } }`, map[string]any{"id": m}),
+				scenario{name: "graphql deleteFile malformed id " + strconv.Itoa(i), method: "POST", url: "/graphql", key: sec, headers: jsonHeaders,
+					body:   gqlJSON(`mutation($id: ID!) { deleteFile(id: $id) { id } }`, map[string]any{"id": m}),
 					status: 200, code: "NOT_FOUND"})
 		}
-		scenarios = append(scenarios, []apiScenario{
+		scenarios = append(scenarios, []scenario{
 			// Unknown routes and wrong methods: JSON 404/405.
 			{name: "unknown route", method: "GET", url: "/nope", status: 404, code: "NOT_FOUND"},
 			{name: "unknown route POST", method: "POST", url: "/api/v1/files", body: "{}", status: 404, code: "NOT_FOUND"},
-			{name: "unknown route under graphql", method: "POST", url: "/graphql/extra", key: sec, headers: apiJsonHeaders, body: apiGqlBody(`{ files { edges { cursor } } }`, nil),
+			{name: "unknown route under graphql", method: "POST", url: "/graphql/extra", key: sec, headers: jsonHeaders, body: gqlJSON(`{ files { edges { cursor } } }`, nil),
 				status: 404, code: "NOT_FOUND"},
 			{name: "files root", method: "GET", url: "/files/", status: 404, code: "NOT_FOUND"},
 			{name: "unknown route under files", method: "GET", url: "/files/" + own + "/x/y", status: 404, code: "NOT_FOUND"},
@@ -649,29 +649,29 @@ func TestAPIBadInput(t *testing.T) {
 			{name: "wrong method on healthz", method: "POST", url: "/healthz", status: 405, code: "METHOD_NOT_ALLOWED"},
 			{name: "wrong method on metrics", method: "DELETE", url: "/metrics", status: 405, code: "METHOD_NOT_ALLOWED"},
 			{name: "wrong method on graphql", method: "DELETE", url: "/graphql", key: sec, status: 405, code: "METHOD_NOT_ALLOWED"},
-			{name: "PUT on graphql", method: "PUT", url: "/graphql", key: sec, headers: apiJsonHeaders, body: apiGqlBody(`{ files { edges { cursor } } }`, nil),
+			{name: "PUT on graphql", method: "PUT", url: "/graphql", key: sec, headers: jsonHeaders, body: gqlJSON(`{ files { edges { cursor } } }`, nil),
 				status: 405, code: "METHOD_NOT_ALLOWED"},
 			{name: "GET on tus creation URL", method: "GET", url: "/uploads/", key: pub, status: 405, code: "METHOD_NOT_ALLOWED"},
 			{name: "GET on a tus upload", method: "GET", url: "/uploads/" + pending, status: 405, code: "METHOD_NOT_ALLOWED"},
-			{name: "PUT on a tus upload", method: "PUT", url: "/uploads/" + pending, headers: apiTusBase, body: "x", status: 405, code: "METHOD_NOT_ALLOWED"},
+			{name: "PUT on a tus upload", method: "PUT", url: "/uploads/" + pending, headers: tusBase, body: "x", status: 405, code: "METHOD_NOT_ALLOWED"},
 
 			// GraphQL requests that are not GraphQL.
-			{name: "graphql body not JSON", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: "{not json",
+			{name: "graphql body not JSON", method: "POST", url: "/graphql", key: sec, headers: jsonHeaders, body: "{not json",
 				status: 400, code: "BAD_USER_INPUT"},
 			{name: "graphql body not JSON, graphql-response", method: "POST", url: "/graphql", key: sec, headers: graphqlResp, body: "query { files }",
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "graphql body JSON of the wrong shape", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: `["query"]`,
+			{name: "graphql body JSON of the wrong shape", method: "POST", url: "/graphql", key: sec, headers: jsonHeaders, body: `["query"]`,
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "graphql does not parse, json", method: "POST", url: "/graphql", key: sec, headers: graphqlJSON, body: apiGqlBody(`{ files { edges `, nil),
+			{name: "graphql does not parse, json", method: "POST", url: "/graphql", key: sec, headers: graphqlJSON, body: gqlJSON(`{ files { edges `, nil),
 				status: 200, code: "GRAPHQL_PARSE_FAILED"},
-			{name: "graphql does not parse, graphql-response", method: "POST", url: "/graphql", key: sec, headers: graphqlResp, body: apiGqlBody(`{ files { edges `, nil),
+			{name: "graphql does not parse, graphql-response", method: "POST", url: "/graphql", key: sec, headers: graphqlResp, body: gqlJSON(`{ files { edges `, nil),
 				status: 400, code: "GRAPHQL_PARSE_FAILED"},
-			{name: "graphql does not validate, json", method: "POST", url: "/graphql", key: sec, headers: graphqlJSON, body: apiGqlBody(`{ nope }`, nil),
+			{name: "graphql does not validate, json", method: "POST", url: "/graphql", key: sec, headers: graphqlJSON, body: gqlJSON(`{ nope }`, nil),
 				status: 200, code: "GRAPHQL_VALIDATION_FAILED"},
-			{name: "graphql does not validate, graphql-response", method: "POST", url: "/graphql", key: sec, headers: graphqlResp, body: apiGqlBody(`{ nope }`, nil),
+			{name: "graphql does not validate, graphql-response", method: "POST", url: "/graphql", key: sec, headers: graphqlResp, body: gqlJSON(`{ nope }`, nil),
 				status: 400, code: "GRAPHQL_VALIDATION_FAILED"},
 			{name: "graphql bad variable, graphql-response", method: "POST", url: "/graphql", key: sec, headers: graphqlResp,
-				body:   apiGqlBody(`query($id: ID!) { file(id: $id) { id } }`, map[string]any{"id": map[string]any{"x": 1}}),
+				body:   gqlJSON(`query($id: ID!) { file(id: $id) { id } }`, map[string]any{"id": map[string]any{"x": 1}}),
 				status: 400, code: "GRAPHQL_VALIDATION_FAILED"},
 			{name: "graphql GET does not parse, json", method: "GET", url: "/graphql?query=%7B+files+%7B", key: sec, headers: map[string]string{"Accept": "application/json"},
 				status: 200, code: "GRAPHQL_PARSE_FAILED"},
@@ -684,32 +684,32 @@ func TestAPIBadInput(t *testing.T) {
 				status: 405, code: "METHOD_NOT_ALLOWED", headersWant: map[string]string{"Allow": "POST"}},
 			{name: "graphql GET query", method: "GET", url: "/graphql?query=%7B+files+%7B+edges+%7B+cursor+%7D+%7D+%7D", key: sec,
 				status: 200, contains: []string{`"edges":[{`}},
-			{name: "graphql too costly, json", method: "POST", url: "/graphql", key: sec, headers: graphqlJSON, body: apiGqlBody(costly.String(), nil),
+			{name: "graphql too costly, json", method: "POST", url: "/graphql", key: sec, headers: graphqlJSON, body: gqlJSON(costly.String(), nil),
 				status: 200, code: "BAD_USER_INPUT", notContains: []string{`"data"`}},
-			{name: "graphql too costly, graphql-response", method: "POST", url: "/graphql", key: sec, headers: graphqlResp, body: apiGqlBody(costly.String(), nil),
+			{name: "graphql too costly, graphql-response", method: "POST", url: "/graphql", key: sec, headers: graphqlResp, body: gqlJSON(costly.String(), nil),
 				status: 400, code: "BAD_USER_INPUT", notContains: []string{`"data"`}},
 			// A NUL is not text: the operation is refused before it runs
 			// (PostgreSQL cannot even compare one), not looked up.
 			{name: "graphql file id with NUL, json", method: "POST", url: "/graphql", key: sec, headers: graphqlJSON,
-				body:   apiGqlBody(`query($id: ID!) { file(id: $id) { id } }`, map[string]any{"id": "\x00"}),
+				body:   gqlJSON(`query($id: ID!) { file(id: $id) { id } }`, map[string]any{"id": "\x00"}),
 				status: 200, code: "BAD_USER_INPUT", notContains: []string{`"data"`}},
 			{name: "graphql deleteFile id with NUL, graphql-response", method: "POST", url: "/graphql", key: sec, headers: graphqlResp,
-				body:   apiGqlBody(`mutation($id: ID!) { deleteFile(id: $id) { id } }`, map[string]any{"id": "\x00"}),
+				body:   gqlJSON(`mutation($id: ID!) { deleteFile(id: $id) { id } }`, map[string]any{"id": "\x00"}),
 				status: 400, code: "BAD_USER_INPUT", notContains: []string{`"data"`}},
 		}...)
-		apiRunScenarios(t, s, scenarios)
+		runScenarios(t, s, scenarios)
 
 		// The pending upload survived the bad PATCHes at offset 0.
-		resp, _ := s.do(t, http.MethodHead, "/uploads/"+pending, "", nil, apiTusBase)
+		resp, _ := s.do(t, http.MethodHead, "/uploads/"+pending, "", nil, tusBase)
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Upload-Offset") != "0" {
 			t.Fatalf("pending upload after bad PATCHes: %d offset %q", resp.StatusCode, resp.Header.Get("Upload-Offset"))
 		}
-		s.apiStillServing(t)
+		s.stillServing(t)
 	})
 }
 
-// apiHostileNames are file names no client may set.
-var apiHostileNames = map[string]string{
+// hostileNames are file names no client may set.
+var hostileNames = map[string]string{
 	"parent traversal":     "../../../../outside.txt",
 	"dot dot":              "..",
 	"dot":                  ".",
@@ -729,10 +729,10 @@ var apiHostileNames = map[string]string{
 	"overlong slash UTF-8": "\xc0\xaf..\xc0\xafoutside.txt",
 }
 
-// apiHeaderSafe reports whether s reaches the server unchanged as a header
+// headerSafe reports whether s reaches the server unchanged as a header
 // value: Go's client refuses control characters, and servers trim
 // surrounding white space.
-func apiHeaderSafe(s string) bool {
+func headerSafe(s string) bool {
 	if strings.TrimSpace(s) != s {
 		return false
 	}
@@ -748,22 +748,22 @@ func TestAPIBadInputHostileNamesStayInDataDir(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
 		pub := s.keys.PublicKey
-		var scenarios []apiScenario
-		for label, name := range apiHostileNames {
-			scenarios = append(scenarios, apiScenario{
+		var scenarios []scenario
+		for label, name := range hostileNames {
+			scenarios = append(scenarios, scenario{
 				name: "tus filename " + label, method: "POST", url: "/uploads/", key: pub,
-				headers: apiWith(apiTusBase, "Upload-Length", "4", "Upload-Metadata", apiTusMeta("filename", name, "filetype", "text/plain")),
+				headers: with(tusBase, "Upload-Length", "4", "Upload-Metadata", tusMeta("filename", name, "filetype", "text/plain")),
 				status:  400, code: "BAD_USER_INPUT",
 			})
-			scenarios = append(scenarios, apiScenario{
+			scenarios = append(scenarios, scenario{
 				name: "tus creation-apiWith-upload filename " + label, method: "POST", url: "/uploads/", key: pub,
-				headers: apiWith(apiTusBase, "Upload-Length", "4", "Upload-Metadata", apiTusMeta("filename", name),
+				headers: with(tusBase, "Upload-Length", "4", "Upload-Metadata", tusMeta("filename", name),
 					"Content-Type", "application/offset+octet-stream"),
 				body:   "evil",
 				status: 400, code: "BAD_USER_INPUT",
 			})
-			if apiHeaderSafe(name) {
-				scenarios = append(scenarios, apiScenario{
+			if headerSafe(name) {
+				scenarios = append(scenarios, scenario{
 					name: "X-Upload-File-Name " + label, method: "POST", url: "/files/basic", key: pub,
 					headers: map[string]string{"Content-Type": "text/plain", "X-Upload-File-Name": name},
 					body:    "evil",
@@ -772,8 +772,8 @@ func TestAPIBadInputHostileNamesStayInDataDir(t *testing.T) {
 			}
 		}
 		// Deterministic order for readable output.
-		apiSortScenarios(scenarios)
-		apiRunScenarios(t, s, scenarios)
+		sortScenarios(scenarios)
+		runScenarios(t, s, scenarios)
 
 		// Nothing was written outside the data dir: beside it there is only
 		// the SQLite database of the sqlite backend.
@@ -797,7 +797,7 @@ func TestAPIBadInputHostileNamesStayInDataDir(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, name := range apiHostileNames {
+		for _, name := range hostileNames {
 			for _, p := range []string{filepath.Join(s.dataDir, name), filepath.Join(s.cfg.FilesDir(), name)} {
 				if _, err := os.Lstat(p); err == nil && p != s.dataDir && p != s.cfg.FilesDir() && !strings.HasPrefix(s.dataDir, p) {
 					t.Errorf("a hostile name reached the disk: %q", p)
@@ -824,11 +824,11 @@ func TestAPIBadInputHostileNamesStayInDataDir(t *testing.T) {
 		if n != 0 {
 			t.Errorf("%d upload rows left by refused creations", n)
 		}
-		s.apiStillServing(t)
+		s.stillServing(t)
 	})
 }
 
-func apiSortScenarios(sc []apiScenario) {
+func sortScenarios(sc []scenario) {
 	for i := 1; i < len(sc); i++ {
 		for j := i; j > 0 && sc[j].name < sc[j-1].name; j-- {
 			sc[j], sc[j-1] = sc[j-1], sc[j]
@@ -840,11 +840,11 @@ func TestAPIBadInputTusTermination(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
 		pub := s.keys.PublicKey
-		finished := s.apiTusCreate(t, pub, 5, apiTusMeta("filename", "done.txt"))
+		finished := s.apiTusCreate(t, pub, 5, tusMeta("filename", "done.txt"))
 		if resp, data := s.apiTusPatch(t, finished, 0, []byte("hello")); resp.StatusCode != http.StatusNoContent {
 			t.Fatalf("PATCH: %d %s", resp.StatusCode, data)
 		}
-		unfinished := s.apiTusCreate(t, pub, 10, apiTusMeta("filename", "half.txt"))
+		unfinished := s.apiTusCreate(t, pub, 10, tusMeta("filename", "half.txt"))
 		if resp, data := s.apiTusPatch(t, unfinished, 0, []byte("hello")); resp.StatusCode != http.StatusNoContent {
 			t.Fatalf("PATCH: %d %s", resp.StatusCode, data)
 		}
@@ -853,21 +853,21 @@ func TestAPIBadInputTusTermination(t *testing.T) {
 			t.Fatalf("unfinished upload row: %v", err)
 		}
 
-		apiRunScenarios(t, s, []apiScenario{
-			{name: "DELETE finished upload", method: "DELETE", url: "/uploads/" + finished, headers: apiTusBase,
+		runScenarios(t, s, []scenario{
+			{name: "DELETE finished upload", method: "DELETE", url: "/uploads/" + finished, headers: tusBase,
 				status: 403, code: "FORBIDDEN"},
-			{name: "DELETE finished upload apiWith a secret key", method: "DELETE", url: "/uploads/" + finished, key: s.keys.SecretKey, headers: apiTusBase,
+			{name: "DELETE finished upload apiWith a secret key", method: "DELETE", url: "/uploads/" + finished, key: s.keys.SecretKey, headers: tusBase,
 				status: 403, code: "FORBIDDEN"},
 			{name: "finished file still served", method: "GET", url: "/files/" + finished,
 				status: 200, contains: []string{"hello"}},
-			{name: "DELETE unfinished upload", method: "DELETE", url: "/uploads/" + unfinished, headers: apiTusBase,
+			{name: "DELETE unfinished upload", method: "DELETE", url: "/uploads/" + unfinished, headers: tusBase,
 				status: 204},
-			{name: "HEAD deleted upload", method: "HEAD", url: "/uploads/" + unfinished, headers: apiTusBase,
+			{name: "HEAD deleted upload", method: "HEAD", url: "/uploads/" + unfinished, headers: tusBase,
 				status: 404, code: "NOT_FOUND"},
 			{name: "PATCH deleted upload", method: "PATCH", url: "/uploads/" + unfinished,
-				headers: apiWith(apiTusBase, "Upload-Offset", "5", "Content-Type", "application/offset+octet-stream"), body: "world",
+				headers: with(tusBase, "Upload-Offset", "5", "Content-Type", "application/offset+octet-stream"), body: "world",
 				status: 404, code: "NOT_FOUND"},
-			{name: "DELETE deleted upload", method: "DELETE", url: "/uploads/" + unfinished, headers: apiTusBase,
+			{name: "DELETE deleted upload", method: "DELETE", url: "/uploads/" + unfinished, headers: tusBase,
 				status: 404, code: "NOT_FOUND"},
 		})
 
@@ -922,9 +922,9 @@ func TestAPIDeliveryHeaders(t *testing.T) {
 		}
 		for _, u := range uploads {
 			t.Run(u.name, func(t *testing.T) {
-				id := s.apiBasicUpload(t, sec, u.name, u.mime, []byte(u.body))
+				id := s.basicUpload(t, sec, u.name, u.mime, []byte(u.body))
 				var last http.Header
-				apiRunScenarios(t, s, []apiScenario{{
+				runScenarios(t, s, []scenario{{
 					name: "GET", method: "GET", url: "/files/" + id, status: 200, contains: []string{u.body},
 					headersWant: map[string]string{
 						"Content-Length":         strconv.Itoa(len(u.body)),
@@ -932,17 +932,17 @@ func TestAPIDeliveryHeaders(t *testing.T) {
 					},
 					after: func(t *testing.T, resp *http.Response, body []byte) {
 						last = resp.Header
-						apiCheckDeliveryHeaders(t, resp.Header, u.name, u.mime, u.disposition)
+						checkDeliveryHeaders(t, resp.Header, u.name, u.mime, u.disposition)
 						if string(body) != u.body {
 							t.Fatalf("body %q, want %q", body, u.body)
 						}
 					},
 				}})
-				apiRunScenarios(t, s, []apiScenario{
+				runScenarios(t, s, []scenario{
 					{name: "HEAD", method: "HEAD", url: "/files/" + id, status: 200,
 						headersWant: map[string]string{"Content-Length": strconv.Itoa(len(u.body)), "X-Content-Type-Options": "nosniff"},
 						after: func(t *testing.T, resp *http.Response, _ []byte) {
-							apiCheckDeliveryHeaders(t, resp.Header, u.name, u.mime, u.disposition)
+							checkDeliveryHeaders(t, resp.Header, u.name, u.mime, u.disposition)
 							for _, h := range []string{"ETag", "Last-Modified", "Content-Disposition", "Content-Type"} {
 								if resp.Header.Get(h) != last.Get(h) {
 									t.Errorf("HEAD %s = %q, GET had %q", h, resp.Header.Get(h), last.Get(h))
@@ -959,7 +959,7 @@ func TestAPIDeliveryHeaders(t *testing.T) {
 	})
 }
 
-func apiCheckDeliveryHeaders(t *testing.T, h http.Header, name, mimeType, disposition string) {
+func checkDeliveryHeaders(t *testing.T, h http.Header, name, mimeType, disposition string) {
 	t.Helper()
 	wantType, wantParams, _ := mime.ParseMediaType(mimeType)
 	gotType, gotParams, err := mime.ParseMediaType(h.Get("Content-Type"))

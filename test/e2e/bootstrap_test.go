@@ -34,7 +34,7 @@ func TestBootstrapKeysFile(t *testing.T) {
 func TestDataDirIsPrivate(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "new", "data")
 	s := newTestServer(t, testdb.Backend{Name: "sqlite", URL: filepath.Join(dir, "satchel.db")}, func(c *config.Config) { c.DataDir = dir })
-	id := s.apiBasicUpload(t, s.keys.PublicKey, "a.txt", "text/plain", []byte("private"))
+	id := s.basicUpload(t, s.keys.PublicKey, "a.txt", "text/plain", []byte("private"))
 	for _, c := range []struct {
 		path string
 		mode os.FileMode

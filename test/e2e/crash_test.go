@@ -9,9 +9,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,59 +40,59 @@ import (
 // The binary and its processes
 
 var (
-	crashBinOnce sync.Once
-	crashBinPath string
-	crashBinErr  error
-	crashBinOut  []byte
+	binOnce sync.Once
+	binPath string
+	binErr  error
+	binOut  []byte
 )
 
-// crashBinary builds `satchel` (the module's main package, by its import
+// satchelBinary builds `satchel` (the module's main package, by its import
 // path, so from any directory of the module) once per test run, with its
 // crash-test faults (the build tag satchelfault; see app/fault.go). Under
 // `go test` the binary goes beside the test binary, in the work directory go
 // test removes afterwards; otherwise into a fresh temporary directory.
-func crashBinary(t testing.TB) string {
+func satchelBinary(t testing.TB) string {
 	t.Helper()
-	crashBinOnce.Do(func() {
+	binOnce.Do(func() {
 		var dir string
 		if exe, err := os.Executable(); err == nil && strings.HasPrefix(exe, os.TempDir()) {
 			dir, _ = os.MkdirTemp(filepath.Dir(exe), "satchel-bin-")
 		}
 		if dir == "" {
-			if dir, crashBinErr = os.MkdirTemp("", "satchel-bin-"); crashBinErr != nil {
+			if dir, binErr = os.MkdirTemp("", "satchel-bin-"); binErr != nil {
 				return
 			}
 		}
-		crashBinPath = filepath.Join(dir, "satchel")
-		crashBinOut, crashBinErr = exec.Command("go", "build", "-tags", "satchelfault", "-o", crashBinPath, "satchel").CombinedOutput()
+		binPath = filepath.Join(dir, "satchel")
+		binOut, binErr = exec.Command("go", "build", "-tags", "satchelfault", "-o", binPath, "satchel").CombinedOutput()
 	})
-	if crashBinErr != nil {
-		t.Fatalf("go build: %v\n%s", crashBinErr, crashBinOut)
+	if binErr != nil {
+		t.Fatalf("go build: %v\n%s", binErr, binOut)
 	}
-	return crashBinPath
+	return binPath
 }
 
-// crashBuffer collects a child's output.
-type crashBuffer struct {
+// syncBuffer collects a child's output.
+type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *crashBuffer) Write(p []byte) (int, error) {
+func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *crashBuffer) String() string {
+func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
 
-// crashNode is one Satchel installation, a data directory and a database, that
+// node is one Satchel installation, a data directory and a database, that
 // outlives the processes started on it.
-type crashNode struct {
+type node struct {
 	t       *testing.T
 	dataDir string
 	dbURL   string
@@ -103,22 +100,22 @@ type crashNode struct {
 	client  *http.Client
 }
 
-func newCrashNode(t *testing.T, b testdb.Backend) *crashNode {
+func newNode(t *testing.T, b testdb.Backend) *node {
 	tr := &http.Transport{DisableKeepAlives: true}
 	t.Cleanup(tr.CloseIdleConnections)
-	return &crashNode{t: t, dataDir: t.TempDir(), dbURL: b.URL, client: &http.Client{Transport: tr}}
+	return &node{t: t, dataDir: t.TempDir(), dbURL: b.URL, client: &http.Client{Transport: tr}}
 }
 
-// crashProc is one running `satchel serve`.
-type crashProc struct {
+// proc is one running `satchel serve`.
+type proc struct {
 	cmd   *exec.Cmd
 	base  string // http://127.0.0.1:port
-	out   *crashBuffer
+	out   *syncBuffer
 	done  chan struct{}
 	state *os.ProcessState // set when done is closed
 }
 
-func crashFreePort(t testing.TB) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -128,9 +125,9 @@ func crashFreePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// crashChildEnv is the test's environment without Satchel's own settings, so
+// childEnv is the test's environment without Satchel's own settings, so
 // that nothing from outside (a SATCHEL_FAULT, a DATABASE_URL) leaks in.
-func crashChildEnv() []string {
+func childEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if strings.HasPrefix(kv, "SATCHEL_") || strings.HasPrefix(kv, "DATABASE_URL=") {
@@ -143,15 +140,15 @@ func crashChildEnv() []string {
 
 // start runs the binary on the node with the extra environment and waits
 // until /readyz answers 200. The first start writes the bootstrap keys.
-func (n *crashNode) start(extraEnv ...string) *crashProc {
+func (n *node) start(extraEnv ...string) *proc {
 	t := n.t
 	t.Helper()
-	bin := crashBinary(t)
+	bin := satchelBinary(t)
 	for attempt := 1; ; attempt++ {
-		addr := fmt.Sprintf("127.0.0.1:%d", crashFreePort(t))
-		p := &crashProc{base: "http://" + addr, out: &crashBuffer{}, done: make(chan struct{})}
+		addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		p := &proc{base: "http://" + addr, out: &syncBuffer{}, done: make(chan struct{})}
 		p.cmd = exec.Command(bin)
-		p.cmd.Env = append(crashChildEnv(),
+		p.cmd.Env = append(childEnv(),
 			"SATCHEL_DATA_DIR="+n.dataDir,
 			"SATCHEL_ADDR="+addr,
 			"SATCHEL_PUBLIC_URL="+p.base,
@@ -192,7 +189,7 @@ func (n *crashNode) start(extraEnv ...string) *crashProc {
 			return p
 		}
 		// It exited before becoming ready. Another process may have taken
-		// the port between crashFreePort and the bind: try again.
+		// the port between freePort and the bind: try again.
 		if attempt < 3 && strings.Contains(p.out.String(), "address already in use") {
 			continue
 		}
@@ -201,7 +198,7 @@ func (n *crashNode) start(extraEnv ...string) *crashProc {
 }
 
 // waitReady polls /readyz; false when the process exits first.
-func (p *crashProc) waitReady(t testing.TB, c *http.Client, d time.Duration) bool {
+func (p *proc) waitReady(t testing.TB, c *http.Client, d time.Duration) bool {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
@@ -228,7 +225,7 @@ func (p *crashProc) waitReady(t testing.TB, c *http.Client, d time.Duration) boo
 }
 
 // waitExit waits for the process to end; false on timeout.
-func (p *crashProc) waitExit(d time.Duration) bool {
+func (p *proc) waitExit(d time.Duration) bool {
 	select {
 	case <-p.done:
 		return true
@@ -238,7 +235,7 @@ func (p *crashProc) waitExit(d time.Duration) bool {
 }
 
 // kill sends SIGKILL and waits for the process to be gone.
-func (p *crashProc) kill(t testing.TB) {
+func (p *proc) kill(t testing.TB) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatalf("SIGKILL: %v", err)
@@ -249,13 +246,13 @@ func (p *crashProc) kill(t testing.TB) {
 }
 
 // stop sends SIGTERM and requires a clean exit (status 0) within d.
-func (p *crashProc) stop(t testing.TB, d time.Duration) time.Duration {
+func (p *proc) stop(t testing.TB, d time.Duration) time.Duration {
 	t.Helper()
 	return p.stopWith(t, syscall.SIGTERM, d)
 }
 
 // stopWith sends sig and requires a clean exit (status 0) within d.
-func (p *crashProc) stopWith(t testing.TB, sig syscall.Signal, d time.Duration) time.Duration {
+func (p *proc) stopWith(t testing.TB, sig syscall.Signal, d time.Duration) time.Duration {
 	t.Helper()
 	t0 := time.Now()
 	if err := p.cmd.Process.Signal(sig); err != nil {
@@ -272,7 +269,7 @@ func (p *crashProc) stopWith(t testing.TB, sig syscall.Signal, d time.Duration) 
 }
 
 // killedBySIGKILL reports whether the process died of SIGKILL.
-func (p *crashProc) killedBySIGKILL() bool {
+func (p *proc) killedBySIGKILL() bool {
 	ws, ok := p.state.Sys().(syscall.WaitStatus)
 	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
 }
@@ -280,7 +277,7 @@ func (p *crashProc) killedBySIGKILL() bool {
 // ---------------------------------------------------------------------------
 // HTTP helpers: tus, GraphQL, delivery
 
-func (n *crashNode) request(p *crashProc, method, urlPath, key string, body io.Reader, headers map[string]string) (*http.Response, []byte, error) {
+func (n *node) request(p *proc, method, urlPath, key string, body io.Reader, headers map[string]string) (*http.Response, []byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, p.base+urlPath, body)
@@ -305,7 +302,7 @@ func (n *crashNode) request(p *crashProc, method, urlPath, key string, body io.R
 	return resp, data, err
 }
 
-func (n *crashNode) mustRequest(p *crashProc, method, urlPath, key string, body io.Reader, headers map[string]string) (*http.Response, []byte) {
+func (n *node) mustRequest(p *proc, method, urlPath, key string, body io.Reader, headers map[string]string) (*http.Response, []byte) {
 	n.t.Helper()
 	resp, data, err := n.request(p, method, urlPath, key, body, headers)
 	if err != nil {
@@ -314,15 +311,13 @@ func (n *crashNode) mustRequest(p *crashProc, method, urlPath, key string, body 
 	return resp, data
 }
 
-func crashB64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
-
 // createUpload creates a tus upload of size bytes and returns its ID.
-func (n *crashNode) createUpload(p *crashProc, size int64, name string) string {
+func (n *node) createUpload(p *proc, size int64, name string) string {
 	n.t.Helper()
 	resp, body := n.mustRequest(p, http.MethodPost, "/uploads/", n.keys.PublicKey, nil, map[string]string{
 		"Tus-Resumable":   "1.0.0",
 		"Upload-Length":   strconv.FormatInt(size, 10),
-		"Upload-Metadata": "filename " + crashB64(name) + ",filetype " + crashB64("application/octet-stream"),
+		"Upload-Metadata": "filename " + b64(name) + ",filetype " + b64("application/octet-stream"),
 	})
 	if resp.StatusCode != http.StatusCreated {
 		n.t.Fatalf("tus creation: %d %s", resp.StatusCode, body)
@@ -335,7 +330,7 @@ func (n *crashNode) createUpload(p *crashProc, size int64, name string) string {
 }
 
 // head returns the upload's offset and length as the server reports them.
-func (n *crashNode) head(p *crashProc, id string) (offset, length int64) {
+func (n *node) head(p *proc, id string) (offset, length int64) {
 	n.t.Helper()
 	resp, body := n.mustRequest(p, http.MethodHead, "/uploads/"+id, n.keys.PublicKey, nil, map[string]string{"Tus-Resumable": "1.0.0"})
 	if resp.StatusCode != http.StatusOK {
@@ -358,12 +353,12 @@ func crashPatchHeaders(offset int64) map[string]string {
 }
 
 // patch sends body at offset in one PATCH.
-func (n *crashNode) patch(p *crashProc, id string, offset int64, body []byte) (*http.Response, []byte, error) {
+func (n *node) patch(p *proc, id string, offset int64, body []byte) (*http.Response, []byte, error) {
 	return n.request(p, http.MethodPatch, "/uploads/"+id, n.keys.PublicKey, bytes.NewReader(body), crashPatchHeaders(offset))
 }
 
 // resume sends the rest of data from offset and requires the upload to complete.
-func (n *crashNode) resume(p *crashProc, id string, offset int64, data []byte) {
+func (n *node) resume(p *proc, id string, offset int64, data []byte) {
 	n.t.Helper()
 	resp, body, err := n.patch(p, id, offset, data[offset:])
 	if err != nil {
@@ -374,13 +369,13 @@ func (n *crashNode) resume(p *crashProc, id string, offset int64, data []byte) {
 	}
 }
 
-// crashSlowPatch is a PATCH whose body the test feeds piece by piece.
-type crashSlowPatch struct {
+// slowPatch is a PATCH whose body the test feeds piece by piece.
+type slowPatch struct {
 	pw  *io.PipeWriter
-	res chan crashPatchResult
+	res chan patchResult
 }
 
-type crashPatchResult struct {
+type patchResult struct {
 	status int
 	body   string
 	err    error
@@ -388,7 +383,7 @@ type crashPatchResult struct {
 
 // startSlowPatch begins a PATCH of length bytes at offset. Content-Length is
 // declared, as tus clients do.
-func (n *crashNode) startSlowPatch(p *crashProc, id string, offset, length int64) *crashSlowPatch {
+func (n *node) startSlowPatch(p *proc, id string, offset, length int64) *slowPatch {
 	n.t.Helper()
 	pr, pw := io.Pipe()
 	req, err := http.NewRequest(http.MethodPatch, p.base+"/uploads/"+id, pr)
@@ -400,18 +395,18 @@ func (n *crashNode) startSlowPatch(p *crashProc, id string, offset, length int64
 	for k, v := range crashPatchHeaders(offset) {
 		req.Header.Set(k, v)
 	}
-	sp := &crashSlowPatch{pw: pw, res: make(chan crashPatchResult, 1)}
+	sp := &slowPatch{pw: pw, res: make(chan patchResult, 1)}
 	go func() {
 		resp, err := n.client.Do(req)
 		if err != nil {
 			pr.CloseWithError(err)
-			sp.res <- crashPatchResult{err: err}
+			sp.res <- patchResult{err: err}
 			return
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		pr.CloseWithError(errors.New("response received"))
-		sp.res <- crashPatchResult{status: resp.StatusCode, body: string(body)}
+		sp.res <- patchResult{status: resp.StatusCode, body: string(body)}
 	}()
 	return sp
 }
@@ -419,7 +414,7 @@ func (n *crashNode) startSlowPatch(p *crashProc, id string, offset, length int64
 // feedUntilStored feeds data in 256 KiB pieces until the server has stored at
 // least want bytes of the upload on disk (so the PATCH is demonstrably in
 // flight, with bytes received), and returns the stored size seen.
-func (n *crashNode) feedUntilStored(sp *crashSlowPatch, id string, data []byte, want int64) int64 {
+func (n *node) feedUntilStored(sp *slowPatch, id string, data []byte, want int64) int64 {
 	n.t.Helper()
 	const piece = 256 << 10
 	file := filepath.Join(n.dataDir, "files", id)
@@ -447,7 +442,7 @@ func (n *crashNode) feedUntilStored(sp *crashSlowPatch, id string, data []byte, 
 }
 
 // result waits for the slow PATCH to end (the feeding side is closed first).
-func (sp *crashSlowPatch) result(t testing.TB) crashPatchResult {
+func (sp *slowPatch) result(t testing.TB) patchResult {
 	t.Helper()
 	sp.pw.CloseWithError(errors.New("test stopped feeding"))
 	select {
@@ -455,13 +450,13 @@ func (sp *crashSlowPatch) result(t testing.TB) crashPatchResult {
 		return r
 	case <-time.After(15 * time.Second):
 		t.Fatal("the interrupted PATCH did not end within 15s")
-		return crashPatchResult{}
+		return patchResult{}
 	}
 }
 
 // checkStoredPrefix requires the reported offset to be what is on disk: the
 // file holds exactly offset bytes, and they are the first offset bytes sent.
-func (n *crashNode) checkStoredPrefix(id string, offset int64, data []byte) {
+func (n *node) checkStoredPrefix(id string, offset int64, data []byte) {
 	n.t.Helper()
 	stored, err := os.ReadFile(filepath.Join(n.dataDir, "files", id))
 	if err != nil {
@@ -475,14 +470,14 @@ func (n *crashNode) checkStoredPrefix(id string, offset int64, data []byte) {
 	}
 }
 
-type crashFile struct {
+type storedFile struct {
 	ID     string `json:"id"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
 }
 
 // gql runs a GraphQL query with the secret key; errors fail the test.
-func (n *crashNode) gql(p *crashProc, query string, vars map[string]any, out any) {
+func (n *node) gql(p *proc, query string, vars map[string]any, out any) {
 	n.t.Helper()
 	payload, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	resp, body := n.mustRequest(p, http.MethodPost, "/graphql", n.keys.SecretKey, bytes.NewReader(payload),
@@ -500,17 +495,17 @@ func (n *crashNode) gql(p *crashProc, query string, vars map[string]any, out any
 }
 
 // files lists the account's files (one page is plenty here).
-func (n *crashNode) files(p *crashProc) []crashFile {
+func (n *node) files(p *proc) []storedFile {
 	n.t.Helper()
 	var d struct {
 		Files struct {
 			Edges []struct {
-				Node crashFile `json:"node"`
+				Node storedFile `json:"node"`
 			} `json:"edges"`
 		} `json:"files"`
 	}
 	n.gql(p, `{ files(first: 100) { edges { node { id size sha256 } } } }`, nil, &d)
-	var fs []crashFile
+	var fs []storedFile
 	for _, e := range d.Files.Edges {
 		fs = append(fs, e.Node)
 	}
@@ -518,7 +513,7 @@ func (n *crashNode) files(p *crashProc) []crashFile {
 }
 
 // requireFiles requires the files query to list exactly want, each once.
-func (n *crashNode) requireFiles(p *crashProc, want ...crashFile) {
+func (n *node) requireFiles(p *proc, want ...storedFile) {
 	n.t.Helper()
 	got := n.files(p)
 	count := map[string]int{}
@@ -542,13 +537,13 @@ func (n *crashNode) requireFiles(p *crashProc, want ...crashFile) {
 }
 
 // requireFile checks file(id) and the delivered bytes.
-func (n *crashNode) requireFile(p *crashProc, id string, data []byte) {
+func (n *node) requireFile(p *proc, id string, data []byte) {
 	n.t.Helper()
 	var d struct {
-		File *crashFile `json:"file"`
+		File *storedFile `json:"file"`
 	}
 	n.gql(p, `query($id: ID!) { file(id: $id) { id size sha256 } }`, map[string]any{"id": id}, &d)
-	want := crashFile{ID: id, Size: int64(len(data)), SHA256: crashSHA(data)}
+	want := storedFile{ID: id, Size: int64(len(data)), SHA256: shaHex(data)}
 	if d.File == nil || *d.File != want {
 		n.t.Fatalf("file(id) = %+v, want %+v", d.File, want)
 	}
@@ -558,12 +553,7 @@ func (n *crashNode) requireFile(p *crashProc, id string, data []byte) {
 	}
 }
 
-func crashSHA(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
-func crashRandom(n int) []byte {
+func randomData(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b)
 	return b
@@ -577,9 +567,9 @@ func crashRandom(n int) []byte {
 // offset on disk and completes with the right digest.
 func TestCrashMidUploadResumes(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
-		n := newCrashNode(t, b)
+		n := newNode(t, b)
 		p := n.start()
-		data := crashRandom(32 << 20)
+		data := randomData(32 << 20)
 		id := n.createUpload(p, int64(len(data)), "crash.bin")
 
 		sp := n.startSlowPatch(p, id, 0, int64(len(data)))
@@ -599,7 +589,7 @@ func TestCrashMidUploadResumes(t *testing.T) {
 
 		n.resume(p, id, off, data)
 		n.requireFile(p, id, data)
-		n.requireFiles(p, crashFile{ID: id, Size: int64(len(data)), SHA256: crashSHA(data)})
+		n.requireFiles(p, storedFile{ID: id, Size: int64(len(data)), SHA256: shaHex(data)})
 	})
 }
 
@@ -608,7 +598,7 @@ func TestCrashMidUploadResumes(t *testing.T) {
 // one File, however often the server restarts or the finish runs.
 func TestCrashBeforeCommitFinishesOnce(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
-		n := newCrashNode(t, b)
+		n := newNode(t, b)
 
 		// crashUpload uploads data completely to a server that dies in the
 		// finishing transaction, and checks it died there.
@@ -641,9 +631,9 @@ func TestCrashBeforeCommitFinishesOnce(t *testing.T) {
 			return id
 		}
 
-		dataA := crashRandom(300<<10 + 7)
+		dataA := randomData(300<<10 + 7)
 		idA := crashUpload("a.bin", dataA)
-		fileA := crashFile{ID: idA, Size: int64(len(dataA)), SHA256: crashSHA(dataA)}
+		fileA := storedFile{ID: idA, Size: int64(len(dataA)), SHA256: shaHex(dataA)}
 
 		// Restart without the fault: the start-up reconciler finishes it.
 		p := n.start()
@@ -672,10 +662,10 @@ func TestCrashBeforeCommitFinishesOnce(t *testing.T) {
 		// A second crashed upload, finished by many concurrent finishers
 		// (the tus hook, the start-up and periodic reconcilers of several
 		// instances) over the same database and bytes: one File.
-		dataB := crashRandom(200<<10 + 3)
+		dataB := randomData(200<<10 + 3)
 		idB := crashUpload("b.bin", dataB)
-		fileB := crashFile{ID: idB, Size: int64(len(dataB)), SHA256: crashSHA(dataB)}
-		crashConcurrentFinish(t, n, idB, fileB)
+		fileB := storedFile{ID: idB, Size: int64(len(dataB)), SHA256: shaHex(dataB)}
+		concurrentFinish(t, n, idB, fileB)
 
 		p = n.start()
 		n.requireFiles(p, fileA, fileB)
@@ -683,9 +673,9 @@ func TestCrashBeforeCommitFinishesOnce(t *testing.T) {
 	})
 }
 
-// crashConcurrentFinish wires Satchel in-process on the node's data directory and
+// concurrentFinish wires Satchel in-process on the node's data directory and
 // database and finishes id from many goroutines at once.
-func crashConcurrentFinish(t *testing.T, n *crashNode, id string, want crashFile) {
+func concurrentFinish(t *testing.T, n *node, id string, want storedFile) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = n.dataDir
@@ -751,9 +741,9 @@ func crashConcurrentFinish(t *testing.T, n *crashNode, id string, want crashFile
 // what the PATCH delivered is kept and the upload resumes after a restart.
 func TestGracefulShutdownKeepsUploadResumable(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
-		n := newCrashNode(t, b)
+		n := newNode(t, b)
 		p := n.start()
-		data := crashRandom(32 << 20)
+		data := randomData(32 << 20)
 		id := n.createUpload(p, int64(len(data)), "graceful.bin")
 
 		sp := n.startSlowPatch(p, id, 0, int64(len(data)))
@@ -776,7 +766,7 @@ func TestGracefulShutdownKeepsUploadResumable(t *testing.T) {
 		n.checkStoredPrefix(id, off, data)
 		n.resume(p, id, off, data)
 		n.requireFile(p, id, data)
-		n.requireFiles(p, crashFile{ID: id, Size: int64(len(data)), SHA256: crashSHA(data)})
+		n.requireFiles(p, storedFile{ID: id, Size: int64(len(data)), SHA256: shaHex(data)})
 		// SIGINT (Ctrl-C) stops it cleanly too.
 		p.stopWith(t, syscall.SIGINT, 5*time.Second)
 	})

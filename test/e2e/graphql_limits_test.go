@@ -48,16 +48,16 @@ func TestGraphQLLimits(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
 		sec := s.keys.SecretKey
-		asJSON := apiWith(apiJsonHeaders, "Accept", "application/json")
-		asGraphQL := apiWith(apiJsonHeaders, "Accept", "application/graphql-response+json")
-		var scenarios []apiScenario
+		asJSON := with(jsonHeaders, "Accept", "application/json")
+		asGraphQL := with(jsonHeaders, "Accept", "application/graphql-response+json")
+		var scenarios []scenario
 		// refused adds the request with both media types.
 		refused := func(name, key, query, code string) {
-			body := apiGqlBody(query, nil)
+			body := gqlJSON(query, nil)
 			scenarios = append(scenarios,
-				apiScenario{name: name + ", json", method: "POST", url: "/graphql", key: key, headers: asJSON, body: body,
+				scenario{name: name + ", json", method: "POST", url: "/graphql", key: key, headers: asJSON, body: body,
 					status: 200, code: code, notContains: []string{`"data"`}},
-				apiScenario{name: name + ", graphql-response", method: "POST", url: "/graphql", key: key, headers: asGraphQL, body: body,
+				scenario{name: name + ", graphql-response", method: "POST", url: "/graphql", key: key, headers: asGraphQL, body: body,
 					status: 400, code: code, notContains: []string{`"data"`}})
 		}
 		// The documents of the issue: 107 KB of __typename, 2,000 fields
@@ -83,50 +83,50 @@ func TestGraphQLLimits(t *testing.T) {
 		fourSchemas := gqlRepeat(4, `s%d: __schema { types { ...FullType } }`) + graphiql[strings.Index(graphiql, "fragment FullType"):]
 		refused("four introspections without a key", "", fourSchemas, "BAD_USER_INPUT")
 		scenarios = append(scenarios,
-			apiScenario{name: "four introspections with a key", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
-				body: apiGqlBody(fourSchemas, nil), status: 200},
-			apiScenario{name: "GraphiQL introspection without a key, json", method: "POST", url: "/graphql", headers: asJSON,
-				body: apiGqlBody(graphiql, nil), status: 200, contains: []string{`"queryType":{"name":"Query","kind":"OBJECT"}`}},
-			apiScenario{name: "GraphiQL introspection without a key, graphql-response", method: "POST", url: "/graphql", headers: asGraphQL,
-				body: apiGqlBody(graphiql, nil), status: 200, contains: []string{`"queryType":{"name":"Query","kind":"OBJECT"}`}},
-			apiScenario{name: "GraphiQL introspection over GET", method: "GET", url: "/graphql?query=" + url.QueryEscape(graphiql),
+			scenario{name: "four introspections with a key", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
+				body: gqlJSON(fourSchemas, nil), status: 200},
+			scenario{name: "GraphiQL introspection without a key, json", method: "POST", url: "/graphql", headers: asJSON,
+				body: gqlJSON(graphiql, nil), status: 200, contains: []string{`"queryType":{"name":"Query","kind":"OBJECT"}`}},
+			scenario{name: "GraphiQL introspection without a key, graphql-response", method: "POST", url: "/graphql", headers: asGraphQL,
+				body: gqlJSON(graphiql, nil), status: 200, contains: []string{`"queryType":{"name":"Query","kind":"OBJECT"}`}},
+			scenario{name: "GraphiQL introspection over GET", method: "GET", url: "/graphql?query=" + url.QueryEscape(graphiql),
 				status: 200, contains: []string{`"queryType":{"name":"Query","kind":"OBJECT"}`}},
-			apiScenario{name: "a full page of files", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
-				body:   apiGqlBody(`{ files(first: 1000) { edges { cursor node { id accountId name mime size tags { name searchable } uploadedAt url sha256 transformation(name: "thumb") { name url status width height size mime } } } pageInfo { hasNextPage endCursor } } }`, nil),
+			scenario{name: "a full page of files", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
+				body:   gqlJSON(`{ files(first: 1000) { edges { cursor node { id accountId name mime size tags { name searchable } uploadedAt url sha256 transformation(name: "thumb") { name url status width height size mime } } } pageInfo { hasNextPage endCursor } } }`, nil),
 				status: 200},
-			apiScenario{name: "100 aliases of file", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
-				body: apiGqlBody(gqlRepeat(100, `f%d: file(id: "x") { id name url }`), nil), status: 200},
+			scenario{name: "100 aliases of file", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
+				body: gqlJSON(gqlRepeat(100, `f%d: file(id: "x") { id name url }`), nil), status: 200},
 		)
 
 		// A body over the limit (1 MiB) is 413 TOO_LARGE whatever the
 		// media type, with or without a key, whether its length is
 		// announced or not.
-		big := apiGqlBody("{ __typename }", map[string]any{"pad": strings.Repeat("x", 1<<20)})
+		big := gqlJSON("{ __typename }", map[string]any{"pad": strings.Repeat("x", 1<<20)})
 		for _, key := range []string{"", sec} {
 			for _, chunked := range []bool{false, true} {
 				name := fmt.Sprintf("body over the limit, key %v, chunked %v", key != "", chunked)
 				scenarios = append(scenarios,
-					apiScenario{name: name + ", json", method: "POST", url: "/graphql", key: key, headers: asJSON, body: big, chunked: chunked,
+					scenario{name: name + ", json", method: "POST", url: "/graphql", key: key, headers: asJSON, body: big, chunked: chunked,
 						status: 413, code: "TOO_LARGE"},
-					apiScenario{name: name + ", graphql-response", method: "POST", url: "/graphql", key: key, headers: asGraphQL, body: big, chunked: chunked,
+					scenario{name: name + ", graphql-response", method: "POST", url: "/graphql", key: key, headers: asGraphQL, body: big, chunked: chunked,
 						status: 413, code: "TOO_LARGE"})
 			}
 		}
 
 		// Requests that are not GraphQL-over-HTTP requests: 400.
 		scenarios = append(scenarios,
-			apiScenario{name: "no query (a typo)", method: "POST", url: "/graphql", key: sec, headers: asJSON, body: `{"qeury":"{ __typename }"}`,
+			scenario{name: "no query (a typo)", method: "POST", url: "/graphql", key: sec, headers: asJSON, body: `{"qeury":"{ __typename }"}`,
 				status: 400, code: "BAD_USER_INPUT"},
-			apiScenario{name: "no query at all", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: `{}`,
+			scenario{name: "no query at all", method: "POST", url: "/graphql", key: sec, headers: jsonHeaders, body: `{}`,
 				status: 400, code: "BAD_USER_INPUT"},
-			apiScenario{name: "no query over GET", method: "GET", url: "/graphql?operationName=x", key: sec,
+			scenario{name: "no query over GET", method: "GET", url: "/graphql?operationName=x", key: sec,
 				status: 400, code: "BAD_USER_INPUT"},
-			apiScenario{name: "variables not an object", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: `{"query":"{ __typename }","variables":[7]}`,
+			scenario{name: "variables not an object", method: "POST", url: "/graphql", key: sec, headers: jsonHeaders, body: `{"query":"{ __typename }","variables":[7]}`,
 				status: 400, code: "BAD_USER_INPUT"},
-			apiScenario{name: "body not UTF-8", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: "{\"query\":\"{ file(id: \\\"\xff\\\") { id } }\"}",
+			scenario{name: "body not UTF-8", method: "POST", url: "/graphql", key: sec, headers: jsonHeaders, body: "{\"query\":\"{ file(id: \\\"\xff\\\") { id } }\"}",
 				status: 400, code: "BAD_USER_INPUT"},
 		)
-		apiRunScenarios(t, s, scenarios)
+		runScenarios(t, s, scenarios)
 
 		// An automatic persisted query (a query sent once with its hash,
 		// then by its hash alone) still works: a request without a query

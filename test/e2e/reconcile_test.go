@@ -56,7 +56,7 @@ func TestReconcileSetsAsideBadUploads(t *testing.T) {
 			t.Fatalf("reconcile: %d %v, want %d finished", n, err, len(good))
 		}
 		for _, id := range good {
-			if f := s.tkGetFile(t, s.keys.SecretKey, id); f == nil {
+			if f := s.getFile(t, s.keys.SecretKey, id); f == nil {
 				t.Fatalf("good upload %s not finished", id)
 			}
 		}
@@ -69,7 +69,7 @@ func TestReconcileSetsAsideBadUploads(t *testing.T) {
 			t.Fatalf("metric: %d %s", resp.StatusCode, grepLines(string(body), "set_aside"))
 		}
 		for _, id := range bad {
-			if f := s.tkGetFile(t, s.keys.SecretKey, id); f != nil {
+			if f := s.getFile(t, s.keys.SecretKey, id); f != nil {
 				t.Fatalf("unreadable upload %s committed", id)
 			}
 		}

@@ -36,28 +36,28 @@ import (
 // ---------------------------------------------------------------------------
 // Helpers (prefixed tk to stay out of the other test files' way).
 
-type tkTicket struct {
+type ticket struct {
 	UploadID    string    `json:"uploadId"`
 	ExpiresAt   time.Time `json:"expiresAt"`
 	UploadURL   string    `json:"uploadUrl"`
 	TusEndpoint string    `json:"tusEndpoint"`
 }
 
-const tkCreateTicketQuery = `mutation($in: CreateUploadTicketInput!) {
+const createTicketQuery = `mutation($in: CreateUploadTicketInput!) {
   createUploadTicket(input: $in) { uploadId expiresAt uploadUrl tusEndpoint }
 }`
 
-var tkIDPattern = regexp.MustCompile(`^[0-9A-Za-z]{22}$`)
+var idPattern = regexp.MustCompile(`^[0-9A-Za-z]{22}$`)
 
-// tkTryTicket runs createUploadTicket and returns the raw outcome.
-func (s *testServer) tkTryTicket(t testing.TB, key string, in map[string]any) (int, gqlResponse, *tkTicket) {
+// tryTicket runs createUploadTicket and returns the raw outcome.
+func (s *testServer) tryTicket(t testing.TB, key string, in map[string]any) (int, gqlResponse, *ticket) {
 	t.Helper()
 	if in == nil {
 		in = map[string]any{}
 	}
-	status, r := s.gql(t, key, tkCreateTicketQuery, map[string]any{"in": in})
+	status, r := s.gql(t, key, createTicketQuery, map[string]any{"in": in})
 	var out struct {
-		CreateUploadTicket *tkTicket `json:"createUploadTicket"`
+		CreateUploadTicket *ticket `json:"createUploadTicket"`
 	}
 	if len(r.Data) > 0 && string(r.Data) != "null" {
 		if err := json.Unmarshal(r.Data, &out); err != nil {
@@ -67,26 +67,17 @@ func (s *testServer) tkTryTicket(t testing.TB, key string, in map[string]any) (i
 	return status, r, out.CreateUploadTicket
 }
 
-// tkNewTicket mints a ticket with key (the bootstrap secret when "").
-func (s *testServer) tkNewTicket(t testing.TB, key string, in map[string]any) tkTicket {
+// newTicket mints a ticket with key (the bootstrap secret when "").
+func (s *testServer) newTicket(t testing.TB, key string, in map[string]any) ticket {
 	t.Helper()
 	if key == "" {
 		key = s.keys.SecretKey
 	}
-	status, r, tk := s.tkTryTicket(t, key, in)
-	if status != http.StatusOK || len(r.Errors) > 0 || tk == nil || !tkIDPattern.MatchString(tk.UploadID) {
+	status, r, tk := s.tryTicket(t, key, in)
+	if status != http.StatusOK || len(r.Errors) > 0 || tk == nil || !idPattern.MatchString(tk.UploadID) {
 		t.Fatalf("createUploadTicket(%v): %d %s %+v", in, status, r.Data, r.Errors)
 	}
 	return *tk
-}
-
-// tkMeta encodes key/value pairs as an Upload-Metadata header.
-func tkMeta(kv ...string) string {
-	var parts []string
-	for i := 0; i+1 < len(kv); i += 2 {
-		parts = append(parts, kv[i]+" "+b64(kv[i+1]))
-	}
-	return strings.Join(parts, ",")
 }
 
 // tkTusCreate creates a tus upload with no Authorization header.
@@ -103,7 +94,7 @@ func (s *testServer) tkTusCreate(t *testing.T, length int, meta string, body []b
 // location.
 func (s *testServer) tkTusCreateOK(t *testing.T, uploadID string, length int, kv ...string) string {
 	t.Helper()
-	resp, body := s.tkTusCreate(t, length, tkMeta(append([]string{"uploadId", uploadID}, kv...)...), nil)
+	resp, body := s.tkTusCreate(t, length, tusMeta(append([]string{"uploadId", uploadID}, kv...)...), nil)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("tus create with upload ID: %d %s", resp.StatusCode, body)
 	}
@@ -114,23 +105,23 @@ func (s *testServer) tkTusCreateOK(t *testing.T, uploadID string, length int, kv
 	return loc
 }
 
-// tkPost sends a one-shot POST /files/public/{uploadId} with no key.
-func (s *testServer) tkPost(t *testing.T, uploadID string, body []byte, headers map[string]string) (*http.Response, []byte) {
+// postPublic sends a one-shot POST /files/public/{uploadId} with no key.
+func (s *testServer) postPublic(t *testing.T, uploadID string, body []byte, headers map[string]string) (*http.Response, []byte) {
 	t.Helper()
 	return s.do(t, http.MethodPost, "/files/public/"+uploadID, "", bytes.NewReader(body), headers)
 }
 
-// tkPostOK uploads through POST /files/public/{uploadId} and returns the
+// publicUpload uploads through POST /files/public/{uploadId} and returns the
 // file ID.
-func (s *testServer) tkPostOK(t *testing.T, uploadID string, body []byte, headers map[string]string) string {
+func (s *testServer) publicUpload(t *testing.T, uploadID string, body []byte, headers map[string]string) string {
 	t.Helper()
-	resp, data := s.tkPost(t, uploadID, body, headers)
+	resp, data := s.postPublic(t, uploadID, body, headers)
 	return s.uploadedID(t, "POST /files/public/"+uploadID, resp, data)
 }
 
-// tkWantErr checks an error answer of a REST or tus route: the status, a
+// wantError checks an error answer of a REST or tus route: the status, a
 // JSON Content-Type and the {"error":{"code","message"}} payload's code.
-func tkWantErr(t *testing.T, what string, resp *http.Response, body []byte, status int, code string) {
+func wantError(t *testing.T, what string, resp *http.Response, body []byte, status int, code string) {
 	t.Helper()
 	if resp.StatusCode != status {
 		t.Fatalf("%s: status %d, want %d (%s); body %s", what, resp.StatusCode, status, code, body)
@@ -144,28 +135,28 @@ func tkWantErr(t *testing.T, what string, resp *http.Response, body []byte, stat
 	}
 }
 
-type tkTag struct {
+type fileTag struct {
 	Name       string `json:"name"`
 	Searchable bool   `json:"searchable"`
 }
 
-type tkFile struct {
-	ID        string  `json:"id"`
-	AccountID string  `json:"accountId"`
-	Name      string  `json:"name"`
-	Mime      string  `json:"mime"`
-	Size      int64   `json:"size"`
-	SHA256    string  `json:"sha256"`
-	URL       string  `json:"url"`
-	Tags      []tkTag `json:"tags"`
+type fileInfo struct {
+	ID        string    `json:"id"`
+	AccountID string    `json:"accountId"`
+	Name      string    `json:"name"`
+	Mime      string    `json:"mime"`
+	Size      int64     `json:"size"`
+	SHA256    string    `json:"sha256"`
+	URL       string    `json:"url"`
+	Tags      []fileTag `json:"tags"`
 }
 
-// tkGetFile returns the file as key's account sees it, or nil.
-func (s *testServer) tkGetFile(t testing.TB, key, id string) *tkFile {
+// getFile returns the file as key's account sees it, or nil.
+func (s *testServer) getFile(t testing.TB, key, id string) *fileInfo {
 	t.Helper()
 	status, r := s.gql(t, key, `query($id: ID!) { file(id: $id) { id accountId name mime size sha256 url tags { name searchable } } }`, map[string]any{"id": id})
 	var out struct {
-		File *tkFile `json:"file"`
+		File *fileInfo `json:"file"`
 	}
 	if status != http.StatusOK || len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil {
 		t.Fatalf("file(%s): %d %s %+v", id, status, r.Data, r.Errors)
@@ -173,8 +164,8 @@ func (s *testServer) tkGetFile(t testing.TB, key, id string) *tkFile {
 	return out.File
 }
 
-// tkFileIDs lists the IDs of key's account's files.
-func (s *testServer) tkFileIDs(t testing.TB, key string) map[string]bool {
+// fileIDs lists the IDs of key's account's files.
+func (s *testServer) fileIDs(t testing.TB, key string) map[string]bool {
 	t.Helper()
 	status, r := s.gql(t, key, `{ files(first: 1000) { edges { node { id } } pageInfo { hasNextPage } } }`, nil)
 	var out struct {
@@ -202,8 +193,8 @@ func (s *testServer) tkFileIDs(t testing.TB, key string) map[string]bool {
 	return got
 }
 
-// tkNewIDs is after minus before.
-func tkNewIDs(before, after map[string]bool) []string {
+// newIDs is after minus before.
+func newIDs(before, after map[string]bool) []string {
 	var out []string
 	for id := range after {
 		if !before[id] {
@@ -245,11 +236,11 @@ func (s *testServer) tkGQL(t testing.TB, key string, headers map[string]string, 
 	return resp.StatusCode, r, data
 }
 
-const tkCreateKeyQuery = `mutation($in: CreateApiKeyInput!) {
+const createKeyQuery = `mutation($in: CreateApiKeyInput!) {
   createApiKey(input: $in) { key apiKey { id kind name hint allowedOrigins maxFileSize allowedMimeTypes uploadsPerMinute maxPendingUploads revokedAt } }
 }`
 
-type tkAPIKey struct {
+type apiKey struct {
 	ID               string   `json:"id"`
 	Kind             string   `json:"kind"`
 	Name             string   `json:"name"`
@@ -258,19 +249,19 @@ type tkAPIKey struct {
 	MaxFileSize      *int64   `json:"maxFileSize"`
 	AllowedMimeTypes []string `json:"allowedMimeTypes"`
 	UploadsPerMinute *int     `json:"uploadsPerMinute"`
-	// MaxPendingUploads is only asked for by tkCreateKey.
+	// MaxPendingUploads is only asked for by createKey.
 	MaxPendingUploads *int    `json:"maxPendingUploads"`
 	RevokedAt         *string `json:"revokedAt"`
 }
 
-// tkCreateKey creates a key with the secret key and returns it.
-func (s *testServer) tkCreateKey(t testing.TB, secret string, in map[string]any) (string, tkAPIKey) {
+// createKey creates a key with the secret key and returns it.
+func (s *testServer) createKey(t testing.TB, secret string, in map[string]any) (string, apiKey) {
 	t.Helper()
-	status, r := s.gql(t, secret, tkCreateKeyQuery, map[string]any{"in": in})
+	status, r := s.gql(t, secret, createKeyQuery, map[string]any{"in": in})
 	var out struct {
 		CreateAPIKey struct {
-			Key    string   `json:"key"`
-			APIKey tkAPIKey `json:"apiKey"`
+			Key    string `json:"key"`
+			APIKey apiKey `json:"apiKey"`
 		} `json:"createApiKey"`
 	}
 	if status != http.StatusOK || len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil {
@@ -284,12 +275,12 @@ func (s *testServer) tkCreateKey(t testing.TB, secret string, in map[string]any)
 	return k.Key, k.APIKey
 }
 
-// tkListKeys runs apiKeys with key and returns the keys and the raw data.
-func (s *testServer) tkListKeys(t testing.TB, key string) ([]tkAPIKey, []byte) {
+// listKeys runs apiKeys with key and returns the keys and the raw data.
+func (s *testServer) listKeys(t testing.TB, key string) ([]apiKey, []byte) {
 	t.Helper()
 	status, r := s.gql(t, key, `{ apiKeys { id kind name hint allowedOrigins maxFileSize allowedMimeTypes uploadsPerMinute revokedAt } }`, nil)
 	var out struct {
-		APIKeys []tkAPIKey `json:"apiKeys"`
+		APIKeys []apiKey `json:"apiKeys"`
 	}
 	if status != http.StatusOK || len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil {
 		t.Fatalf("apiKeys: %d %s %+v", status, r.Data, r.Errors)
@@ -297,8 +288,8 @@ func (s *testServer) tkListKeys(t testing.TB, key string) ([]tkAPIKey, []byte) {
 	return out.APIKeys, r.Data
 }
 
-// tkBasic sends POST /files/basic with key.
-func (s *testServer) tkBasic(t *testing.T, key string, body []byte, headers map[string]string) (*http.Response, []byte) {
+// postBasic sends POST /files/basic with key.
+func (s *testServer) postBasic(t *testing.T, key string, body []byte, headers map[string]string) (*http.Response, []byte) {
 	t.Helper()
 	return s.do(t, http.MethodPost, "/files/basic", key, bytes.NewReader(body), headers)
 }
@@ -322,10 +313,10 @@ func (s *testServer) tkSend(method, path string, body []byte, headers map[string
 	return resp.StatusCode, resp.Header, data, err
 }
 
-// tkShortBody sends a POST whose Content-Length promises more than the body
+// shortBody sends a POST whose Content-Length promises more than the body
 // holds, then half-closes the connection: the server sees the body end
 // early. It returns the status (0 when no response could be read).
-func (s *testServer) tkShortBody(t *testing.T, path string, declared int, body []byte, headers map[string]string) (int, []byte) {
+func (s *testServer) shortBody(t *testing.T, path string, declared int, body []byte, headers map[string]string) (int, []byte) {
 	t.Helper()
 	conn, err := net.Dial("tcp", s.Listener.Addr().String())
 	if err != nil {
@@ -352,8 +343,8 @@ func (s *testServer) tkShortBody(t *testing.T, path string, declared int, body [
 	return resp.StatusCode, data
 }
 
-// tkOnDisk reports whether any of an upload's files remain in the store.
-func (s *testServer) tkOnDisk(id string) []string {
+// leftOnDisk reports whether any of an upload's files remain in the store.
+func (s *testServer) leftOnDisk(id string) []string {
 	var left []string
 	for _, p := range []string{id, id + ".info", filepath.Join(".sha256", id+".sha256")} {
 		if _, err := os.Stat(filepath.Join(s.cfg.FilesDir(), p)); err == nil {
@@ -363,21 +354,21 @@ func (s *testServer) tkOnDisk(id string) []string {
 	return left
 }
 
-// tkSetNow makes the upload service see now+d until reset. No request may
+// setNow makes the upload service see now+d until reset. No request may
 // be in flight while it changes.
-func (s *testServer) tkSetNow(d time.Duration) {
+func (s *testServer) setNow(d time.Duration) {
 	s.app.Uploads.Now = func() time.Time { return time.Now().Add(d) }
 }
 
-func (s *testServer) tkResetNow() { s.app.Uploads.Now = nil }
+func (s *testServer) resetNow() { s.app.Uploads.Now = nil }
 
-// tkWaitExpired sleeps until the ticket has expired.
-func tkWaitExpired(tk tkTicket) {
+// waitExpired sleeps until the ticket has expired.
+func waitExpired(tk ticket) {
 	time.Sleep(time.Until(tk.ExpiresAt) + 50*time.Millisecond)
 }
 
-// tkBody is some deterministic content of n bytes.
-func tkBody(tag string, n int) []byte {
+// fill is some deterministic content of n bytes.
+func fill(tag string, n int) []byte {
 	b := bytes.Repeat([]byte(tag+"-"), n/(len(tag)+1)+1)
 	return b[:n]
 }
@@ -390,11 +381,11 @@ func TestUploadTicketCreate(t *testing.T) {
 		s := newTestServer(t, b)
 
 		t.Run("needs a secret key", func(t *testing.T) {
-			status, r, tk := s.tkTryTicket(t, s.keys.PublicKey, nil)
+			status, r, tk := s.tryTicket(t, s.keys.PublicKey, nil)
 			if status != http.StatusOK || r.errCode() != "FORBIDDEN" || tk != nil {
 				t.Fatalf("public key: %d %s %+v", status, r.Data, r.Errors)
 			}
-			status, r, tk = s.tkTryTicket(t, "", nil)
+			status, r, tk = s.tryTicket(t, "", nil)
 			if status != http.StatusUnauthorized || r.errCode() != "UNAUTHENTICATED" || tk != nil {
 				t.Fatalf("no key: %d %s %+v", status, r.Data, r.Errors)
 			}
@@ -402,9 +393,9 @@ func TestUploadTicketCreate(t *testing.T) {
 
 		t.Run("defaults", func(t *testing.T) {
 			before := time.Now()
-			tk := s.tkNewTicket(t, "", nil)
+			tk := s.newTicket(t, "", nil)
 			after := time.Now()
-			if !tkIDPattern.MatchString(tk.UploadID) {
+			if !idPattern.MatchString(tk.UploadID) {
 				t.Fatalf("uploadId %q is not 22 base62 characters", tk.UploadID)
 			}
 			if lo, hi := before.Add(time.Hour-time.Second), after.Add(time.Hour+time.Second); tk.ExpiresAt.Before(lo) || tk.ExpiresAt.After(hi) {
@@ -416,7 +407,7 @@ func TestUploadTicketCreate(t *testing.T) {
 			if want := s.cfg.PublicURL + "/uploads/"; tk.TusEndpoint != want {
 				t.Fatalf("tusEndpoint %q, want %q", tk.TusEndpoint, want)
 			}
-			if tk2 := s.tkNewTicket(t, "", nil); tk2.UploadID == tk.UploadID {
+			if tk2 := s.newTicket(t, "", nil); tk2.UploadID == tk.UploadID {
 				t.Fatalf("two tickets share the ID %s", tk.UploadID)
 			}
 		})
@@ -424,7 +415,7 @@ func TestUploadTicketCreate(t *testing.T) {
 		t.Run("expiresInSeconds", func(t *testing.T) {
 			for _, sec := range []int{60, 1, 3600} {
 				before := time.Now()
-				tk := s.tkNewTicket(t, "", map[string]any{"expiresInSeconds": sec})
+				tk := s.newTicket(t, "", map[string]any{"expiresInSeconds": sec})
 				after := time.Now()
 				d := time.Duration(sec) * time.Second
 				if lo, hi := before.Add(d-time.Second), after.Add(d+time.Second); tk.ExpiresAt.Before(lo) || tk.ExpiresAt.After(hi) {
@@ -458,7 +449,7 @@ func TestUploadTicketCreate(t *testing.T) {
 		}
 		for _, c := range bad {
 			t.Run("bad input/"+c.name, func(t *testing.T) {
-				status, r, tk := s.tkTryTicket(t, s.keys.SecretKey, c.in)
+				status, r, tk := s.tryTicket(t, s.keys.SecretKey, c.in)
 				if r.errCode() != "BAD_USER_INPUT" || tk != nil {
 					t.Fatalf("%v: %d %s %+v", c.in, status, r.Data, r.Errors)
 				}
@@ -484,11 +475,11 @@ func TestUploadTicketUpload(t *testing.T) {
 			},
 		}
 		clientTags := `[{"name":"ticket-a","searchable":false},"client-c"]`
-		wantTags := []tkTag{{"ticket-a", true}, {"ticket-b", false}, {"client-c", true}}
+		wantTags := []fileTag{{"ticket-a", true}, {"ticket-b", false}, {"client-c", true}}
 
 		check := func(t *testing.T, id string, data []byte) {
 			t.Helper()
-			f := s.tkGetFile(t, otherSecret, id)
+			f := s.getFile(t, otherSecret, id)
 			if f == nil {
 				t.Fatalf("file %s not in the ticket's account", id)
 			}
@@ -499,7 +490,7 @@ func TestUploadTicketUpload(t *testing.T) {
 			if fmt.Sprint(f.Tags) != fmt.Sprint(wantTags) {
 				t.Fatalf("tags %v, want %v", f.Tags, wantTags)
 			}
-			if g := s.tkGetFile(t, s.keys.SecretKey, id); g != nil {
+			if g := s.getFile(t, s.keys.SecretKey, id); g != nil {
 				t.Fatalf("file %s visible to the bootstrap account: %+v", id, g)
 			}
 			resp, got := s.do(t, http.MethodGet, "/files/"+id, "", nil, nil)
@@ -509,8 +500,8 @@ func TestUploadTicketUpload(t *testing.T) {
 		}
 
 		t.Run("tus, no key", func(t *testing.T) {
-			tk := s.tkNewTicket(t, otherSecret, ticketIn)
-			data := tkBody("tus", 1500)
+			tk := s.newTicket(t, otherSecret, ticketIn)
+			data := fill("tus", 1500)
 			loc := s.tkTusCreateOK(t, tk.UploadID, len(data), "filename", "client-name.bin", "filetype", "text/plain", "tags", clientTags)
 			if r, body := s.tusPatch(t, loc, 0, data); r.StatusCode != http.StatusNoContent || r.Header.Get("X-File-Url") != s.cfg.PublicURL+"/files/"+idOf(loc) {
 				t.Fatalf("patch: %d %q %s", r.StatusCode, r.Header.Get("X-File-Url"), body)
@@ -519,9 +510,9 @@ func TestUploadTicketUpload(t *testing.T) {
 		})
 
 		t.Run("tus creation-with-upload, no key", func(t *testing.T) {
-			tk := s.tkNewTicket(t, otherSecret, ticketIn)
-			data := tkBody("cwu", 700)
-			resp, body := s.tkTusCreate(t, len(data), tkMeta("uploadId", tk.UploadID, "filename", "x.bin", "filetype", "text/plain", "tags", clientTags), data)
+			tk := s.newTicket(t, otherSecret, ticketIn)
+			data := fill("cwu", 700)
+			resp, body := s.tkTusCreate(t, len(data), tusMeta("uploadId", tk.UploadID, "filename", "x.bin", "filetype", "text/plain", "tags", clientTags), data)
 			if resp.StatusCode != http.StatusCreated || resp.Header.Get("Upload-Offset") != strconv.Itoa(len(data)) {
 				t.Fatalf("create with upload: %d %q %s", resp.StatusCode, resp.Header.Get("Upload-Offset"), body)
 			}
@@ -529,16 +520,16 @@ func TestUploadTicketUpload(t *testing.T) {
 		})
 
 		t.Run("POST /files/public, no key", func(t *testing.T) {
-			tk := s.tkNewTicket(t, otherSecret, ticketIn)
-			data := tkBody("post", 2048)
-			id := s.tkPostOK(t, tk.UploadID, data, map[string]string{
+			tk := s.newTicket(t, otherSecret, ticketIn)
+			data := fill("post", 2048)
+			id := s.publicUpload(t, tk.UploadID, data, map[string]string{
 				"Content-Type": "text/plain", "X-Upload-File-Name": "client-name.bin", "X-Upload-Tags": clientTags,
 			})
 			check(t, id, data)
 		})
 
 		t.Run("uploadUrl from the ticket is the route", func(t *testing.T) {
-			tk := s.tkNewTicket(t, otherSecret, nil)
+			tk := s.newTicket(t, otherSecret, nil)
 			data := []byte("plain upload via uploadUrl")
 			resp, err := s.Client().Post(tk.UploadURL, "text/plain", bytes.NewReader(data))
 			if err != nil {
@@ -550,7 +541,7 @@ func TestUploadTicketUpload(t *testing.T) {
 			if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &r) != nil {
 				t.Fatalf("POST %s: %d %s", tk.UploadURL, resp.StatusCode, body)
 			}
-			f := s.tkGetFile(t, otherSecret, r.FileID)
+			f := s.getFile(t, otherSecret, r.FileID)
 			if f == nil || f.SHA256 != shaHex(data) || f.Name != "file" || len(f.Tags) != 0 {
 				t.Fatalf("file %+v", f)
 			}
@@ -567,32 +558,32 @@ func TestUploadTicketSingleUse(t *testing.T) {
 		ctx := t.Context()
 
 		t.Run("after a tus upload completes", func(t *testing.T) {
-			tk := s.tkNewTicket(t, "", nil)
+			tk := s.newTicket(t, "", nil)
 			data := []byte("first and only")
 			loc := s.tkTusCreateOK(t, tk.UploadID, len(data))
 			if r, body := s.tusPatch(t, loc, 0, data); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("patch: %d %s", r.StatusCode, body)
 			}
-			resp, body := s.tkTusCreate(t, 3, tkMeta("uploadId", tk.UploadID), nil)
-			tkWantErr(t, "tus creation after use", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
-			resp, body = s.tkTusCreate(t, 3, tkMeta("uploadId", tk.UploadID), []byte("abc"))
-			tkWantErr(t, "tus creation-with-upload after use", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
-			resp, body = s.tkPost(t, tk.UploadID, []byte("abc"), map[string]string{"Content-Type": "text/plain"})
-			tkWantErr(t, "POST after use", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
+			resp, body := s.tkTusCreate(t, 3, tusMeta("uploadId", tk.UploadID), nil)
+			wantError(t, "tus creation after use", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
+			resp, body = s.tkTusCreate(t, 3, tusMeta("uploadId", tk.UploadID), []byte("abc"))
+			wantError(t, "tus creation-with-upload after use", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
+			resp, body = s.postPublic(t, tk.UploadID, []byte("abc"), map[string]string{"Content-Type": "text/plain"})
+			wantError(t, "POST after use", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
 		})
 
 		t.Run("after a POST completes", func(t *testing.T) {
-			tk := s.tkNewTicket(t, "", nil)
-			s.tkPostOK(t, tk.UploadID, []byte("one"), nil)
-			resp, body := s.tkPost(t, tk.UploadID, []byte("two"), nil)
-			tkWantErr(t, "second POST", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
-			resp, body = s.tkTusCreate(t, 3, tkMeta("uploadId", tk.UploadID), nil)
-			tkWantErr(t, "tus creation after POST", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
+			tk := s.newTicket(t, "", nil)
+			s.publicUpload(t, tk.UploadID, []byte("one"), nil)
+			resp, body := s.postPublic(t, tk.UploadID, []byte("two"), nil)
+			wantError(t, "second POST", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
+			resp, body = s.tkTusCreate(t, 3, tusMeta("uploadId", tk.UploadID), nil)
+			wantError(t, "tus creation after POST", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
 		})
 
 		t.Run("an older unfinished upload can no longer finish and is swept", func(t *testing.T) {
-			tk := s.tkNewTicket(t, "", nil)
-			data := tkBody("older", 100)
+			tk := s.newTicket(t, "", nil)
+			data := fill("older", 100)
 			older := s.tkTusCreateOK(t, tk.UploadID, len(data), "filename", "older.bin")
 			if r, body := s.tusPatch(t, older, 0, data[:40]); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("older first patch: %d %s", r.StatusCode, body)
@@ -602,18 +593,18 @@ func TestUploadTicketSingleUse(t *testing.T) {
 			if r, body := s.tusPatch(t, newer, 0, []byte("fresh")); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("newer patch: %d %s", r.StatusCode, body)
 			}
-			if f := s.tkGetFile(t, s.keys.SecretKey, idOf(newer)); f == nil || f.SHA256 != shaHex([]byte("fresh")) {
+			if f := s.getFile(t, s.keys.SecretKey, idOf(newer)); f == nil || f.SHA256 != shaHex([]byte("fresh")) {
 				t.Fatalf("newer file: %+v", f)
 			}
 			r, body := s.tusPatch(t, older, 40, data[40:])
-			tkWantErr(t, "older upload's next PATCH", r, body, http.StatusConflict, "UPLOAD_ID_USED")
+			wantError(t, "older upload's next PATCH", r, body, http.StatusConflict, "UPLOAD_ID_USED")
 			// Again: it stays refused.
 			r, body = s.tusPatch(t, older, 40, data[40:])
-			tkWantErr(t, "older upload's PATCH retried", r, body, http.StatusConflict, "UPLOAD_ID_USED")
-			if f := s.tkGetFile(t, s.keys.SecretKey, idOf(older)); f != nil {
+			wantError(t, "older upload's PATCH retried", r, body, http.StatusConflict, "UPLOAD_ID_USED")
+			if f := s.getFile(t, s.keys.SecretKey, idOf(older)); f != nil {
 				t.Fatalf("older upload became a File: %+v", f)
 			}
-			if left := s.tkOnDisk(idOf(older)); len(left) == 0 {
+			if left := s.leftOnDisk(idOf(older)); len(left) == 0 {
 				t.Fatal("the older upload's bytes are gone before the sweep: the test cannot see the sweeper work")
 			}
 			if _, err := s.app.Uploads.Pending(ctx, idOf(older)); err != nil {
@@ -625,32 +616,32 @@ func TestUploadTicketSingleUse(t *testing.T) {
 			if _, err := s.app.Uploads.Pending(ctx, idOf(older)); !errors.Is(err, uploads.ErrUploadNotFound) {
 				t.Fatalf("older upload row after the sweep: %v", err)
 			}
-			if left := s.tkOnDisk(idOf(older)); len(left) != 0 {
+			if left := s.leftOnDisk(idOf(older)); len(left) != 0 {
 				t.Fatalf("older upload's bytes after the sweep: %v", left)
 			}
 			// The winner is untouched by the sweep.
-			if f := s.tkGetFile(t, s.keys.SecretKey, idOf(newer)); f == nil {
+			if f := s.getFile(t, s.keys.SecretKey, idOf(newer)); f == nil {
 				t.Fatal("the sweep removed the winning file")
 			}
 			resp, got := s.do(t, http.MethodGet, "/files/"+idOf(newer), "", nil, nil)
 			if resp.StatusCode != http.StatusOK || string(got) != "fresh" {
 				t.Fatalf("winner after sweep: %d %q", resp.StatusCode, got)
 			}
-			if f := s.tkGetFile(t, s.keys.SecretKey, idOf(older)); f != nil {
+			if f := s.getFile(t, s.keys.SecretKey, idOf(older)); f != nil {
 				t.Fatalf("older upload became a File after the sweep: %+v", f)
 			}
 		})
 
 		t.Run("an older unfinished upload after a POST spent the ID", func(t *testing.T) {
-			tk := s.tkNewTicket(t, "", nil)
+			tk := s.newTicket(t, "", nil)
 			older := s.tkTusCreateOK(t, tk.UploadID, 10)
 			if r, body := s.tusPatch(t, older, 0, []byte("01234")); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("older first patch: %d %s", r.StatusCode, body)
 			}
-			s.tkPostOK(t, tk.UploadID, []byte("winner"), nil)
+			s.publicUpload(t, tk.UploadID, []byte("winner"), nil)
 			r, body := s.tusPatch(t, older, 5, []byte("56789"))
-			tkWantErr(t, "older upload's PATCH", r, body, http.StatusConflict, "UPLOAD_ID_USED")
-			if f := s.tkGetFile(t, s.keys.SecretKey, idOf(older)); f != nil {
+			wantError(t, "older upload's PATCH", r, body, http.StatusConflict, "UPLOAD_ID_USED")
+			if f := s.getFile(t, s.keys.SecretKey, idOf(older)); f != nil {
 				t.Fatalf("older upload became a File: %+v", f)
 			}
 		})
@@ -665,13 +656,13 @@ func TestUploadTicketFailuresDoNotConsume(t *testing.T) {
 		s := newTestServer(t, b)
 
 		t.Run("interrupted tus upload resumes", func(t *testing.T) {
-			tk := s.tkNewTicket(t, "", nil)
-			data := tkBody("resume", 1000)
+			tk := s.newTicket(t, "", nil)
+			data := fill("resume", 1000)
 			loc := s.tkTusCreateOK(t, tk.UploadID, len(data), "filename", "r.bin")
 			if r, body := s.tusPatch(t, loc, 0, data[:400]); r.StatusCode != http.StatusNoContent || r.Header.Get("Upload-Offset") != "400" {
 				t.Fatalf("first patch: %d %q %s", r.StatusCode, r.Header.Get("Upload-Offset"), body)
 			}
-			if f := s.tkGetFile(t, s.keys.SecretKey, idOf(loc)); f != nil {
+			if f := s.getFile(t, s.keys.SecretKey, idOf(loc)); f != nil {
 				t.Fatalf("half an upload is a File: %+v", f)
 			}
 			head, body := s.do(t, http.MethodHead, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
@@ -684,25 +675,25 @@ func TestUploadTicketFailuresDoNotConsume(t *testing.T) {
 			if sum, size := s.fileSHA(t, idOf(loc)); sum != shaHex(data) || size != 1000 {
 				t.Fatalf("sha %s size %d", sum, size)
 			}
-			resp, body := s.tkPost(t, tk.UploadID, []byte("x"), nil)
-			tkWantErr(t, "POST after the resumed upload", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
+			resp, body := s.postPublic(t, tk.UploadID, []byte("x"), nil)
+			wantError(t, "POST after the resumed upload", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
 		})
 
 		t.Run("a new upload with the same ID after an unfinished one", func(t *testing.T) {
-			tk := s.tkNewTicket(t, "", nil)
+			tk := s.newTicket(t, "", nil)
 			abandoned := s.tkTusCreateOK(t, tk.UploadID, 10)
 			if r, body := s.tusPatch(t, abandoned, 0, []byte("abc")); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("patch: %d %s", r.StatusCode, body)
 			}
 			// The client starts over with the same ticket.
-			id := s.tkPostOK(t, tk.UploadID, []byte("start over"), nil)
+			id := s.publicUpload(t, tk.UploadID, []byte("start over"), nil)
 			if sum, _ := s.fileSHA(t, id); sum != shaHex([]byte("start over")) {
 				t.Fatalf("sha %s", sum)
 			}
 		})
 
 		t.Run("terminated upload", func(t *testing.T) {
-			tk := s.tkNewTicket(t, "", nil)
+			tk := s.newTicket(t, "", nil)
 			loc := s.tkTusCreateOK(t, tk.UploadID, 10)
 			if r, body := s.tusPatch(t, loc, 0, []byte("12345")); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("patch: %d %s", r.StatusCode, body)
@@ -711,7 +702,7 @@ func TestUploadTicketFailuresDoNotConsume(t *testing.T) {
 			if r.StatusCode != http.StatusNoContent {
 				t.Fatalf("DELETE: %d %s", r.StatusCode, body)
 			}
-			if left := s.tkOnDisk(idOf(loc)); len(left) != 0 {
+			if left := s.leftOnDisk(idOf(loc)); len(left) != 0 {
 				t.Fatalf("terminated upload left %v", left)
 			}
 			data := []byte("after termination")
@@ -725,43 +716,43 @@ func TestUploadTicketFailuresDoNotConsume(t *testing.T) {
 		})
 
 		t.Run("one-shot POST with a short body", func(t *testing.T) {
-			tk := s.tkNewTicket(t, "", nil)
-			status, body := s.tkShortBody(t, "/files/public/"+tk.UploadID, 100, []byte("only ten b"), map[string]string{"Content-Type": "text/plain"})
+			tk := s.newTicket(t, "", nil)
+			status, body := s.shortBody(t, "/files/public/"+tk.UploadID, 100, []byte("only ten b"), map[string]string{"Content-Type": "text/plain"})
 			if status != http.StatusBadRequest {
 				t.Fatalf("short body: %d %s", status, body)
 			}
 			if code := errorCode(t, body); code != "BAD_USER_INPUT" {
 				t.Fatalf("short body code %s", code)
 			}
-			id := s.tkPostOK(t, tk.UploadID, []byte("complete body"), map[string]string{"Content-Type": "text/plain"})
+			id := s.publicUpload(t, tk.UploadID, []byte("complete body"), map[string]string{"Content-Type": "text/plain"})
 			if sum, size := s.fileSHA(t, id); sum != shaHex([]byte("complete body")) || size != 13 {
 				t.Fatalf("sha %s size %d", sum, size)
 			}
 		})
 
 		t.Run("one-shot POST over the ticket's maxFileSize", func(t *testing.T) {
-			tk := s.tkNewTicket(t, "", map[string]any{"maxFileSize": 10})
-			resp, body := s.tkPost(t, tk.UploadID, []byte("0123456789A"), nil)
-			tkWantErr(t, "POST 11 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+			tk := s.newTicket(t, "", map[string]any{"maxFileSize": 10})
+			resp, body := s.postPublic(t, tk.UploadID, []byte("0123456789A"), nil)
+			wantError(t, "POST 11 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
 			// Chunked: the server learns the size only while reading.
 			status, h, body, err := s.tkSendChunked("/files/public/"+tk.UploadID, bytes.Repeat([]byte("z"), 50))
 			if err != nil {
 				t.Fatal(err)
 			}
-			tkWantErr(t, "chunked POST of 50 bytes", &http.Response{StatusCode: status, Header: h}, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
-			id := s.tkPostOK(t, tk.UploadID, []byte("0123456789"), nil)
+			wantError(t, "chunked POST of 50 bytes", &http.Response{StatusCode: status, Header: h}, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+			id := s.publicUpload(t, tk.UploadID, []byte("0123456789"), nil)
 			if _, size := s.fileSHA(t, id); size != 10 {
 				t.Fatalf("size %d", size)
 			}
 		})
 
 		t.Run("refused types do not consume", func(t *testing.T) {
-			tk := s.tkNewTicket(t, "", map[string]any{"allowedMimeTypes": []string{"image/png"}})
-			resp, body := s.tkPost(t, tk.UploadID, []byte("text"), map[string]string{"Content-Type": "text/plain"})
-			tkWantErr(t, "POST text/plain", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
-			resp, body = s.tkTusCreate(t, 4, tkMeta("uploadId", tk.UploadID, "filetype", "text/plain"), nil)
-			tkWantErr(t, "tus text/plain", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
-			s.tkPostOK(t, tk.UploadID, []byte("\x89PNG"), map[string]string{"Content-Type": "image/png"})
+			tk := s.newTicket(t, "", map[string]any{"allowedMimeTypes": []string{"image/png"}})
+			resp, body := s.postPublic(t, tk.UploadID, []byte("text"), map[string]string{"Content-Type": "text/plain"})
+			wantError(t, "POST text/plain", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+			resp, body = s.tkTusCreate(t, 4, tusMeta("uploadId", tk.UploadID, "filetype", "text/plain"), nil)
+			wantError(t, "tus text/plain", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+			s.publicUpload(t, tk.UploadID, []byte("\x89PNG"), map[string]string{"Content-Type": "image/png"})
 		})
 	})
 }
@@ -796,14 +787,14 @@ func TestUploadIDErrors(t *testing.T) {
 			if filetype != "" {
 				meta = append(meta, "filetype", filetype)
 			}
-			resp, body := s.tkTusCreate(t, size, tkMeta(meta...), nil)
-			tkWantErr(t, "tus creation", resp, body, status, code)
+			resp, body := s.tkTusCreate(t, size, tusMeta(meta...), nil)
+			wantError(t, "tus creation", resp, body, status, code)
 			h := map[string]string{}
 			if filetype != "" {
 				h["Content-Type"] = filetype
 			}
-			resp, body = s.tkPost(t, uploadID, tkBody("p", size), h)
-			tkWantErr(t, "POST /files/public", resp, body, status, code)
+			resp, body = s.postPublic(t, uploadID, fill("p", size), h)
+			wantError(t, "POST /files/public", resp, body, status, code)
 		}
 
 		t.Run("unknown well-formed ID", func(t *testing.T) {
@@ -811,57 +802,57 @@ func TestUploadIDErrors(t *testing.T) {
 		})
 		for _, bad := range []string{"abc", "0123456789abcdefABCDEFG", "0123456789abcdefABCDE!", "0123456789abcdefABCD%20"} {
 			t.Run("malformed ID "+bad, func(t *testing.T) {
-				resp, body := s.tkTusCreate(t, 5, tkMeta("uploadId", bad), nil)
-				tkWantErr(t, "tus creation", resp, body, http.StatusNotFound, "UPLOAD_ID_UNKNOWN")
-				resp, body = s.tkPost(t, bad, []byte("hello"), nil)
-				tkWantErr(t, "POST", resp, body, http.StatusNotFound, "UPLOAD_ID_UNKNOWN")
+				resp, body := s.tkTusCreate(t, 5, tusMeta("uploadId", bad), nil)
+				wantError(t, "tus creation", resp, body, http.StatusNotFound, "UPLOAD_ID_UNKNOWN")
+				resp, body = s.postPublic(t, bad, []byte("hello"), nil)
+				wantError(t, "POST", resp, body, http.StatusNotFound, "UPLOAD_ID_UNKNOWN")
 			})
 		}
 		t.Run("malformed ID in tus metadata only", func(t *testing.T) {
 			for _, bad := range []string{"../../etc/passwd", "x y", strings.Repeat("A", 5000)} {
 				resp, body := s.tkTusCreate(t, 5, "uploadId "+b64(bad), nil)
-				tkWantErr(t, "tus creation with "+bad[:min(len(bad), 20)], resp, body, http.StatusNotFound, "UPLOAD_ID_UNKNOWN")
+				wantError(t, "tus creation with "+bad[:min(len(bad), 20)], resp, body, http.StatusNotFound, "UPLOAD_ID_UNKNOWN")
 			}
 		})
 
 		t.Run("expired", func(t *testing.T) {
-			tk := s.tkNewTicket(t, "", map[string]any{"expiresInSeconds": 1})
-			tkWaitExpired(tk)
+			tk := s.newTicket(t, "", map[string]any{"expiresInSeconds": 1})
+			waitExpired(tk)
 			both(t, tk.UploadID, 5, "", http.StatusGone, "UPLOAD_ID_EXPIRED")
 		})
 
 		t.Run("expired by the service clock", func(t *testing.T) {
-			tk := s.tkNewTicket(t, "", map[string]any{"expiresInSeconds": 60})
-			s.tkSetNow(61 * time.Second)
-			resp, body := s.tkTusCreate(t, 5, tkMeta("uploadId", tk.UploadID), nil)
-			resp2, body2 := s.tkPost(t, tk.UploadID, []byte("hello"), nil)
-			s.tkResetNow()
-			tkWantErr(t, "tus creation", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
-			tkWantErr(t, "POST", resp2, body2, http.StatusGone, "UPLOAD_ID_EXPIRED")
+			tk := s.newTicket(t, "", map[string]any{"expiresInSeconds": 60})
+			s.setNow(61 * time.Second)
+			resp, body := s.tkTusCreate(t, 5, tusMeta("uploadId", tk.UploadID), nil)
+			resp2, body2 := s.postPublic(t, tk.UploadID, []byte("hello"), nil)
+			s.resetNow()
+			wantError(t, "tus creation", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
+			wantError(t, "POST", resp2, body2, http.StatusGone, "UPLOAD_ID_EXPIRED")
 			// Back on the real clock it is live again: expiry is a time
 			// comparison, not a state.
-			s.tkPostOK(t, tk.UploadID, []byte("hello"), nil)
+			s.publicUpload(t, tk.UploadID, []byte("hello"), nil)
 		})
 
 		t.Run("used", func(t *testing.T) {
-			tk := s.tkNewTicket(t, "", nil)
-			s.tkPostOK(t, tk.UploadID, []byte("spent"), nil)
+			tk := s.newTicket(t, "", nil)
+			s.publicUpload(t, tk.UploadID, []byte("spent"), nil)
 			both(t, tk.UploadID, 5, "", http.StatusConflict, "UPLOAD_ID_USED")
 		})
 
 		t.Run("used beats expired", func(t *testing.T) {
-			tk := s.tkNewTicket(t, "", map[string]any{"expiresInSeconds": 1})
-			s.tkPostOK(t, tk.UploadID, []byte("spent"), nil)
-			tkWaitExpired(tk)
+			tk := s.newTicket(t, "", map[string]any{"expiresInSeconds": 1})
+			s.publicUpload(t, tk.UploadID, []byte("spent"), nil)
+			waitExpired(tk)
 			both(t, tk.UploadID, 5, "", http.StatusConflict, "UPLOAD_ID_USED")
 		})
 
 		t.Run("too large", func(t *testing.T) {
-			tk := s.tkNewTicket(t, "", map[string]any{"maxFileSize": 10})
+			tk := s.newTicket(t, "", map[string]any{"maxFileSize": 10})
 			both(t, tk.UploadID, 11, "", http.StatusRequestEntityTooLarge, "TOO_LARGE")
 			// tus creation-with-upload over the limit too.
-			resp, body := s.tkTusCreate(t, 11, tkMeta("uploadId", tk.UploadID), []byte("0123456789A"))
-			tkWantErr(t, "tus creation-with-upload", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+			resp, body := s.tkTusCreate(t, 11, tusMeta("uploadId", tk.UploadID), []byte("0123456789A"))
+			wantError(t, "tus creation-with-upload", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
 			// Exactly the limit is fine.
 			loc := s.tkTusCreateOK(t, tk.UploadID, 10)
 			if r, body := s.tusPatch(t, loc, 0, []byte("0123456789")); r.StatusCode != http.StatusNoContent {
@@ -870,18 +861,18 @@ func TestUploadIDErrors(t *testing.T) {
 		})
 
 		t.Run("type not allowed", func(t *testing.T) {
-			tk := s.tkNewTicket(t, "", map[string]any{"allowedMimeTypes": []string{"image/*"}})
+			tk := s.newTicket(t, "", map[string]any{"allowedMimeTypes": []string{"image/*"}})
 			both(t, tk.UploadID, 5, "text/plain", http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
 			both(t, tk.UploadID, 5, "imagex/png", http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
 			// No declared type: the content's sniffed type is the one checked,
 			// so the refusal comes with the bytes, and nothing is kept.
-			resp, body := s.tkPost(t, tk.UploadID, tkBody("p", 5), nil)
-			tkWantErr(t, "POST /files/public with no type", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+			resp, body := s.postPublic(t, tk.UploadID, fill("p", 5), nil)
+			wantError(t, "POST /files/public with no type", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
 			loc := s.tkTusCreateOK(t, tk.UploadID, 5)
 			if r, body := s.tusPatch(t, loc, 0, []byte("hello")); r.StatusCode != http.StatusUnsupportedMediaType || errorCode(t, body) != "MIME_NOT_ALLOWED" {
 				t.Fatalf("tus PATCH of text with no type: %d %s", r.StatusCode, body)
 			}
-			if f := s.tkGetFile(t, s.keys.SecretKey, idOf(loc)); f != nil {
+			if f := s.getFile(t, s.keys.SecretKey, idOf(loc)); f != nil {
 				t.Fatalf("a refused upload was committed: %+v", f)
 			}
 			// An allowed type goes through, and gets the declared type.
@@ -889,7 +880,7 @@ func TestUploadIDErrors(t *testing.T) {
 			if r, body := s.tusPatch(t, loc, 0, []byte("\x89PNG")); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("image/png: %d %s", r.StatusCode, body)
 			}
-			if f := s.tkGetFile(t, s.keys.SecretKey, idOf(loc)); f == nil || f.Mime != "image/png" {
+			if f := s.getFile(t, s.keys.SecretKey, idOf(loc)); f == nil || f.Mime != "image/png" {
 				t.Fatalf("file %+v", f)
 			}
 		})
@@ -902,18 +893,18 @@ func TestUploadIDErrors(t *testing.T) {
 func TestUploadTicketExpiryCheckedAtCreation(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
-		tk := s.tkNewTicket(t, "", map[string]any{"expiresInSeconds": 2})
-		data := tkBody("late", 600)
+		tk := s.newTicket(t, "", map[string]any{"expiresInSeconds": 2})
+		data := fill("late", 600)
 		loc := s.tkTusCreateOK(t, tk.UploadID, len(data), "filename", "late.bin")
 		if r, body := s.tusPatch(t, loc, 0, data[:300]); r.StatusCode != http.StatusNoContent {
 			t.Fatalf("first patch: %d %s", r.StatusCode, body)
 		}
-		tkWaitExpired(tk)
+		waitExpired(tk)
 		// The ticket has expired: no new upload may start with it...
-		resp, body := s.tkTusCreate(t, 3, tkMeta("uploadId", tk.UploadID), nil)
-		tkWantErr(t, "tus creation after expiry", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
-		resp, body = s.tkPost(t, tk.UploadID, []byte("abc"), nil)
-		tkWantErr(t, "POST after expiry", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
+		resp, body := s.tkTusCreate(t, 3, tusMeta("uploadId", tk.UploadID), nil)
+		wantError(t, "tus creation after expiry", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
+		resp, body = s.postPublic(t, tk.UploadID, []byte("abc"), nil)
+		wantError(t, "POST after expiry", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
 		// ...but the one created in time resumes and finishes.
 		head, _ := s.do(t, http.MethodHead, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
 		if head.StatusCode != http.StatusOK || head.Header.Get("Upload-Offset") != "300" {
@@ -922,13 +913,13 @@ func TestUploadTicketExpiryCheckedAtCreation(t *testing.T) {
 		if r, body := s.tusPatch(t, loc, 300, data[300:]); r.StatusCode != http.StatusNoContent {
 			t.Fatalf("PATCH after expiry: %d %s", r.StatusCode, body)
 		}
-		f := s.tkGetFile(t, s.keys.SecretKey, idOf(loc))
+		f := s.getFile(t, s.keys.SecretKey, idOf(loc))
 		if f == nil || f.SHA256 != shaHex(data) || f.Size != int64(len(data)) || f.Name != "late.bin" {
 			t.Fatalf("file %+v", f)
 		}
 		// Once finished, the (expired) ID reports USED.
-		resp, body = s.tkPost(t, tk.UploadID, []byte("abc"), nil)
-		tkWantErr(t, "POST after the late finish", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
+		resp, body = s.postPublic(t, tk.UploadID, []byte("abc"), nil)
+		wantError(t, "POST after the late finish", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
 	})
 }
 
@@ -936,20 +927,20 @@ func TestUploadTicketExpiryCheckedAtCreation(t *testing.T) {
 // 7. Races: one ID, many uploads, exactly one File
 
 const (
-	tkRaceUploads = 20
-	tkRaceRounds  = 10
+	raceUploads = 20
+	raceRounds  = 10
 )
 
-type tkOutcome struct {
+type outcome struct {
 	status int
 	header http.Header
 	body   []byte
 	err    error
 }
 
-// tkFire runs n requests at once behind a start barrier.
-func tkFire(n int, req func(i int) tkOutcome) []tkOutcome {
-	out := make([]tkOutcome, n)
+// fire runs n requests at once behind a start barrier.
+func fire(n int, req func(i int) outcome) []outcome {
+	out := make([]outcome, n)
 	start := make(chan struct{})
 	var ready, done sync.WaitGroup
 	for i := 0; i < n; i++ {
@@ -968,9 +959,9 @@ func tkFire(n int, req func(i int) tkOutcome) []tkOutcome {
 	return out
 }
 
-// tkOneWinner checks that exactly one outcome has the success status and
+// oneWinner checks that exactly one outcome has the success status and
 // every other one is 409 UPLOAD_ID_USED; it returns the winner's index.
-func tkOneWinner(t *testing.T, outs []tkOutcome, success int) int {
+func oneWinner(t *testing.T, outs []outcome, success int) int {
 	t.Helper()
 	winner := -1
 	for i, o := range outs {
@@ -1007,31 +998,31 @@ func TestUploadTicketRace(t *testing.T) {
 
 		t.Run("concurrent tus uploads", func(t *testing.T) {
 			var losers []string
-			for round := 0; round < tkRaceRounds; round++ {
-				before := s.tkFileIDs(t, s.keys.SecretKey)
-				tk := s.tkNewTicket(t, "", nil)
-				locs := make([]string, tkRaceUploads)
-				datas := make([][]byte, tkRaceUploads)
+			for round := 0; round < raceRounds; round++ {
+				before := s.fileIDs(t, s.keys.SecretKey)
+				tk := s.newTicket(t, "", nil)
+				locs := make([]string, raceUploads)
+				datas := make([][]byte, raceUploads)
 				for i := range locs {
-					datas[i] = tkBody(fmt.Sprintf("r%d-u%d", round, i), 256)
+					datas[i] = fill(fmt.Sprintf("r%d-u%d", round, i), 256)
 					locs[i] = s.tkTusCreateOK(t, tk.UploadID, len(datas[i]))
 					// Half the bytes first: the racing PATCH is the final one.
 					if r, body := s.tusPatch(t, locs[i], 0, datas[i][:128]); r.StatusCode != http.StatusNoContent {
 						t.Fatalf("round %d upload %d first patch: %d %s", round, i, r.StatusCode, body)
 					}
 				}
-				outs := tkFire(tkRaceUploads, func(i int) tkOutcome {
+				outs := fire(raceUploads, func(i int) outcome {
 					st, h, body, err := s.tkSend(http.MethodPatch, strings.TrimPrefix(locs[i], s.URL), datas[i][128:], map[string]string{
 						"Tus-Resumable": "1.0.0", "Upload-Offset": "128", "Content-Type": "application/offset+octet-stream",
 					})
-					return tkOutcome{st, h, body, err}
+					return outcome{st, h, body, err}
 				})
-				w := tkOneWinner(t, outs, http.StatusNoContent)
+				w := oneWinner(t, outs, http.StatusNoContent)
 				winID := idOf(locs[w])
 				if got := outs[w].header.Get("X-File-Url"); got != s.cfg.PublicURL+"/files/"+winID {
 					t.Fatalf("round %d: winner's X-File-Url %q", round, got)
 				}
-				added := tkNewIDs(before, s.tkFileIDs(t, s.keys.SecretKey))
+				added := newIDs(before, s.fileIDs(t, s.keys.SecretKey))
 				if len(added) != 1 || added[0] != winID {
 					t.Fatalf("round %d: new files %v, want exactly [%s]", round, added, winID)
 				}
@@ -1052,30 +1043,30 @@ func TestUploadTicketRace(t *testing.T) {
 				if _, err := s.app.Uploads.Pending(ctx, id); !errors.Is(err, uploads.ErrUploadNotFound) {
 					t.Fatalf("loser %s still pending after sweep: %v", id, err)
 				}
-				if left := s.tkOnDisk(id); len(left) != 0 {
+				if left := s.leftOnDisk(id); len(left) != 0 {
 					t.Fatalf("loser %s left %v", id, left)
 				}
 			}
 		})
 
 		t.Run("concurrent one-shot POSTs", func(t *testing.T) {
-			for round := 0; round < tkRaceRounds; round++ {
-				before := s.tkFileIDs(t, s.keys.SecretKey)
-				tk := s.tkNewTicket(t, "", nil)
-				datas := make([][]byte, tkRaceUploads)
+			for round := 0; round < raceRounds; round++ {
+				before := s.fileIDs(t, s.keys.SecretKey)
+				tk := s.newTicket(t, "", nil)
+				datas := make([][]byte, raceUploads)
 				for i := range datas {
-					datas[i] = tkBody(fmt.Sprintf("p%d-u%d", round, i), 300)
+					datas[i] = fill(fmt.Sprintf("p%d-u%d", round, i), 300)
 				}
-				outs := tkFire(tkRaceUploads, func(i int) tkOutcome {
+				outs := fire(raceUploads, func(i int) outcome {
 					st, h, body, err := s.tkSend(http.MethodPost, "/files/public/"+tk.UploadID, datas[i], map[string]string{"Content-Type": "application/octet-stream"})
-					return tkOutcome{st, h, body, err}
+					return outcome{st, h, body, err}
 				})
-				w := tkOneWinner(t, outs, http.StatusOK)
+				w := oneWinner(t, outs, http.StatusOK)
 				var r struct{ FileID string }
 				if err := json.Unmarshal(outs[w].body, &r); err != nil || !ids.Valid(r.FileID) {
 					t.Fatalf("round %d: winner body %s", round, outs[w].body)
 				}
-				added := tkNewIDs(before, s.tkFileIDs(t, s.keys.SecretKey))
+				added := newIDs(before, s.fileIDs(t, s.keys.SecretKey))
 				if len(added) != 1 || added[0] != r.FileID {
 					t.Fatalf("round %d: new files %v, want exactly [%s]", round, added, r.FileID)
 				}
@@ -1087,13 +1078,13 @@ func TestUploadTicketRace(t *testing.T) {
 
 		t.Run("concurrent tus and POST mixed", func(t *testing.T) {
 			for round := 0; round < 3; round++ {
-				before := s.tkFileIDs(t, s.keys.SecretKey)
-				tk := s.tkNewTicket(t, "", nil)
-				locs := make([]string, tkRaceUploads/2)
+				before := s.fileIDs(t, s.keys.SecretKey)
+				tk := s.newTicket(t, "", nil)
+				locs := make([]string, raceUploads/2)
 				for i := range locs {
 					locs[i] = s.tkTusCreateOK(t, tk.UploadID, 8)
 				}
-				outs := tkFire(tkRaceUploads, func(i int) tkOutcome {
+				outs := fire(raceUploads, func(i int) outcome {
 					var st int
 					var h http.Header
 					var body []byte
@@ -1108,10 +1099,10 @@ func TestUploadTicketRace(t *testing.T) {
 					} else {
 						st, h, body, err = s.tkSend(http.MethodPost, "/files/public/"+tk.UploadID, []byte("post-body"), nil)
 					}
-					return tkOutcome{st, h, body, err}
+					return outcome{st, h, body, err}
 				})
-				tkOneWinner(t, outs, http.StatusOK)
-				if added := tkNewIDs(before, s.tkFileIDs(t, s.keys.SecretKey)); len(added) != 1 {
+				oneWinner(t, outs, http.StatusOK)
+				if added := newIDs(before, s.fileIDs(t, s.keys.SecretKey)); len(added) != 1 {
 					t.Fatalf("round %d: new files %v, want exactly one", round, added)
 				}
 			}
@@ -1127,29 +1118,29 @@ func TestUploadTicketSweeper(t *testing.T) {
 		s := newTestServer(t, b)
 		ctx := t.Context()
 
-		spent := s.tkNewTicket(t, "", nil)
-		s.tkPostOK(t, spent.UploadID, []byte("spent"), nil)
+		spent := s.newTicket(t, "", nil)
+		s.publicUpload(t, spent.UploadID, []byte("spent"), nil)
 		// An expired ticket, minted on a clock two hours behind.
-		s.tkSetNow(-2 * time.Hour)
-		expired := s.tkNewTicket(t, "", map[string]any{"expiresInSeconds": 60})
-		s.tkResetNow()
+		s.setNow(-2 * time.Hour)
+		expired := s.newTicket(t, "", map[string]any{"expiresInSeconds": 60})
+		s.resetNow()
 		if time.Until(expired.ExpiresAt) > -time.Hour {
 			t.Fatalf("expired ticket's expiresAt %s is not in the past", expired.ExpiresAt)
 		}
-		live := s.tkNewTicket(t, "", nil)
+		live := s.newTicket(t, "", nil)
 
 		probe := func(t *testing.T, id string, status int, code string) {
 			t.Helper()
-			resp, body := s.tkTusCreate(t, 3, tkMeta("uploadId", id), nil)
-			tkWantErr(t, "tus creation", resp, body, status, code)
-			resp, body = s.tkPost(t, id, []byte("abc"), nil)
-			tkWantErr(t, "POST", resp, body, status, code)
+			resp, body := s.tkTusCreate(t, 3, tusMeta("uploadId", id), nil)
+			wantError(t, "tus creation", resp, body, status, code)
+			resp, body = s.postPublic(t, id, []byte("abc"), nil)
+			wantError(t, "POST", resp, body, status, code)
 		}
 		sweepAt := func(t *testing.T, d time.Duration) {
 			t.Helper()
-			s.tkSetNow(d)
+			s.setNow(d)
 			_, err := s.app.Uploads.Sweep(ctx)
-			s.tkResetNow()
+			s.resetNow()
 			if err != nil {
 				t.Fatalf("sweep: %v", err)
 			}
@@ -1183,7 +1174,7 @@ func TestUploadTicketSweeper(t *testing.T) {
 			probe(t, expired.UploadID, http.StatusNotFound, "UPLOAD_ID_UNKNOWN")
 			probe(t, live.UploadID, http.StatusNotFound, "UPLOAD_ID_UNKNOWN")
 			// The files the tickets made stay.
-			if n := len(s.tkFileIDs(t, s.keys.SecretKey)); n != 2 {
+			if n := len(s.fileIDs(t, s.keys.SecretKey)); n != 2 {
 				t.Fatalf("%d files after forgetting tickets, want 2", n)
 			}
 		})
@@ -1209,7 +1200,7 @@ func TestKeyRules(t *testing.T) {
 		}
 
 		t.Run("allowed origins", func(t *testing.T) {
-			key, k := s.tkCreateKey(t, sec, map[string]any{"kind": "PUBLIC", "allowedOrigins": []string{"https://app.example.com"}})
+			key, k := s.createKey(t, sec, map[string]any{"kind": "PUBLIC", "allowedOrigins": []string{"https://app.example.com"}})
 			if fmt.Sprint(k.AllowedOrigins) != "[https://app.example.com]" {
 				t.Fatalf("allowedOrigins %v", k.AllowedOrigins)
 			}
@@ -1218,7 +1209,7 @@ func TestKeyRules(t *testing.T) {
 				if origin != "" {
 					h["Origin"] = origin
 				}
-				if resp, body := s.tkBasic(t, key, []byte("hi"), h); resp.StatusCode != http.StatusOK {
+				if resp, body := s.postBasic(t, key, []byte("hi"), h); resp.StatusCode != http.StatusOK {
 					t.Fatalf("basic upload, Origin %q: %d %s", origin, resp.StatusCode, body)
 				}
 				var extra map[string]string
@@ -1230,50 +1221,50 @@ func TestKeyRules(t *testing.T) {
 				}
 			}
 			for _, origin := range []string{"https://evil.example.com", "http://app.example.com", "https://app.example.com.evil.net", "null"} {
-				resp, body := s.tkBasic(t, key, []byte("hi"), map[string]string{"Origin": origin})
-				tkWantErr(t, "basic upload from "+origin, resp, body, http.StatusForbidden, "FORBIDDEN")
+				resp, body := s.postBasic(t, key, []byte("hi"), map[string]string{"Origin": origin})
+				wantError(t, "basic upload from "+origin, resp, body, http.StatusForbidden, "FORBIDDEN")
 				resp, body = s.tusCreate(t, key, tusHeaders(2, "", map[string]string{"Origin": origin}), nil)
-				tkWantErr(t, "tus creation from "+origin, resp, body, http.StatusForbidden, "FORBIDDEN")
+				wantError(t, "tus creation from "+origin, resp, body, http.StatusForbidden, "FORBIDDEN")
 			}
 		})
 
 		t.Run("max file size", func(t *testing.T) {
-			key, k := s.tkCreateKey(t, sec, map[string]any{"kind": "PUBLIC", "maxFileSize": 10})
+			key, k := s.createKey(t, sec, map[string]any{"kind": "PUBLIC", "maxFileSize": 10})
 			if k.MaxFileSize == nil || *k.MaxFileSize != 10 {
 				t.Fatalf("maxFileSize %v", k.MaxFileSize)
 			}
 			resp, body := s.tusCreate(t, key, tusHeaders(11, "", nil), nil)
-			tkWantErr(t, "tus creation of 11 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
-			resp, body = s.tkBasic(t, key, []byte("0123456789A"), nil)
-			tkWantErr(t, "basic upload of 11 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+			wantError(t, "tus creation of 11 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+			resp, body = s.postBasic(t, key, []byte("0123456789A"), nil)
+			wantError(t, "basic upload of 11 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
 			if resp, body := s.tusCreate(t, key, tusHeaders(10, "", nil), nil); resp.StatusCode != http.StatusCreated {
 				t.Fatalf("tus creation of 10 bytes: %d %s", resp.StatusCode, body)
 			}
-			if resp, body := s.tkBasic(t, key, []byte("0123456789"), nil); resp.StatusCode != http.StatusOK {
+			if resp, body := s.postBasic(t, key, []byte("0123456789"), nil); resp.StatusCode != http.StatusOK {
 				t.Fatalf("basic upload of 10 bytes: %d %s", resp.StatusCode, body)
 			}
 		})
 
 		t.Run("allowed MIME types", func(t *testing.T) {
-			key, k := s.tkCreateKey(t, sec, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
+			key, k := s.createKey(t, sec, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
 			if fmt.Sprint(k.AllowedMimeTypes) != "[image/*]" {
 				t.Fatalf("allowedMimeTypes %v", k.AllowedMimeTypes)
 			}
-			resp, body := s.tusCreate(t, key, tusHeaders(4, tkMeta("filetype", "text/plain"), nil), nil)
-			tkWantErr(t, "tus creation of text/plain", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
-			resp, body = s.tkBasic(t, key, []byte("text"), map[string]string{"Content-Type": "text/plain"})
-			tkWantErr(t, "basic upload of text/plain", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
-			if resp, body := s.tusCreate(t, key, tusHeaders(4, tkMeta("filetype", "image/png"), nil), nil); resp.StatusCode != http.StatusCreated {
+			resp, body := s.tusCreate(t, key, tusHeaders(4, tusMeta("filetype", "text/plain"), nil), nil)
+			wantError(t, "tus creation of text/plain", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+			resp, body = s.postBasic(t, key, []byte("text"), map[string]string{"Content-Type": "text/plain"})
+			wantError(t, "basic upload of text/plain", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+			if resp, body := s.tusCreate(t, key, tusHeaders(4, tusMeta("filetype", "image/png"), nil), nil); resp.StatusCode != http.StatusCreated {
 				t.Fatalf("tus creation of image/png: %d %s", resp.StatusCode, body)
 			}
-			if resp, body := s.tkBasic(t, key, []byte("\x89PNG"), map[string]string{"Content-Type": "image/png"}); resp.StatusCode != http.StatusOK {
+			if resp, body := s.postBasic(t, key, []byte("\x89PNG"), map[string]string{"Content-Type": "image/png"}); resp.StatusCode != http.StatusOK {
 				t.Fatalf("basic upload of image/png: %d %s", resp.StatusCode, body)
 			}
 		})
 
 		retryAfter := func(t *testing.T, what string, resp *http.Response, body []byte) {
 			t.Helper()
-			tkWantErr(t, what, resp, body, http.StatusTooManyRequests, "RATE_LIMITED")
+			wantError(t, what, resp, body, http.StatusTooManyRequests, "RATE_LIMITED")
 			ra := resp.Header.Get("Retry-After")
 			n, err := strconv.Atoi(ra)
 			if err != nil || n <= 0 || n > 60 {
@@ -1282,25 +1273,25 @@ func TestKeyRules(t *testing.T) {
 		}
 
 		t.Run("uploads per minute, basic upload", func(t *testing.T) {
-			key, k := s.tkCreateKey(t, sec, map[string]any{"kind": "PUBLIC", "uploadsPerMinute": 3})
+			key, k := s.createKey(t, sec, map[string]any{"kind": "PUBLIC", "uploadsPerMinute": 3})
 			if k.UploadsPerMinute == nil || *k.UploadsPerMinute != 3 {
 				t.Fatalf("uploadsPerMinute %v", k.UploadsPerMinute)
 			}
 			for i := 0; i < 3; i++ {
-				if resp, body := s.tkBasic(t, key, []byte("x"), nil); resp.StatusCode != http.StatusOK {
+				if resp, body := s.postBasic(t, key, []byte("x"), nil); resp.StatusCode != http.StatusOK {
 					t.Fatalf("upload %d: %d %s", i+1, resp.StatusCode, body)
 				}
 			}
-			resp, body := s.tkBasic(t, key, []byte("x"), nil)
+			resp, body := s.postBasic(t, key, []byte("x"), nil)
 			retryAfter(t, "4th basic upload", resp, body)
 			// Other keys are not affected.
-			if resp, body := s.tkBasic(t, s.keys.PublicKey, []byte("x"), nil); resp.StatusCode != http.StatusOK {
+			if resp, body := s.postBasic(t, s.keys.PublicKey, []byte("x"), nil); resp.StatusCode != http.StatusOK {
 				t.Fatalf("another key: %d %s", resp.StatusCode, body)
 			}
 		})
 
 		t.Run("uploads per minute, tus creation", func(t *testing.T) {
-			key, _ := s.tkCreateKey(t, sec, map[string]any{"kind": "PUBLIC", "uploadsPerMinute": 3})
+			key, _ := s.createKey(t, sec, map[string]any{"kind": "PUBLIC", "uploadsPerMinute": 3})
 			for i := 0; i < 3; i++ {
 				if resp, body := s.tusCreate(t, key, tusHeaders(1, "", nil), nil); resp.StatusCode != http.StatusCreated {
 					t.Fatalf("creation %d: %d %s", i+1, resp.StatusCode, body)
@@ -1322,17 +1313,17 @@ func TestKeyRulesManagement(t *testing.T) {
 		_, otherSecret := s.tkOtherAccount(t, "other")
 
 		t.Run("apiKeys lists the account's keys only, without secrets", func(t *testing.T) {
-			key, created := s.tkCreateKey(t, sec, map[string]any{
+			key, created := s.createKey(t, sec, map[string]any{
 				"kind": "PUBLIC", "name": "web", "allowedOrigins": []string{"https://app.example.com"},
 				"maxFileSize": 1000, "allowedMimeTypes": []string{"image/*"}, "uploadsPerMinute": 5,
 			})
-			otherKey, otherCreated := s.tkCreateKey(t, otherSecret, map[string]any{"kind": "PUBLIC", "name": "theirs"})
+			otherKey, otherCreated := s.createKey(t, otherSecret, map[string]any{"kind": "PUBLIC", "name": "theirs"})
 
-			list, raw := s.tkListKeys(t, sec)
+			list, raw := s.listKeys(t, sec)
 			if len(list) != 3 {
 				t.Fatalf("apiKeys: %d keys, want 3 (2 bootstrap + 1): %s", len(list), raw)
 			}
-			var got *tkAPIKey
+			var got *apiKey
 			kinds := map[string]int{}
 			for i := range list {
 				kinds[list[i].Kind]++
@@ -1359,7 +1350,7 @@ func TestKeyRulesManagement(t *testing.T) {
 					t.Fatalf("apiKeys shows a key: %s", raw)
 				}
 			}
-			theirs, raw := s.tkListKeys(t, otherSecret)
+			theirs, raw := s.listKeys(t, otherSecret)
 			if len(theirs) != 2 {
 				t.Fatalf("other account's apiKeys: %s", raw)
 			}
@@ -1375,9 +1366,9 @@ func TestKeyRulesManagement(t *testing.T) {
 		})
 
 		t.Run("revokeApiKey takes effect at once", func(t *testing.T) {
-			pub, pk := s.tkCreateKey(t, sec, map[string]any{"kind": "PUBLIC"})
-			secret2, sk := s.tkCreateKey(t, sec, map[string]any{"kind": "SECRET"})
-			if resp, body := s.tkBasic(t, pub, []byte("before"), nil); resp.StatusCode != http.StatusOK {
+			pub, pk := s.createKey(t, sec, map[string]any{"kind": "PUBLIC"})
+			secret2, sk := s.createKey(t, sec, map[string]any{"kind": "SECRET"})
+			if resp, body := s.postBasic(t, pub, []byte("before"), nil); resp.StatusCode != http.StatusOK {
 				t.Fatalf("before revoke: %d %s", resp.StatusCode, body)
 			}
 			if st, r := s.gql(t, secret2, `{ apiKeys { id } }`, nil); st != http.StatusOK || len(r.Errors) > 0 {
@@ -1395,19 +1386,19 @@ func TestKeyRulesManagement(t *testing.T) {
 					t.Fatalf("revokeApiKey(%s): %d %s %+v", id, st, r.Data, r.Errors)
 				}
 			}
-			resp, body := s.tkBasic(t, pub, []byte("after"), nil)
-			tkWantErr(t, "basic upload with a revoked key", resp, body, http.StatusUnauthorized, "UNAUTHENTICATED")
+			resp, body := s.postBasic(t, pub, []byte("after"), nil)
+			wantError(t, "basic upload with a revoked key", resp, body, http.StatusUnauthorized, "UNAUTHENTICATED")
 			resp, body = s.tusCreate(t, pub, map[string]string{"Upload-Length": "1"}, nil)
-			tkWantErr(t, "tus creation with a revoked key", resp, body, http.StatusUnauthorized, "UNAUTHENTICATED")
+			wantError(t, "tus creation with a revoked key", resp, body, http.StatusUnauthorized, "UNAUTHENTICATED")
 			st, r := s.gql(t, secret2, `{ apiKeys { id } }`, nil)
 			if st != http.StatusUnauthorized || r.errCode() != "UNAUTHENTICATED" {
 				t.Fatalf("GraphQL with a revoked secret: %d %s %+v", st, r.Data, r.Errors)
 			}
-			st, r, _ = s.tkTryTicket(t, secret2, nil)
+			st, r, _ = s.tryTicket(t, secret2, nil)
 			if st != http.StatusUnauthorized || r.errCode() != "UNAUTHENTICATED" {
 				t.Fatalf("createUploadTicket with a revoked secret: %d %+v", st, r.Errors)
 			}
-			list, _ := s.tkListKeys(t, sec)
+			list, _ := s.listKeys(t, sec)
 			for _, k := range list {
 				if (k.ID == pk.ID || k.ID == sk.ID) != (k.RevokedAt != nil) {
 					t.Fatalf("revokedAt of %s: %v", k.ID, k.RevokedAt)
@@ -1416,20 +1407,20 @@ func TestKeyRulesManagement(t *testing.T) {
 		})
 
 		t.Run("revoking another account's key is NOT_FOUND", func(t *testing.T) {
-			theirKey, theirs := s.tkCreateKey(t, otherSecret, map[string]any{"kind": "PUBLIC"})
+			theirKey, theirs := s.createKey(t, otherSecret, map[string]any{"kind": "PUBLIC"})
 			for _, id := range []string{theirs.ID, ids.New(), "not-an-id"} {
 				_, r := s.gql(t, sec, `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, map[string]any{"id": id})
 				if r.errCode() != "NOT_FOUND" || string(r.Data) != "null" {
 					t.Fatalf("revokeApiKey(%s): %s %+v", id, r.Data, r.Errors)
 				}
 			}
-			if resp, body := s.tkBasic(t, theirKey, []byte("still mine"), nil); resp.StatusCode != http.StatusOK {
+			if resp, body := s.postBasic(t, theirKey, []byte("still mine"), nil); resp.StatusCode != http.StatusOK {
 				t.Fatalf("their key after our revoke attempt: %d %s", resp.StatusCode, body)
 			}
 		})
 
 		t.Run("createApiKey bad input", func(t *testing.T) {
-			before, _ := s.tkListKeys(t, sec)
+			before, _ := s.listKeys(t, sec)
 			for _, in := range []map[string]any{
 				{"kind": "PUBLIC", "allowedOrigins": []string{"not a url"}},
 				{"kind": "PUBLIC", "allowedOrigins": []string{"https://app.example.com/path"}},
@@ -1438,16 +1429,16 @@ func TestKeyRulesManagement(t *testing.T) {
 				{"kind": "PUBLIC", "maxFileSize": -1},
 				{"kind": "PUBLIC", "uploadsPerMinute": -1},
 			} {
-				st, r := s.gql(t, sec, tkCreateKeyQuery, map[string]any{"in": in})
+				st, r := s.gql(t, sec, createKeyQuery, map[string]any{"in": in})
 				if r.errCode() != "BAD_USER_INPUT" || bytes.Contains(r.Data, []byte("_")) {
 					t.Fatalf("createApiKey(%v): %d %s %+v", in, st, r.Data, r.Errors)
 				}
 			}
-			if after, raw := s.tkListKeys(t, sec); len(after) != len(before) {
+			if after, raw := s.listKeys(t, sec); len(after) != len(before) {
 				t.Fatalf("bad input created keys: %s", raw)
 			}
 			// A public key may not create keys.
-			if _, r := s.gql(t, s.keys.PublicKey, tkCreateKeyQuery, map[string]any{"in": map[string]any{"kind": "PUBLIC"}}); r.errCode() != "FORBIDDEN" {
+			if _, r := s.gql(t, s.keys.PublicKey, createKeyQuery, map[string]any{"in": map[string]any{"kind": "PUBLIC"}}); r.errCode() != "FORBIDDEN" {
 				t.Fatalf("createApiKey with a public key: %+v", r.Errors)
 			}
 		})
@@ -1457,12 +1448,12 @@ func TestKeyRulesManagement(t *testing.T) {
 			if st != http.StatusForbidden || r.errCode() != "FORBIDDEN" {
 				t.Fatalf("cross-origin secret on /graphql: %d %s %+v", st, r.Data, r.Errors)
 			}
-			st, r, _ = s.tkGQL(t, sec, map[string]string{"Origin": "https://other.example"}, tkCreateTicketQuery, map[string]any{"in": map[string]any{}})
+			st, r, _ = s.tkGQL(t, sec, map[string]string{"Origin": "https://other.example"}, createTicketQuery, map[string]any{"in": map[string]any{}})
 			if st != http.StatusForbidden || r.errCode() != "FORBIDDEN" {
 				t.Fatalf("cross-origin createUploadTicket: %d %s %+v", st, r.Data, r.Errors)
 			}
-			resp, body := s.tkBasic(t, sec, []byte("x"), map[string]string{"Origin": "https://other.example"})
-			tkWantErr(t, "cross-origin secret on /files/basic", resp, body, http.StatusForbidden, "FORBIDDEN")
+			resp, body := s.postBasic(t, sec, []byte("x"), map[string]string{"Origin": "https://other.example"})
+			wantError(t, "cross-origin secret on /files/basic", resp, body, http.StatusForbidden, "FORBIDDEN")
 			// Same origin (the playground) and no origin (a server) are fine.
 			for _, origin := range []string{s.cfg.PublicURL, ""} {
 				h := map[string]string{}
@@ -1475,7 +1466,7 @@ func TestKeyRulesManagement(t *testing.T) {
 				}
 			}
 			// A public key from another origin is fine (no origin rule).
-			if resp, body := s.tkBasic(t, s.keys.PublicKey, []byte("x"), map[string]string{"Origin": "https://other.example"}); resp.StatusCode != http.StatusOK {
+			if resp, body := s.postBasic(t, s.keys.PublicKey, []byte("x"), map[string]string{"Origin": "https://other.example"}); resp.StatusCode != http.StatusOK {
 				t.Fatalf("public key cross-origin: %d %s", resp.StatusCode, body)
 			}
 		})
