@@ -58,8 +58,6 @@ type scenario struct {
 	after       func(t *testing.T, resp *http.Response, body []byte)
 }
 
-const tusVersion = "1.0.0"
-
 // limitedUploads is the serverOption the bad-input tests use: a 1 MiB limit.
 func limitedUploads(cfg *config.Config) { cfg.MaxUploadSize = 1 << 20 }
 
@@ -215,61 +213,12 @@ func basicAuth(user, pass string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 }
 
-// tusMeta encodes key/value pairs as an Upload-Metadata header.
-func tusMeta(kv ...string) string {
-	var parts []string
-	for i := 0; i+1 < len(kv); i += 2 {
-		parts = append(parts, kv[i]+" "+base64.StdEncoding.EncodeToString([]byte(kv[i+1])))
-	}
-	return strings.Join(parts, ",")
-}
-
-// with returns base plus extra headers.
-func with(base map[string]string, kv ...string) map[string]string {
-	h := map[string]string{}
-	for k, v := range base {
-		h[k] = v
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		h[kv[i]] = kv[i+1]
-	}
-	return h
-}
-
-var tusBase = map[string]string{"Tus-Resumable": tusVersion}
-
 // basicUpload uploads body through POST /files/basic and returns the file ID.
 func (s *testServer) basicUpload(t testing.TB, key, name, mimeType string, body []byte) string {
 	t.Helper()
 	resp, data := s.do(t, http.MethodPost, "/files/basic", key, bytes.NewReader(body),
 		map[string]string{"X-Upload-File-Name": name, "Content-Type": mimeType})
 	return s.uploadedID(t, "basic upload "+name, resp, data)
-}
-
-// apiTusCreate creates a tus upload of length bytes and returns its ID.
-func (s *testServer) apiTusCreate(t testing.TB, key string, length int, meta string) string {
-	t.Helper()
-	h := with(tusBase, "Upload-Length", strconv.Itoa(length))
-	if meta != "" {
-		h["Upload-Metadata"] = meta
-	}
-	resp, data := s.do(t, http.MethodPost, "/uploads/", key, nil, h)
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("tus create: %d %s", resp.StatusCode, data)
-	}
-	loc := resp.Header.Get("Location")
-	id := loc[strings.LastIndex(loc, "/")+1:]
-	if !ids.Valid(id) || loc != s.cfg.PublicURL+"/uploads/"+id {
-		t.Fatalf("tus Location %q", loc)
-	}
-	return id
-}
-
-// apiTusPatch sends body at offset and returns the response status.
-func (s *testServer) apiTusPatch(t testing.TB, id string, offset int, body []byte) (*http.Response, []byte) {
-	t.Helper()
-	return s.do(t, http.MethodPatch, "/uploads/"+id, "", bytes.NewReader(body), with(tusBase,
-		"Upload-Offset", strconv.Itoa(offset), "Content-Type", "application/offset+octet-stream"))
 }
 
 // apiOtherAccount creates a second account with a secret key.
@@ -300,8 +249,8 @@ func (s *testServer) stillServing(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || string(data) != "still here" {
 		t.Fatalf("download after bad input: %d %q", resp.StatusCode, data)
 	}
-	tid := s.apiTusCreate(t, s.keys.PublicKey, 5, tusMeta("filename", "after.bin", "filetype", "application/octet-stream"))
-	if resp, data := s.apiTusPatch(t, tid, 0, []byte("hello")); resp.StatusCode != http.StatusNoContent {
+	tid := s.tusUpload(t, s.keys.PublicKey, 5, tusMeta("filename", "after.bin", "filetype", "application/octet-stream"))
+	if resp, data := s.tusPatch(t, tid, 0, []byte("hello")); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("tus PATCH after bad input: %d %s", resp.StatusCode, data)
 	}
 	code, r := s.gql(t, s.keys.SecretKey, `query($id: ID!) { file(id: $id) { name size } }`, map[string]any{"id": tid})
@@ -331,7 +280,7 @@ func TestAPIAuth(t *testing.T) {
 			return gqlJSON(`mutation($ids: [ID!]!) { deleteFiles(ids: $ids) { deletedIds notFoundIds } }`, map[string]any{"ids": ids})
 		}
 		gqlAuth := func(auth string) map[string]string { return with(jsonHeaders, "Authorization", auth) }
-		tusCreate := with(tusBase, "Upload-Length", "4", "Upload-Metadata", tusMeta("filename", "a.txt"))
+		creation := with(tusBase, "Upload-Length", "4", "Upload-Metadata", tusMeta("filename", "a.txt"))
 		basic := map[string]string{"Content-Type": "text/plain", "X-Upload-File-Name": "a.txt"}
 		evil := "https://evil.example"
 
@@ -351,7 +300,7 @@ func TestAPIAuth(t *testing.T) {
 				status: 401, code: "UNAUTHENTICATED"},
 			{name: "basic upload without key", method: "POST", url: "/files/basic", headers: basic, body: "data",
 				status: 401, code: "UNAUTHENTICATED"},
-			{name: "tus creation without key", method: "POST", url: "/uploads/", headers: tusCreate,
+			{name: "tus creation without key", method: "POST", url: "/uploads/", headers: creation,
 				status: 401, code: "UNAUTHENTICATED"},
 
 			// Unknown, well-formed keys.
@@ -359,7 +308,7 @@ func TestAPIAuth(t *testing.T) {
 				status: 401, code: "UNAUTHENTICATED"},
 			{name: "basic upload unknown public key", method: "POST", url: "/files/basic", key: unknownPublic, headers: basic, body: "data",
 				status: 401, code: "UNAUTHENTICATED"},
-			{name: "tus creation unknown public key", method: "POST", url: "/uploads/", key: unknownPublic, headers: tusCreate,
+			{name: "tus creation unknown public key", method: "POST", url: "/uploads/", key: unknownPublic, headers: creation,
 				status: 401, code: "UNAUTHENTICATED"},
 			{name: "delivery apiWith unknown key", method: "GET", url: "/files/" + own, key: unknownKey,
 				status: 401, code: "UNAUTHENTICATED"},
@@ -381,7 +330,7 @@ func TestAPIAuth(t *testing.T) {
 				status: 401, code: "UNAUTHENTICATED"},
 			{name: "basic upload malformed bearer", method: "POST", url: "/files/basic", headers: with(basic, "Authorization", "Bearer public_short"), body: "data",
 				status: 401, code: "UNAUTHENTICATED"},
-			{name: "tus creation malformed basic", method: "POST", url: "/uploads/", headers: with(tusCreate, "Authorization", "Basic Zm9v"),
+			{name: "tus creation malformed basic", method: "POST", url: "/uploads/", headers: with(creation, "Authorization", "Basic Zm9v"),
 				status: 401, code: "UNAUTHENTICATED"},
 
 			// Bearer and Basic (user apikey) are both accepted; another user is not.
@@ -397,15 +346,15 @@ func TestAPIAuth(t *testing.T) {
 				status: 200, contains: []string{`"fileId"`, `"fileUrl"`}},
 			{name: "basic upload basic auth other user", method: "POST", url: "/files/basic", headers: with(basic, "Authorization", basicAuth("user", pub)), body: "data",
 				status: 401, code: "UNAUTHENTICATED"},
-			{name: "tus creation basic auth apikey", method: "POST", url: "/uploads/", headers: with(tusCreate, "Authorization", basicAuth("apikey", pub)),
+			{name: "tus creation basic auth apikey", method: "POST", url: "/uploads/", headers: with(creation, "Authorization", basicAuth("apikey", pub)),
 				status: 201},
-			{name: "tus creation basic auth other user", method: "POST", url: "/uploads/", headers: with(tusCreate, "Authorization", basicAuth("bob", pub)),
+			{name: "tus creation basic auth other user", method: "POST", url: "/uploads/", headers: with(creation, "Authorization", basicAuth("bob", pub)),
 				status: 401, code: "UNAUTHENTICATED"},
 
 			// A public key uploads and does nothing else.
 			{name: "public key basic upload", method: "POST", url: "/files/basic", key: pub, headers: basic, body: "data",
 				status: 200, contains: []string{`"fileId"`}},
-			{name: "public key tus creation", method: "POST", url: "/uploads/", key: pub, headers: tusCreate,
+			{name: "public key tus creation", method: "POST", url: "/uploads/", key: pub, headers: creation,
 				status: 201},
 			{name: "public key file query", method: "POST", url: "/graphql", key: pub, headers: jsonHeaders, body: fileQ(own),
 				status: 200, code: "FORBIDDEN", notContains: []string{"own.txt"}},
@@ -435,7 +384,7 @@ func TestAPIAuth(t *testing.T) {
 				status: 403, code: "FORBIDDEN", notContains: []string{own}},
 			{name: "secret key cross-origin basic upload", method: "POST", url: "/files/basic", key: sec, headers: with(basic, "Origin", evil), body: "data",
 				status: 403, code: "FORBIDDEN"},
-			{name: "secret key cross-origin tus", method: "POST", url: "/uploads/", key: sec, headers: with(tusCreate, "Origin", evil),
+			{name: "secret key cross-origin tus", method: "POST", url: "/uploads/", key: sec, headers: with(creation, "Origin", evil),
 				status: 403, code: "FORBIDDEN"},
 			{name: "secret key null origin", method: "POST", url: "/graphql", key: sec, headers: with(jsonHeaders, "Origin", "null"), body: filesQ,
 				status: 403, code: "FORBIDDEN"},
@@ -448,7 +397,7 @@ func TestAPIAuth(t *testing.T) {
 				status: 200},
 			{name: "public key cross-origin basic upload", method: "POST", url: "/files/basic", key: pub, headers: with(basic, "Origin", evil), body: "data",
 				status: 200, headersWant: map[string]string{"Access-Control-Allow-Origin": evil}},
-			{name: "public key cross-origin tus", method: "POST", url: "/uploads/", key: pub, headers: with(tusCreate, "Origin", evil),
+			{name: "public key cross-origin tus", method: "POST", url: "/uploads/", key: pub, headers: with(creation, "Origin", evil),
 				status: 201},
 		})
 
@@ -467,21 +416,19 @@ func TestAPIBadInput(t *testing.T) {
 		const limit = 1 << 20
 		pub, sec := s.keys.PublicKey, s.keys.SecretKey
 		own := s.basicUpload(t, sec, "own.txt", "text/plain", []byte("mine"))
-		pending := s.apiTusCreate(t, pub, 10, tusMeta("filename", "pending.bin"))
+		pending := s.tusUpload(t, pub, 10, tusMeta("filename", "pending.bin"))
 		unknown := ids.New()
 		malformed := []string{"not-an-id", "0123456789abcdefghijk", "0123456789abcdefghijklm", "0123456789abcdefghij_k", "..%2F..%2Fsatchel.db"}
 		// NUL, control characters and invalid UTF-8 in a path are bad input.
 		unclean := []string{"%00", "a%00b", "%0A", "%FF%FE", "x%7F"}
 
-		tusCreate := func(kv ...string) map[string]string {
+		creation := func(kv ...string) map[string]string {
 			return with(tusBase, append([]string{"Upload-Length", "4"}, kv...)...)
 		}
 		basic := func(kv ...string) map[string]string {
 			return with(map[string]string{"Content-Type": "text/plain", "X-Upload-File-Name": "a.txt"}, kv...)
 		}
-		patch := func(kv ...string) map[string]string {
-			return with(tusBase, append([]string{"Upload-Offset", "0", "Content-Type", "application/offset+octet-stream"}, kv...)...)
-		}
+		patch := func(kv ...string) map[string]string { return tusPatchHeaders(0, kv...) }
 		big := strings.Repeat("x", limit+1)
 		// 100 pages of 1000 files: 300,100, over the complexity limit.
 		var costly strings.Builder
@@ -495,35 +442,35 @@ func TestAPIBadInput(t *testing.T) {
 
 		scenarios := []scenario{
 			// Upload-Metadata that is not the tus format.
-			{name: "tus metadata value not base64", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", "filename !!!notbase64"),
+			{name: "tus metadata value not base64", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Metadata", "filename !!!notbase64"),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "tus metadata three parts", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", "filename YQ== YQ=="),
+			{name: "tus metadata three parts", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Metadata", "filename YQ== YQ=="),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "tus metadata two spaces", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", "filename  YQ=="),
+			{name: "tus metadata two spaces", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Metadata", "filename  YQ=="),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "tus metadata empty pair", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", "filename YQ==,,filetype dGV4dC9wbGFpbg=="),
+			{name: "tus metadata empty pair", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Metadata", "filename YQ==,,filetype dGV4dC9wbGFpbg=="),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "tus metadata duplicate key", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", "filename YQ==,filename Yg=="),
+			{name: "tus metadata duplicate key", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Metadata", "filename YQ==,filename Yg=="),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "tus metadata trailing comma", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", "filename YQ==,"),
+			{name: "tus metadata trailing comma", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Metadata", "filename YQ==,"),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "tus metadata base64url value", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", "filename _-8"),
+			{name: "tus metadata base64url value", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Metadata", "filename _-8"),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "tus metadata key without value", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", "filename YS50eHQ=,private"),
+			{name: "tus metadata key without value", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Metadata", "filename YS50eHQ=,private"),
 				status: 201},
-			{name: "tus metadata bad filetype", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", tusMeta("filetype", "not a type")),
+			{name: "tus metadata bad filetype", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Metadata", tusMeta("filetype", "not a type")),
 				status: 400, code: "BAD_USER_INPUT"},
 
 			// Tags that are not a JSON array of tags.
-			{name: "tus tags not JSON", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", tusMeta("tags", "not json")),
+			{name: "tus tags not JSON", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Metadata", tusMeta("tags", "not json")),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "tus tags object", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", tusMeta("tags", `{"name":"a"}`)),
+			{name: "tus tags object", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Metadata", tusMeta("tags", `{"name":"a"}`)),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "tus tags numbers", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", tusMeta("tags", `[1,2]`)),
+			{name: "tus tags numbers", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Metadata", tusMeta("tags", `[1,2]`)),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "tus tags unknown field", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", tusMeta("tags", `[{"name":"a","colour":"red"}]`)),
+			{name: "tus tags unknown field", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Metadata", tusMeta("tags", `[{"name":"a","colour":"red"}]`)),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "tus tags bad name", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Metadata", tusMeta("tags", `["apiWith space"]`)),
+			{name: "tus tags bad name", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Metadata", tusMeta("tags", `["apiWith space"]`)),
 				status: 400, code: "BAD_USER_INPUT"},
 			{name: "basic tags not JSON", method: "POST", url: "/files/basic", key: pub, headers: basic("X-Upload-Tags", "not json"), body: "data",
 				status: 400, code: "BAD_USER_INPUT"},
@@ -548,28 +495,28 @@ func TestAPIBadInput(t *testing.T) {
 			{name: "tus PATCH without Tus-Resumable", method: "PATCH", url: "/uploads/" + pending,
 				headers: map[string]string{"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}, body: "hello",
 				status: 412, code: "UNSUPPORTED_VERSION"},
-			{name: "tus creation length not a number", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Length", "four"),
+			{name: "tus creation length not a number", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Length", "four"),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "tus creation negative length", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Length", "-1"),
+			{name: "tus creation negative length", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Length", "-1"),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "tus creation Upload-Concat without parts", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Concat", "final;"),
+			{name: "tus creation Upload-Concat without parts", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Concat", "final;"),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "tus creation Upload-Concat not an upload URL", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Concat", "final;nonsense"),
+			{name: "tus creation Upload-Concat not an upload URL", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Concat", "final;nonsense"),
 				status: 404, code: "NOT_FOUND"},
-			{name: "tus creation Upload-Concat unknown part", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Concat", "final;"+s.URL+"/uploads/"+unknown),
+			{name: "tus creation Upload-Concat unknown part", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Concat", "final;"+s.URL+"/uploads/"+unknown),
 				status: 404, code: "NOT_FOUND"},
-			{name: "tus creation Upload-Concat path traversal", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Concat", "final;"+s.URL+"/uploads/../../satchel"),
+			{name: "tus creation Upload-Concat path traversal", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Concat", "final;"+s.URL+"/uploads/../../satchel"),
 				status: 404, code: "NOT_FOUND"},
 			// An upload that is no partial upload is no part: as unknown.
-			{name: "tus creation Upload-Concat of an upload that is no partial", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Concat", "final;"+s.URL+"/uploads/"+pending),
+			{name: "tus creation Upload-Concat of an upload that is no partial", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Concat", "final;"+s.URL+"/uploads/"+pending),
 				status: 404, code: "NOT_FOUND"},
 
 			// Over SATCHEL_MAX_UPLOAD_SIZE.
-			{name: "tus creation over the limit", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Length", strconv.Itoa(limit+1)),
+			{name: "tus creation over the limit", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Length", strconv.Itoa(limit+1)),
 				status: 413, code: "TOO_LARGE"},
-			{name: "tus creation at the limit", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Length", strconv.Itoa(limit)),
+			{name: "tus creation at the limit", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Length", strconv.Itoa(limit)),
 				status: 201},
-			{name: "tus creation far over the limit", method: "POST", url: "/uploads/", key: pub, headers: tusCreate("Upload-Length", "9223372036854775807"),
+			{name: "tus creation far over the limit", method: "POST", url: "/uploads/", key: pub, headers: creation("Upload-Length", "9223372036854775807"),
 				status: 413, code: "TOO_LARGE"},
 			{name: "basic upload Content-Length over the limit", method: "POST", url: "/files/basic", key: pub, headers: basic(), body: big,
 				status: 413, code: "TOO_LARGE"},
@@ -700,7 +647,7 @@ func TestAPIBadInput(t *testing.T) {
 		runScenarios(t, s, scenarios)
 
 		// The pending upload survived the bad PATCHes at offset 0.
-		resp, _ := s.do(t, http.MethodHead, "/uploads/"+pending, "", nil, tusBase)
+		resp, _ := s.tusHead(t, pending)
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Upload-Offset") != "0" {
 			t.Fatalf("pending upload after bad PATCHes: %d offset %q", resp.StatusCode, resp.Header.Get("Upload-Offset"))
 		}
@@ -840,12 +787,12 @@ func TestAPIBadInputTusTermination(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
 		pub := s.keys.PublicKey
-		finished := s.apiTusCreate(t, pub, 5, tusMeta("filename", "done.txt"))
-		if resp, data := s.apiTusPatch(t, finished, 0, []byte("hello")); resp.StatusCode != http.StatusNoContent {
+		finished := s.tusUpload(t, pub, 5, tusMeta("filename", "done.txt"))
+		if resp, data := s.tusPatch(t, finished, 0, []byte("hello")); resp.StatusCode != http.StatusNoContent {
 			t.Fatalf("PATCH: %d %s", resp.StatusCode, data)
 		}
-		unfinished := s.apiTusCreate(t, pub, 10, tusMeta("filename", "half.txt"))
-		if resp, data := s.apiTusPatch(t, unfinished, 0, []byte("hello")); resp.StatusCode != http.StatusNoContent {
+		unfinished := s.tusUpload(t, pub, 10, tusMeta("filename", "half.txt"))
+		if resp, data := s.tusPatch(t, unfinished, 0, []byte("hello")); resp.StatusCode != http.StatusNoContent {
 			t.Fatalf("PATCH: %d %s", resp.StatusCode, data)
 		}
 		ctx := context.Background()

@@ -11,12 +11,8 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -35,22 +31,6 @@ type badCase struct {
 	fresh func(t *testing.T) scenario
 }
 
-func checksumHeader(alg string, data []byte) string {
-	var sum []byte
-	switch alg {
-	case "md5":
-		s := md5.Sum(data)
-		sum = s[:]
-	case "sha1":
-		s := sha1.Sum(data)
-		sum = s[:]
-	default:
-		s := sha256.Sum256(data)
-		sum = s[:]
-	}
-	return alg + " " + base64.StdEncoding.EncodeToString(sum)
-}
-
 func TestBadInputStoresNothing(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		const limit = 6 << 20 // the server's limit: a multipart session of two parts fits
@@ -62,7 +42,7 @@ func TestBadInputStoresNothing(t *testing.T) {
 		small, _ := s.createKey(t, sk, map[string]any{"kind": "PUBLIC", "maxFileSize": 10})
 		images, _ := s.createKey(t, sk, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
 		capped, _ := s.createKey(t, sk, map[string]any{"kind": "PUBLIC", "maxPendingUploads": 1})
-		s.apiTusCreate(t, capped, 5, "") // its one open upload
+		s.tusUpload(t, capped, 5, "") // its one open upload
 		slow, _ := s.createKey(t, sk, map[string]any{"kind": "PUBLIC", "uploadsPerMinute": 1})
 		s.basicUpload(t, slow, "once.txt", "text/plain", []byte("once"))
 		origins, _ := s.createKey(t, sk, map[string]any{"kind": "PUBLIC", "allowedOrigins": []string{"https://app.example.com"}})
@@ -103,19 +83,12 @@ func TestBadInputStoresNothing(t *testing.T) {
 		s.basicUpload(t, quotaKey, "ninety.bin", "application/octet-stream", bytes.Repeat([]byte("n"), 90))
 
 		// Uploads under way, a file, a multipart session.
-		fixed := s.apiTusCreate(t, pk, 10, tusMeta("filename", "ten.txt"))
-		deferredSmall := func() string {
-			resp, _ := s.do(t, http.MethodPost, "/uploads/", small, nil, with(tusBase, "Upload-Defer-Length", "1"))
+		fixed := s.tusUpload(t, pk, 10, tusMeta("filename", "ten.txt"))
+		deferred := func(key string) string {
+			resp, _ := s.tusCreate(t, key, map[string]string{"Upload-Defer-Length": "1"}, nil)
 			return idOf(resp.Header.Get("Location"))
-		}()
-		deferredBig := func() string {
-			resp, _ := s.do(t, http.MethodPost, "/uploads/", pk, nil, with(tusBase, "Upload-Defer-Length", "1"))
-			return idOf(resp.Header.Get("Location"))
-		}()
-		deferredQuota := func() string {
-			resp, _ := s.do(t, http.MethodPost, "/uploads/", quotaKey, nil, with(tusBase, "Upload-Defer-Length", "1"))
-			return idOf(resp.Header.Get("Location"))
-		}()
+		}
+		deferredSmall, deferredBig, deferredQuota := deferred(small), deferred(pk), deferred(quotaKey)
 		file := s.basicUpload(t, pk, "done.txt", "text/plain", []byte("done"))
 		partial, _ := s.tusCreate(t, pk, map[string]string{"Upload-Length": "3", "Upload-Concat": "partial"}, []byte("abc"))
 		unfinishedPartial, _ := s.tusCreate(t, pk, map[string]string{"Upload-Length": "3", "Upload-Concat": "partial"}, nil)
@@ -132,14 +105,11 @@ func TestBadInputStoresNothing(t *testing.T) {
 		}
 		time.Sleep(time.Until(time.Now().Add(1100 * time.Millisecond))) // tkExpired expires
 
-		tusCreate := func(kv ...string) map[string]string {
+		creation := func(kv ...string) map[string]string {
 			return with(tusBase, append([]string{"Upload-Length", "4"}, kv...)...)
 		}
 		withBody := func(kv ...string) map[string]string {
-			return with(tusCreate(kv...), "Content-Type", "application/offset+octet-stream")
-		}
-		patch := func(offset int, kv ...string) map[string]string {
-			return with(tusBase, append([]string{"Upload-Offset", fmt.Sprint(offset), "Content-Type", "application/offset+octet-stream"}, kv...)...)
+			return with(creation(kv...), "Content-Type", "application/offset+octet-stream")
 		}
 		basic := func(kv ...string) map[string]string {
 			return with(map[string]string{"Content-Type": "text/plain", "X-Upload-File-Name": "a.txt"}, kv...)
@@ -180,24 +150,24 @@ func TestBadInputStoresNothing(t *testing.T) {
 
 		cases := []badCase{
 			// tus creation: who may.
-			c(scenario{name: "tus create without a key", method: "POST", url: "/uploads/", headers: tusCreate(), status: 401, code: "UNAUTHENTICATED"}),
-			c(scenario{name: "tus create slash-less without a key", method: "POST", url: "/uploads", headers: tusCreate(), status: 401, code: "UNAUTHENTICATED"}),
-			c(scenario{name: "tus create with a wrong key", method: "POST", url: "/uploads/", key: "public_" + strings.Repeat("A", 32), headers: tusCreate(), status: 401, code: "UNAUTHENTICATED"}),
-			c(scenario{name: "tus create with a revoked key", method: "POST", url: "/uploads/", key: revoked, headers: tusCreate(), status: 401, code: "UNAUTHENTICATED"}),
-			c(scenario{name: "tus create with a secret key cross-origin", method: "POST", url: "/uploads/", key: sk, headers: tusCreate("Origin", "https://evil.example"), status: 403, code: "FORBIDDEN"}),
-			c(scenario{name: "tus create from an origin the key refuses", method: "POST", url: "/uploads/", key: origins, headers: tusCreate("Origin", "https://evil.example"), status: 403, code: "FORBIDDEN"}),
+			c(scenario{name: "tus create without a key", method: "POST", url: "/uploads/", headers: creation(), status: 401, code: "UNAUTHENTICATED"}),
+			c(scenario{name: "tus create slash-less without a key", method: "POST", url: "/uploads", headers: creation(), status: 401, code: "UNAUTHENTICATED"}),
+			c(scenario{name: "tus create with a wrong key", method: "POST", url: "/uploads/", key: "public_" + strings.Repeat("A", 32), headers: creation(), status: 401, code: "UNAUTHENTICATED"}),
+			c(scenario{name: "tus create with a revoked key", method: "POST", url: "/uploads/", key: revoked, headers: creation(), status: 401, code: "UNAUTHENTICATED"}),
+			c(scenario{name: "tus create with a secret key cross-origin", method: "POST", url: "/uploads/", key: sk, headers: creation("Origin", "https://evil.example"), status: 403, code: "FORBIDDEN"}),
+			c(scenario{name: "tus create from an origin the key refuses", method: "POST", url: "/uploads/", key: origins, headers: creation("Origin", "https://evil.example"), status: 403, code: "FORBIDDEN"}),
 			c(scenario{name: "tus create without Tus-Resumable", method: "POST", url: "/uploads/", key: pk, headers: map[string]string{"Upload-Length": "4"}, status: 412, code: "UNSUPPORTED_VERSION"}),
-			c(scenario{name: "tus create in tus 0.2.2", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Tus-Resumable", "0.2.2"), status: 412, code: "UNSUPPORTED_VERSION"}),
+			c(scenario{name: "tus create in tus 0.2.2", method: "POST", url: "/uploads/", key: pk, headers: creation("Tus-Resumable", "0.2.2"), status: 412, code: "UNSUPPORTED_VERSION"}),
 			// tus creation: lengths.
 			c(scenario{name: "tus create without a length", method: "POST", url: "/uploads/", key: pk, headers: tusBase, status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create with a negative length", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Length", "-1"), status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create with a length that is no number", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Length", "4x"), status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create with a length and a deferred length", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Defer-Length", "1"), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with a negative length", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Length", "-1"), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with a length that is no number", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Length", "4x"), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with a length and a deferred length", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Defer-Length", "1"), status: 400, code: "BAD_USER_INPUT"}),
 			c(scenario{name: "tus create with Upload-Defer-Length 2", method: "POST", url: "/uploads/", key: pk, headers: with(tusBase, "Upload-Defer-Length", "2"), status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create over the server limit", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Length", fmt.Sprint(limit+1)), status: 413, code: "TOO_LARGE"}),
-			c(scenario{name: "tus create of 9 EB", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Length", "9223372036854775807"), status: 413, code: "TOO_LARGE"}),
-			c(scenario{name: "tus create over the key's limit", method: "POST", url: "/uploads/", key: small, headers: tusCreate("Upload-Length", "11"), status: 413, code: "TOO_LARGE"}),
-			c(scenario{name: "tus create over the upload ID's limit", method: "POST", url: "/uploads/", headers: tusCreate("Upload-Length", "11", "Upload-Metadata", tusMeta("uploadId", tkSmall)), status: 413, code: "TOO_LARGE"}),
+			c(scenario{name: "tus create over the server limit", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Length", fmt.Sprint(limit+1)), status: 413, code: "TOO_LARGE"}),
+			c(scenario{name: "tus create of 9 EB", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Length", "9223372036854775807"), status: 413, code: "TOO_LARGE"}),
+			c(scenario{name: "tus create over the key's limit", method: "POST", url: "/uploads/", key: small, headers: creation("Upload-Length", "11"), status: 413, code: "TOO_LARGE"}),
+			c(scenario{name: "tus create over the upload ID's limit", method: "POST", url: "/uploads/", headers: creation("Upload-Length", "11", "Upload-Metadata", tusMeta("uploadId", tkSmall)), status: 413, code: "TOO_LARGE"}),
 			c(scenario{name: "tus create with upload over the key's limit", method: "POST", url: "/uploads/", key: small, headers: withBody("Upload-Length", "11"), body: "01234567890", status: 413, code: "TOO_LARGE"}),
 			c(scenario{name: "tus create deferred with a body over the key's limit", method: "POST", url: "/uploads/", key: small,
 				headers: with(tusBase, "Upload-Defer-Length", "1", "Content-Type", "application/offset+octet-stream"), body: strings.Repeat("d", 3000), status: 413, code: "TOO_LARGE"}),
@@ -205,38 +175,38 @@ func TestBadInputStoresNothing(t *testing.T) {
 				headers: with(tusBase, "Upload-Defer-Length", "1", "Content-Type", "application/offset+octet-stream"), body: strings.Repeat("d", 3000), status: 413, code: "TOO_LARGE"}),
 			c(scenario{name: "tus create with a body longer than its length", method: "POST", url: "/uploads/", key: pk, headers: withBody(), body: "0123456789", status: 413, code: "TOO_LARGE"}),
 			// tus creation: metadata.
-			c(scenario{name: "tus create with metadata not in base64", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Metadata", "filename a.txt"), status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create with an empty metadata key", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Metadata", "a "+b64("1")+",,b "+b64("2")), status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create with a repeated metadata key", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Metadata", tusMeta("a", "1", "a", "2")), status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create with a metadata pair of three words", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Metadata", "a "+b64("1")+" extra"), status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create with a metadata key of 65 bytes", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Metadata", tusMeta(strings.Repeat("k", 65), "v")), status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create with 65 metadata pairs", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Metadata", tusMeta(manyPairs...)), status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create with 17 KiB of metadata", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Metadata", hugeMeta+","+hugeMeta[:2]+"2"+hugeMeta[1:]), status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create with a file name with a slash", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Metadata", tusMeta("filename", "../etc/passwd")), status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create with a file name with NUL", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Metadata", tusMeta("filename", "a\x00b")), status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create with a file name of invalid UTF-8", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Metadata", tusMeta("filename", "a\xffb")), status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create with a file name of 256 bytes", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Metadata", tusMeta("filename", strings.Repeat("n", 256))), status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create with tags that are not JSON", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Metadata", tusMeta("tags", "[oops")), status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create with a tag of spaces", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Metadata", tusMeta("tags", `["a b"]`)), status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create with 51 tags", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Metadata", tusMeta("tags", tags51)), status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create with a type that is no media type", method: "POST", url: "/uploads/", key: pk, headers: tusCreate("Upload-Metadata", tusMeta("filetype", "not a type")), status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus create with a type the key refuses", method: "POST", url: "/uploads/", key: images, headers: tusCreate("Upload-Metadata", tusMeta("filetype", "text/html")), status: 415, code: "MIME_NOT_ALLOWED"}),
-			c(scenario{name: "tus create with a type the upload ID refuses", method: "POST", url: "/uploads/", headers: tusCreate("Upload-Metadata", tusMeta("uploadId", tkPNG, "filetype", "image/gif")), status: 415, code: "MIME_NOT_ALLOWED"}),
+			c(scenario{name: "tus create with metadata not in base64", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Metadata", "filename a.txt"), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with an empty metadata key", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Metadata", "a "+b64("1")+",,b "+b64("2")), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with a repeated metadata key", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Metadata", tusMeta("a", "1", "a", "2")), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with a metadata pair of three words", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Metadata", "a "+b64("1")+" extra"), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with a metadata key of 65 bytes", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Metadata", tusMeta(strings.Repeat("k", 65), "v")), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with 65 metadata pairs", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Metadata", tusMeta(manyPairs...)), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with 17 KiB of metadata", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Metadata", hugeMeta+","+hugeMeta[:2]+"2"+hugeMeta[1:]), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with a file name with a slash", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Metadata", tusMeta("filename", "../etc/passwd")), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with a file name with NUL", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Metadata", tusMeta("filename", "a\x00b")), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with a file name of invalid UTF-8", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Metadata", tusMeta("filename", "a\xffb")), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with a file name of 256 bytes", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Metadata", tusMeta("filename", strings.Repeat("n", 256))), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with tags that are not JSON", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Metadata", tusMeta("tags", "[oops")), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with a tag of spaces", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Metadata", tusMeta("tags", `["a b"]`)), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with 51 tags", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Metadata", tusMeta("tags", tags51)), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with a type that is no media type", method: "POST", url: "/uploads/", key: pk, headers: creation("Upload-Metadata", tusMeta("filetype", "not a type")), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with a type the key refuses", method: "POST", url: "/uploads/", key: images, headers: creation("Upload-Metadata", tusMeta("filetype", "text/html")), status: 415, code: "MIME_NOT_ALLOWED"}),
+			c(scenario{name: "tus create with a type the upload ID refuses", method: "POST", url: "/uploads/", headers: creation("Upload-Metadata", tusMeta("uploadId", tkPNG, "filetype", "image/gif")), status: 415, code: "MIME_NOT_ALLOWED"}),
 			c(scenario{name: "tus create with upload of HTML declared as PNG", method: "POST", url: "/uploads/", key: images,
 				headers: withBody("Upload-Length", fmt.Sprint(len(html)), "Upload-Metadata", tusMeta("filetype", "image/png")), body: html, status: 415, code: "MIME_NOT_ALLOWED"}),
 			c(scenario{name: "tus create with upload of HTML with no type", method: "POST", url: "/uploads/", key: images,
 				headers: withBody("Upload-Length", fmt.Sprint(len(html))), body: html, status: 415, code: "MIME_NOT_ALLOWED"}),
 			// tus creation: upload IDs.
-			c(scenario{name: "tus create with an unknown upload ID", method: "POST", url: "/uploads/", headers: tusCreate("Upload-Metadata", tusMeta("uploadId", ids.New())), status: 404, code: "UPLOAD_ID_UNKNOWN"}),
-			c(scenario{name: "tus create with a malformed upload ID", method: "POST", url: "/uploads/", headers: tusCreate("Upload-Metadata", tusMeta("uploadId", "../x")), status: 404, code: "UPLOAD_ID_UNKNOWN"}),
-			c(scenario{name: "tus create with an expired upload ID", method: "POST", url: "/uploads/", headers: tusCreate("Upload-Metadata", tusMeta("uploadId", tkExpired)), status: 410, code: "UPLOAD_ID_EXPIRED"}),
-			c(scenario{name: "tus create with a spent upload ID", method: "POST", url: "/uploads/", headers: tusCreate("Upload-Metadata", tusMeta("uploadId", tkUsed)), status: 409, code: "UPLOAD_ID_USED"}),
-			c(scenario{name: "tus create with a revoked key's upload ID", method: "POST", url: "/uploads/", headers: tusCreate("Upload-Metadata", tusMeta("uploadId", tkRevoked)), status: 410, code: "UPLOAD_ID_EXPIRED"}),
-			c(scenario{name: "tus create partial with an upload ID", method: "POST", url: "/uploads/", headers: tusCreate("Upload-Concat", "partial", "Upload-Metadata", tusMeta("uploadId", tkFree)), status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus create with an unknown upload ID", method: "POST", url: "/uploads/", headers: creation("Upload-Metadata", tusMeta("uploadId", ids.New())), status: 404, code: "UPLOAD_ID_UNKNOWN"}),
+			c(scenario{name: "tus create with a malformed upload ID", method: "POST", url: "/uploads/", headers: creation("Upload-Metadata", tusMeta("uploadId", "../x")), status: 404, code: "UPLOAD_ID_UNKNOWN"}),
+			c(scenario{name: "tus create with an expired upload ID", method: "POST", url: "/uploads/", headers: creation("Upload-Metadata", tusMeta("uploadId", tkExpired)), status: 410, code: "UPLOAD_ID_EXPIRED"}),
+			c(scenario{name: "tus create with a spent upload ID", method: "POST", url: "/uploads/", headers: creation("Upload-Metadata", tusMeta("uploadId", tkUsed)), status: 409, code: "UPLOAD_ID_USED"}),
+			c(scenario{name: "tus create with a revoked key's upload ID", method: "POST", url: "/uploads/", headers: creation("Upload-Metadata", tusMeta("uploadId", tkRevoked)), status: 410, code: "UPLOAD_ID_EXPIRED"}),
+			c(scenario{name: "tus create partial with an upload ID", method: "POST", url: "/uploads/", headers: creation("Upload-Concat", "partial", "Upload-Metadata", tusMeta("uploadId", tkFree)), status: 400, code: "BAD_USER_INPUT"}),
 			// tus creation: quotas and rates.
-			c(scenario{name: "tus create over the pending cap", method: "POST", url: "/uploads/", key: capped, headers: tusCreate(), status: 403, code: "QUOTA_EXCEEDED"}),
-			c(scenario{name: "tus create over the storage quota", method: "POST", url: "/uploads/", key: quotaKey, headers: tusCreate("Upload-Length", "11"), status: 403, code: "QUOTA_EXCEEDED"}),
-			c(scenario{name: "tus create over the rate", method: "POST", url: "/uploads/", key: slow, headers: tusCreate(), status: 429, code: "RATE_LIMITED"}),
+			c(scenario{name: "tus create over the pending cap", method: "POST", url: "/uploads/", key: capped, headers: creation(), status: 403, code: "QUOTA_EXCEEDED"}),
+			c(scenario{name: "tus create over the storage quota", method: "POST", url: "/uploads/", key: quotaKey, headers: creation("Upload-Length", "11"), status: 403, code: "QUOTA_EXCEEDED"}),
+			c(scenario{name: "tus create over the rate", method: "POST", url: "/uploads/", key: slow, headers: creation(), status: 429, code: "RATE_LIMITED"}),
 			// tus creation: concatenation.
 			c(scenario{name: "tus concat of an unknown part", method: "POST", url: "/uploads/", key: pk, headers: with(tusBase, "Upload-Concat", "final;"+s.URL+"/uploads/"+ids.New()), status: 404, code: "NOT_FOUND"}),
 			c(scenario{name: "tus concat of a path", method: "POST", url: "/uploads/", key: pk, headers: with(tusBase, "Upload-Concat", "final;"+s.URL+"/uploads/../../satchel.db"), status: 404, code: "NOT_FOUND"}),
@@ -251,37 +221,37 @@ func TestBadInputStoresNothing(t *testing.T) {
 
 			// tus PATCH.
 			c(scenario{name: "tus PATCH without Tus-Resumable", method: "PATCH", url: "/uploads/" + fixed, headers: map[string]string{"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}, body: "abc", status: 412, code: "UNSUPPORTED_VERSION"}),
-			c(scenario{name: "tus PATCH of JSON", method: "PATCH", url: "/uploads/" + fixed, headers: patch(0, "Content-Type", "application/json"), body: "{}", status: 415, code: "UNSUPPORTED_MEDIA_TYPE"}),
+			c(scenario{name: "tus PATCH of JSON", method: "PATCH", url: "/uploads/" + fixed, headers: tusPatchHeaders(0, "Content-Type", "application/json"), body: "{}", status: 415, code: "UNSUPPORTED_MEDIA_TYPE"}),
 			c(scenario{name: "tus PATCH without a type", method: "PATCH", url: "/uploads/" + fixed, headers: with(tusBase, "Upload-Offset", "0"), body: "abc", status: 415, code: "UNSUPPORTED_MEDIA_TYPE"}),
 			c(scenario{name: "tus PATCH without an offset", method: "PATCH", url: "/uploads/" + fixed, headers: with(tusBase, "Content-Type", "application/offset+octet-stream"), body: "abc", status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus PATCH at a negative offset", method: "PATCH", url: "/uploads/" + fixed, headers: patch(-1), body: "abc", status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus PATCH at the wrong offset", method: "PATCH", url: "/uploads/" + fixed, headers: patch(3), body: "abc", status: 409, code: "OFFSET_MISMATCH"}),
-			c(scenario{name: "tus PATCH past the length", method: "PATCH", url: "/uploads/" + fixed, headers: patch(0), body: "0123456789X", status: 413, code: "TOO_LARGE"}),
-			c(scenario{name: "tus PATCH declaring a length of a fixed upload", method: "PATCH", url: "/uploads/" + fixed, headers: patch(0, "Upload-Length", "5"), body: "abc", status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus PATCH of an unknown upload", method: "PATCH", url: "/uploads/" + ids.New(), headers: patch(0), body: "abc", status: 404, code: "NOT_FOUND"}),
-			c(scenario{name: "tus PATCH of a finished file", method: "PATCH", url: "/uploads/" + file, headers: patch(0), body: "abc", status: 409, code: "OFFSET_MISMATCH"}),
-			c(scenario{name: "tus PATCH of a malformed ID", method: "PATCH", url: "/uploads/..%2F..%2Fsatchel.db", headers: patch(0), body: "abc", status: 404, code: "NOT_FOUND"}),
-			c(scenario{name: "tus PATCH of an ID with NUL", method: "PATCH", url: "/uploads/a%00b", headers: patch(0), body: "abc", status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus PATCH with a sha256 that does not match", method: "PATCH", url: "/uploads/" + fixed, headers: patch(0, "Upload-Checksum", checksumHeader("sha256", []byte("other"))), body: "abc", status: 460, code: "CHECKSUM_MISMATCH"}),
-			c(scenario{name: "tus PATCH with an md5 that does not match", method: "PATCH", url: "/uploads/" + fixed, headers: patch(0, "Upload-Checksum", checksumHeader("md5", []byte("other"))), body: "abc", status: 460, code: "CHECKSUM_MISMATCH"}),
-			c(scenario{name: "tus PATCH with a sha1 that does not match", method: "PATCH", url: "/uploads/" + fixed, headers: patch(0, "Upload-Checksum", checksumHeader("sha1", []byte("other"))), body: "0123456789", status: 460, code: "CHECKSUM_MISMATCH"}),
-			c(scenario{name: "tus PATCH with a sha256 of the wrong length", method: "PATCH", url: "/uploads/" + fixed, headers: patch(0, "Upload-Checksum", "sha256 "+b64("short")), body: "abc", status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus PATCH with an unknown checksum algorithm", method: "PATCH", url: "/uploads/" + fixed, headers: patch(0, "Upload-Checksum", "sha512 "+b64(strings.Repeat("x", 64))), body: "abc", status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus PATCH with a checksum of one word", method: "PATCH", url: "/uploads/" + fixed, headers: patch(0, "Upload-Checksum", "sha256"), body: "abc", status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus PATCH deferred declaring over the key's limit", method: "PATCH", url: "/uploads/" + deferredSmall, headers: patch(0, "Upload-Length", "5000"), body: "hello", status: 413, code: "TOO_LARGE"}),
-			c(scenario{name: "tus PATCH deferred sending over the key's limit", method: "PATCH", url: "/uploads/" + deferredSmall, headers: patch(0), body: strings.Repeat("x", 3000), status: 413, code: "TOO_LARGE"}),
-			c(scenario{name: "tus PATCH deferred declaring over the server limit", method: "PATCH", url: "/uploads/" + deferredBig, headers: patch(0, "Upload-Length", fmt.Sprint(limit+1)), body: "hello", status: 413, code: "TOO_LARGE"}),
-			c(scenario{name: "tus PATCH deferred sending over the server limit", method: "PATCH", url: "/uploads/" + deferredBig, headers: patch(0), body: big, status: 413, code: "TOO_LARGE"}),
-			c(scenario{name: "tus PATCH deferred declaring a negative length", method: "PATCH", url: "/uploads/" + deferredBig, headers: patch(0, "Upload-Length", "-5"), body: "hello", status: 400, code: "BAD_USER_INPUT"}),
-			c(scenario{name: "tus PATCH deferred over the quota left", method: "PATCH", url: "/uploads/" + deferredQuota, headers: patch(0), body: strings.Repeat("q", 11), status: 403, code: "QUOTA_EXCEEDED"}),
-			c(scenario{name: "tus PATCH deferred declaring over the quota left", method: "PATCH", url: "/uploads/" + deferredQuota, headers: patch(0, "Upload-Length", "11"), body: "q", status: 403, code: "QUOTA_EXCEEDED"}),
+			c(scenario{name: "tus PATCH at a negative offset", method: "PATCH", url: "/uploads/" + fixed, headers: tusPatchHeaders(-1), body: "abc", status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus PATCH at the wrong offset", method: "PATCH", url: "/uploads/" + fixed, headers: tusPatchHeaders(3), body: "abc", status: 409, code: "OFFSET_MISMATCH"}),
+			c(scenario{name: "tus PATCH past the length", method: "PATCH", url: "/uploads/" + fixed, headers: tusPatchHeaders(0), body: "0123456789X", status: 413, code: "TOO_LARGE"}),
+			c(scenario{name: "tus PATCH declaring a length of a fixed upload", method: "PATCH", url: "/uploads/" + fixed, headers: tusPatchHeaders(0, "Upload-Length", "5"), body: "abc", status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus PATCH of an unknown upload", method: "PATCH", url: "/uploads/" + ids.New(), headers: tusPatchHeaders(0), body: "abc", status: 404, code: "NOT_FOUND"}),
+			c(scenario{name: "tus PATCH of a finished file", method: "PATCH", url: "/uploads/" + file, headers: tusPatchHeaders(0), body: "abc", status: 409, code: "OFFSET_MISMATCH"}),
+			c(scenario{name: "tus PATCH of a malformed ID", method: "PATCH", url: "/uploads/..%2F..%2Fsatchel.db", headers: tusPatchHeaders(0), body: "abc", status: 404, code: "NOT_FOUND"}),
+			c(scenario{name: "tus PATCH of an ID with NUL", method: "PATCH", url: "/uploads/a%00b", headers: tusPatchHeaders(0), body: "abc", status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus PATCH with a sha256 that does not match", method: "PATCH", url: "/uploads/" + fixed, headers: tusPatchHeaders(0, "Upload-Checksum", tusChecksum("sha256", []byte("other"), false)), body: "abc", status: 460, code: "CHECKSUM_MISMATCH"}),
+			c(scenario{name: "tus PATCH with an md5 that does not match", method: "PATCH", url: "/uploads/" + fixed, headers: tusPatchHeaders(0, "Upload-Checksum", tusChecksum("md5", []byte("other"), false)), body: "abc", status: 460, code: "CHECKSUM_MISMATCH"}),
+			c(scenario{name: "tus PATCH with a sha1 that does not match", method: "PATCH", url: "/uploads/" + fixed, headers: tusPatchHeaders(0, "Upload-Checksum", tusChecksum("sha1", []byte("other"), false)), body: "0123456789", status: 460, code: "CHECKSUM_MISMATCH"}),
+			c(scenario{name: "tus PATCH with a sha256 of the wrong length", method: "PATCH", url: "/uploads/" + fixed, headers: tusPatchHeaders(0, "Upload-Checksum", "sha256 "+b64("short")), body: "abc", status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus PATCH with an unknown checksum algorithm", method: "PATCH", url: "/uploads/" + fixed, headers: tusPatchHeaders(0, "Upload-Checksum", "sha512 "+b64(strings.Repeat("x", 64))), body: "abc", status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus PATCH with a checksum of one word", method: "PATCH", url: "/uploads/" + fixed, headers: tusPatchHeaders(0, "Upload-Checksum", "sha256"), body: "abc", status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus PATCH deferred declaring over the key's limit", method: "PATCH", url: "/uploads/" + deferredSmall, headers: tusPatchHeaders(0, "Upload-Length", "5000"), body: "hello", status: 413, code: "TOO_LARGE"}),
+			c(scenario{name: "tus PATCH deferred sending over the key's limit", method: "PATCH", url: "/uploads/" + deferredSmall, headers: tusPatchHeaders(0), body: strings.Repeat("x", 3000), status: 413, code: "TOO_LARGE"}),
+			c(scenario{name: "tus PATCH deferred declaring over the server limit", method: "PATCH", url: "/uploads/" + deferredBig, headers: tusPatchHeaders(0, "Upload-Length", fmt.Sprint(limit+1)), body: "hello", status: 413, code: "TOO_LARGE"}),
+			c(scenario{name: "tus PATCH deferred sending over the server limit", method: "PATCH", url: "/uploads/" + deferredBig, headers: tusPatchHeaders(0), body: big, status: 413, code: "TOO_LARGE"}),
+			c(scenario{name: "tus PATCH deferred declaring a negative length", method: "PATCH", url: "/uploads/" + deferredBig, headers: tusPatchHeaders(0, "Upload-Length", "-5"), body: "hello", status: 400, code: "BAD_USER_INPUT"}),
+			c(scenario{name: "tus PATCH deferred over the quota left", method: "PATCH", url: "/uploads/" + deferredQuota, headers: tusPatchHeaders(0), body: strings.Repeat("q", 11), status: 403, code: "QUOTA_EXCEEDED"}),
+			c(scenario{name: "tus PATCH deferred declaring over the quota left", method: "PATCH", url: "/uploads/" + deferredQuota, headers: tusPatchHeaders(0, "Upload-Length", "11"), body: "q", status: 403, code: "QUOTA_EXCEEDED"}),
 			{fresh: func(t *testing.T) scenario {
-				id := s.apiTusCreate(t, images, 5000, tusMeta("filetype", "image/png"))
-				return scenario{name: "tus PATCH of HTML declared as PNG", method: "PATCH", url: "/uploads/" + id, headers: patch(0), body: html, status: 415, code: "MIME_NOT_ALLOWED"}
+				id := s.tusUpload(t, images, 5000, tusMeta("filetype", "image/png"))
+				return scenario{name: "tus PATCH of HTML declared as PNG", method: "PATCH", url: "/uploads/" + id, headers: tusPatchHeaders(0), body: html, status: 415, code: "MIME_NOT_ALLOWED"}
 			}, scenario: scenario{name: "tus PATCH of HTML declared as PNG"}},
 			{fresh: func(t *testing.T) scenario {
-				id := s.apiTusCreate(t, images, len(html), "")
-				return scenario{name: "tus PATCH of HTML with no type", method: "PATCH", url: "/uploads/" + id, headers: patch(0), body: html, status: 415, code: "MIME_NOT_ALLOWED"}
+				id := s.tusUpload(t, images, len(html), "")
+				return scenario{name: "tus PATCH of HTML with no type", method: "PATCH", url: "/uploads/" + id, headers: tusPatchHeaders(0), body: html, status: 415, code: "MIME_NOT_ALLOWED"}
 			}, scenario: scenario{name: "tus PATCH of HTML with no type"}},
 			// tus HEAD, DELETE, PUT.
 			c(scenario{name: "tus HEAD of an unknown upload", method: "HEAD", url: "/uploads/" + ids.New(), headers: tusBase, status: 404, code: "NOT_FOUND"}),

@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -31,7 +30,6 @@ import (
 	"satchel/internal/auth"
 	"satchel/internal/config"
 	"satchel/internal/db"
-	"satchel/internal/ids"
 	"satchel/internal/testdb"
 	"satchel/models"
 )
@@ -97,19 +95,21 @@ type node struct {
 	dataDir string
 	dbURL   string
 	keys    auth.BootstrapKeys
-	client  *http.Client
+	hc      *http.Client // no keep-alive: a killed process leaves no stale connection
 }
 
 func newNode(t *testing.T, b testdb.Backend) *node {
 	tr := &http.Transport{DisableKeepAlives: true}
 	t.Cleanup(tr.CloseIdleConnections)
-	return &node{t: t, dataDir: t.TempDir(), dbURL: b.URL, client: &http.Client{Transport: tr}}
+	return &node{t: t, dataDir: t.TempDir(), dbURL: b.URL, hc: &http.Client{Transport: tr}}
 }
 
-// proc is one running `satchel serve`.
+// proc is one running `satchel serve`, and the client that talks to it (at
+// http://127.0.0.1:port, its public URL): each request bounded by a minute,
+// and one whose answer cannot be read fails the test.
 type proc struct {
+	client
 	cmd   *exec.Cmd
-	base  string // http://127.0.0.1:port
 	out   *syncBuffer
 	done  chan struct{}
 	state *os.ProcessState // set when done is closed
@@ -146,7 +146,10 @@ func (n *node) start(extraEnv ...string) *proc {
 	bin := satchelBinary(t)
 	for attempt := 1; ; attempt++ {
 		addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-		p := &proc{base: "http://" + addr, out: &syncBuffer{}, done: make(chan struct{})}
+		p := &proc{
+			client: client{base: "http://" + addr, hc: n.hc, timeout: time.Minute, strict: true},
+			out:    &syncBuffer{}, done: make(chan struct{}),
+		}
 		p.cmd = exec.Command(bin)
 		p.cmd.Env = append(childEnv(),
 			"SATCHEL_DATA_DIR="+n.dataDir,
@@ -176,7 +179,7 @@ func (n *node) start(extraEnv ...string) *proc {
 				t.Logf("output of satchel at %s (%v):\n%s", p.base, p.state, p.out.String())
 			}
 		})
-		if p.waitReady(t, n.client, 30*time.Second) {
+		if p.waitReady(t, n.hc, 30*time.Second) {
 			if n.keys.SecretKey == "" {
 				raw, err := os.ReadFile(filepath.Join(n.dataDir, "bootstrap-keys.json"))
 				if err != nil {
@@ -277,62 +280,20 @@ func (p *proc) killedBySIGKILL() bool {
 // ---------------------------------------------------------------------------
 // HTTP helpers: tus, GraphQL, delivery
 
-func (n *node) request(p *proc, method, urlPath, key string, body io.Reader, headers map[string]string) (*http.Response, []byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, p.base+urlPath, body)
-	if err != nil {
-		return nil, nil, err
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	if r, ok := body.(*bytes.Reader); ok {
-		req.ContentLength = int64(r.Len())
-	}
-	resp, err := n.client.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	return resp, data, err
-}
+// auth is the public key as a request header: the crash tests' uploads
+// send it on every tus request, not only on the creation.
+func (n *node) auth() []string { return []string{"Authorization", "Bearer " + n.keys.PublicKey} }
 
-func (n *node) mustRequest(p *proc, method, urlPath, key string, body io.Reader, headers map[string]string) (*http.Response, []byte) {
+// upload creates a tus upload of size bytes named name and returns its ID.
+func (n *node) upload(p *proc, size int, name string) string {
 	n.t.Helper()
-	resp, data, err := n.request(p, method, urlPath, key, body, headers)
-	if err != nil {
-		n.t.Fatalf("%s %s: %v", method, urlPath, err)
-	}
-	return resp, data
-}
-
-// createUpload creates a tus upload of size bytes and returns its ID.
-func (n *node) createUpload(p *proc, size int64, name string) string {
-	n.t.Helper()
-	resp, body := n.mustRequest(p, http.MethodPost, "/uploads/", n.keys.PublicKey, nil, map[string]string{
-		"Tus-Resumable":   "1.0.0",
-		"Upload-Length":   strconv.FormatInt(size, 10),
-		"Upload-Metadata": "filename " + b64(name) + ",filetype " + b64("application/octet-stream"),
-	})
-	if resp.StatusCode != http.StatusCreated {
-		n.t.Fatalf("tus creation: %d %s", resp.StatusCode, body)
-	}
-	id := path.Base(resp.Header.Get("Location"))
-	if !ids.Valid(id) {
-		n.t.Fatalf("tus creation: Location %q has no upload ID", resp.Header.Get("Location"))
-	}
-	return id
+	return p.tusUpload(n.t, n.keys.PublicKey, size, tusMeta("filename", name, "filetype", "application/octet-stream"))
 }
 
 // head returns the upload's offset and length as the server reports them.
 func (n *node) head(p *proc, id string) (offset, length int64) {
 	n.t.Helper()
-	resp, body := n.mustRequest(p, http.MethodHead, "/uploads/"+id, n.keys.PublicKey, nil, map[string]string{"Tus-Resumable": "1.0.0"})
+	resp, body := p.tusHead(n.t, id, n.auth()...)
 	if resp.StatusCode != http.StatusOK {
 		n.t.Fatalf("HEAD upload %s: %d %s", id, resp.StatusCode, body)
 	}
@@ -344,17 +305,9 @@ func (n *node) head(p *proc, id string) (offset, length int64) {
 	return offset, length
 }
 
-func crashPatchHeaders(offset int64) map[string]string {
-	return map[string]string{
-		"Tus-Resumable": "1.0.0",
-		"Upload-Offset": strconv.FormatInt(offset, 10),
-		"Content-Type":  "application/offset+octet-stream",
-	}
-}
-
-// patch sends body at offset in one PATCH.
+// patch sends body at offset in one PATCH; the process may die first.
 func (n *node) patch(p *proc, id string, offset int64, body []byte) (*http.Response, []byte, error) {
-	return n.request(p, http.MethodPatch, "/uploads/"+id, n.keys.PublicKey, bytes.NewReader(body), crashPatchHeaders(offset))
+	return p.tusSendPatch(id, int(offset), body, n.auth()...)
 }
 
 // resume sends the rest of data from offset and requires the upload to complete.
@@ -386,18 +339,10 @@ type patchResult struct {
 func (n *node) startSlowPatch(p *proc, id string, offset, length int64) *slowPatch {
 	n.t.Helper()
 	pr, pw := io.Pipe()
-	req, err := http.NewRequest(http.MethodPatch, p.base+"/uploads/"+id, pr)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	req.ContentLength = length
-	req.Header.Set("Authorization", "Bearer "+n.keys.PublicKey)
-	for k, v := range crashPatchHeaders(offset) {
-		req.Header.Set(k, v)
-	}
+	req := p.tusPatchRequest(n.t, id, int(offset), pr, length, n.auth()...)
 	sp := &slowPatch{pw: pw, res: make(chan patchResult, 1)}
 	go func() {
-		resp, err := n.client.Do(req)
+		resp, err := n.hc.Do(req)
 		if err != nil {
 			pr.CloseWithError(err)
 			sp.res <- patchResult{err: err}
@@ -480,7 +425,7 @@ type storedFile struct {
 func (n *node) gql(p *proc, query string, vars map[string]any, out any) {
 	n.t.Helper()
 	payload, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	resp, body := n.mustRequest(p, http.MethodPost, "/graphql", n.keys.SecretKey, bytes.NewReader(payload),
+	resp, body := p.do(n.t, http.MethodPost, "/graphql", n.keys.SecretKey, bytes.NewReader(payload),
 		map[string]string{"Content-Type": "application/json"})
 	var r struct {
 		Data   json.RawMessage `json:"data"`
@@ -547,7 +492,7 @@ func (n *node) requireFile(p *proc, id string, data []byte) {
 	if d.File == nil || *d.File != want {
 		n.t.Fatalf("file(id) = %+v, want %+v", d.File, want)
 	}
-	resp, body := n.mustRequest(p, http.MethodGet, "/files/"+id, "", nil, nil)
+	resp, body := p.do(n.t, http.MethodGet, "/files/"+id, "", nil, nil)
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, data) {
 		n.t.Fatalf("GET /files/%s: %d, %d bytes, identical=%v", id, resp.StatusCode, len(body), bytes.Equal(body, data))
 	}
@@ -570,7 +515,7 @@ func TestCrashMidUploadResumes(t *testing.T) {
 		n := newNode(t, b)
 		p := n.start()
 		data := randomData(32 << 20)
-		id := n.createUpload(p, int64(len(data)), "crash.bin")
+		id := n.upload(p, len(data), "crash.bin")
 
 		sp := n.startSlowPatch(p, id, 0, int64(len(data)))
 		seen := n.feedUntilStored(sp, id, data, 4<<20)
@@ -605,7 +550,7 @@ func TestCrashBeforeCommitFinishesOnce(t *testing.T) {
 		crashUpload := func(name string, data []byte) string {
 			t.Helper()
 			p := n.start("SATCHEL_FAULT=finish-before-commit")
-			id := n.createUpload(p, int64(len(data)), name)
+			id := n.upload(p, len(data), name)
 			resp, body, err := n.patch(p, id, 0, data)
 			if err == nil {
 				t.Fatalf("final PATCH answered %d %s; want the process to die before answering", resp.StatusCode, body)
@@ -744,7 +689,7 @@ func TestGracefulShutdownKeepsUploadResumable(t *testing.T) {
 		n := newNode(t, b)
 		p := n.start()
 		data := randomData(32 << 20)
-		id := n.createUpload(p, int64(len(data)), "graceful.bin")
+		id := n.upload(p, len(data), "graceful.bin")
 
 		sp := n.startSlowPatch(p, id, 0, int64(len(data)))
 		seen := n.feedUntilStored(sp, id, data, 4<<20)

@@ -1,8 +1,15 @@
 package e2e
 
+// The harness: a Satchel wired exactly as `satchel serve` wires it (app.New),
+// in-process on httptest, over a real database (internal/testdb: SQLite or
+// PostgreSQL) and a real filestore, with its bootstrap keys; and the client
+// every test talks to a Satchel with, in-process or a child process (see
+// process_test.go). The tus client is in tusclient_test.go, the GraphQL
+// client in graphqlclient_test.go, the scenario tables in scenario_test.go.
+
 import (
-	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -21,15 +28,18 @@ import (
 )
 
 // testServer is a Satchel wired exactly as `satchel serve` wires it, on
-// httptest, over a real database and a real filestore.
+// httptest, over a real database and a real filestore. Its client sends to
+// it; its render workers run until the test ends.
 type testServer struct {
 	*httptest.Server
+	client
 	app     *app.App
 	cfg     config.Config
 	keys    auth.BootstrapKeys
 	dataDir string
 }
 
+// serverOption changes the configuration a test server starts with.
 type serverOption func(*config.Config)
 
 func newTestServer(t testing.TB, b testdb.Backend, opts ...serverOption) *testServer {
@@ -71,7 +81,7 @@ func newTestServerLogging(t testing.TB, b testdb.Backend, w io.Writer, level slo
 		ts.Close()
 		a.Close()
 	})
-	s := &testServer{Server: ts, app: a, cfg: cfg, dataDir: cfg.DataDir}
+	s := &testServer{Server: ts, client: client{base: ts.URL, hc: ts.Client()}, app: a, cfg: cfg, dataDir: cfg.DataDir}
 	raw, err := os.ReadFile(cfg.DataDir + "/bootstrap-keys.json")
 	if err != nil {
 		t.Fatal(err)
@@ -82,13 +92,23 @@ func newTestServerLogging(t testing.TB, b testdb.Backend, w io.Writer, level slo
 	return s
 }
 
-// do sends a request with an optional bearer key and returns the response
-// with its body read.
-func (s *testServer) do(t testing.TB, method, path, key string, body io.Reader, headers map[string]string) (*http.Response, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, body)
+// client sends requests to one Satchel at base, which is also its public
+// URL: a test's in-process server, or a child process of the crash tests.
+type client struct {
+	base string
+	hc   *http.Client
+	// timeout bounds each request (none when 0). strict fails the test on
+	// an answer whose body cannot be read, not only on one that never came.
+	timeout time.Duration
+	strict  bool
+}
+
+// request is method base+path with the bearer key when set and the
+// headers (which may set Authorization themselves).
+func (c *client) request(ctx context.Context, method, path, key string, body io.Reader, headers map[string]string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
@@ -96,42 +116,52 @@ func (s *testServer) do(t testing.TB, method, path, key string, body io.Reader, 
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := s.Client().Do(req)
+	return req, nil
+}
+
+// send sends a request and reads the answer. It calls no t: goroutines
+// use it, and the crash tests for requests a dying process cuts.
+func (c *client) send(method, path, key string, body io.Reader, headers map[string]string) (*http.Response, []byte, error) {
+	ctx := context.Background()
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	req, err := c.request(ctx, method, path, key, body, headers)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		return nil, nil, err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
+	data, err := io.ReadAll(resp.Body)
+	return resp, data, err
+}
+
+// do sends a request with an optional bearer key and returns the response
+// with its body read; a request that gets no answer fails t.
+func (c *client) do(t testing.TB, method, path, key string, body io.Reader, headers map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	resp, data, err := c.send(method, path, key, body, headers)
+	if resp == nil || (err != nil && c.strict) {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
 	return resp, data
 }
 
-type gqlResponse struct {
-	Data   json.RawMessage `json:"data"`
-	Errors []struct {
-		Message    string         `json:"message"`
-		Extensions map[string]any `json:"extensions"`
-	} `json:"errors"`
-}
-
-// gql runs a GraphQL operation and decodes the response.
-func (s *testServer) gql(t testing.TB, key, query string, vars map[string]any) (int, gqlResponse) {
-	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	resp, data := s.do(t, http.MethodPost, "/graphql", key, bytes.NewReader(body), map[string]string{"Content-Type": "application/json"})
-	var r gqlResponse
-	if err := json.Unmarshal(data, &r); err != nil {
-		t.Fatalf("graphql response %d is not JSON: %s", resp.StatusCode, data)
+// with returns base plus the headers kv (pairs of name and value).
+func with(base map[string]string, kv ...string) map[string]string {
+	h := map[string]string{}
+	for k, v := range base {
+		h[k] = v
 	}
-	return resp.StatusCode, r
-}
-
-// errCode is the first error's extensions.code, or "".
-func (r gqlResponse) errCode() string {
-	if len(r.Errors) == 0 {
-		return ""
+	for i := 0; i+1 < len(kv); i += 2 {
+		h[kv[i]] = kv[i+1]
 	}
-	c, _ := r.Errors[0].Extensions["code"].(string)
-	return c
+	return h
 }
 
 // errorCode reads the {"error":{"code"}} payload of a REST or tus response.
@@ -166,6 +196,8 @@ func waitFor(t testing.TB, d time.Duration, cond func() bool) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
 // uploadedID checks a one-shot upload's answer (200 with fileId and its
 // fileUrl) and returns the file ID.

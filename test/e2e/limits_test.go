@@ -121,8 +121,8 @@ func TestLimitsSniffedTypes(t *testing.T) {
 				if c.ctype != "" {
 					meta = tusMeta("filetype", c.ctype)
 				}
-				id := s.apiTusCreate(t, images, len(c.body), meta)
-				resp, body := s.apiTusPatch(t, id, 0, c.body)
+				id := s.tusUpload(t, images, len(c.body), meta)
+				resp, body := s.tusPatch(t, id, 0, c.body)
 				wantCode(t, c.name, resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
 				s.unchanged(t, c.name, before)
 			})
@@ -170,18 +170,18 @@ func TestLimitsRevokedKeyUploadIDs(t *testing.T) {
 		minter, rec := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "SECRET", "name": "backend"})
 		unused := s.newTicket(t, minter, nil)
 		inFlight := s.newTicket(t, minter, nil)
-		loc := s.tkTusCreateOK(t, inFlight.UploadID, 10)
+		inFlightID := s.tusUpload(t, "", 10, tusMeta("uploadId", inFlight.UploadID))
 		if _, r := s.gql(t, s.keys.SecretKey, `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, map[string]any{"id": rec.ID}); len(r.Errors) > 0 {
 			t.Fatalf("revoke: %+v", r.Errors)
 		}
 		before := s.state(t)
 		resp, body := s.postPublic(t, unused.UploadID, []byte("hello"), nil)
 		wantCode(t, "POST with a revoked key's upload ID", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
-		resp, body = s.tkTusCreate(t, 5, tusMeta("uploadId", unused.UploadID), nil)
+		resp, body = s.tusCreate(t, "", tusHeaders(5, tusMeta("uploadId", unused.UploadID)), nil)
 		wantCode(t, "tus creation with a revoked key's upload ID", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
 		s.unchanged(t, "revoked upload IDs", before)
 		// An upload begun before the revocation cannot finish either.
-		r, body := s.tusPatch(t, loc, 0, []byte("0123456789"))
+		r, body := s.tusPatch(t, inFlightID, 0, []byte("0123456789"))
 		wantCode(t, "PATCH of an upload begun before the revocation", r, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
 		if st := s.state(t); st.files != 0 || st.spentTickets != 0 {
 			t.Fatalf("a revoked upload ID was spent: %+v", st)
@@ -208,7 +208,7 @@ func TestLimitsStorageQuota(t *testing.T) {
 				return s.do(t, http.MethodPost, "/files/basic", s.keys.PublicKey, struct{ *bytes.Reader }{bytes.NewReader(bytes.Repeat([]byte("b"), 60))}, nil)
 			}},
 			{"tus creation", func() (*http.Response, []byte) {
-				return s.do(t, http.MethodPost, "/uploads/", s.keys.PublicKey, nil, with(tusBase, "Upload-Length", "60"))
+				return s.tusCreate(t, s.keys.PublicKey, tusHeaders(60, ""), nil)
 			}},
 			{"multipart", func() (*http.Response, []byte) {
 				code, r := s.gql(t, s.keys.PublicKey, `mutation { beginMultipartUpload(input: {fileSize: 60}) { fileId } }`, nil)
@@ -257,12 +257,12 @@ func TestLimitsStorageQuotaAtCommit(t *testing.T) {
 		if err := (&auth.Service{DB: s.app.DB}).SetStorageQuota(context.Background(), s.keys.AccountID, &quota); err != nil {
 			t.Fatal(err)
 		}
-		a := s.apiTusCreate(t, s.keys.PublicKey, 60, "")
-		c := s.apiTusCreate(t, s.keys.PublicKey, 60, "")
-		if r, body := s.apiTusPatch(t, a, 0, bytes.Repeat([]byte("a"), 60)); r.StatusCode != http.StatusNoContent {
+		a := s.tusUpload(t, s.keys.PublicKey, 60, "")
+		c := s.tusUpload(t, s.keys.PublicKey, 60, "")
+		if r, body := s.tusPatch(t, a, 0, bytes.Repeat([]byte("a"), 60)); r.StatusCode != http.StatusNoContent {
 			t.Fatalf("first: %d %s", r.StatusCode, body)
 		}
-		r, body := s.apiTusPatch(t, c, 0, bytes.Repeat([]byte("c"), 60))
+		r, body := s.tusPatch(t, c, 0, bytes.Repeat([]byte("c"), 60))
 		wantCode(t, "second", r, body, http.StatusForbidden, "QUOTA_EXCEEDED")
 		if f := s.getFile(t, s.keys.SecretKey, c); f != nil {
 			t.Fatalf("over-quota file committed: %+v", f)
@@ -280,10 +280,10 @@ func TestLimitsPendingUploadsPerKey(t *testing.T) {
 		if rec.MaxPendingUploads == nil || *rec.MaxPendingUploads != 2 {
 			t.Fatalf("key %+v", rec)
 		}
-		one := s.apiTusCreate(t, key, 5, "")
-		s.apiTusCreate(t, key, 5, "")
+		one := s.tusUpload(t, key, 5, "")
+		s.tusUpload(t, key, 5, "")
 		before := s.state(t)
-		resp, body := s.do(t, http.MethodPost, "/uploads/", key, nil, with(tusBase, "Upload-Length", "5"))
+		resp, body := s.tusCreate(t, key, tusHeaders(5, ""), nil)
 		wantCode(t, "third open upload", resp, body, http.StatusForbidden, "QUOTA_EXCEEDED")
 		if !bytes.Contains(body, []byte("unfinished uploads")) {
 			t.Fatalf("the message does not say which limit: %s", body)
@@ -292,10 +292,10 @@ func TestLimitsPendingUploadsPerKey(t *testing.T) {
 		wantCode(t, "basic upload at the cap", resp, body, http.StatusForbidden, "QUOTA_EXCEEDED")
 		s.unchanged(t, "uploads over the cap", before)
 		// Finishing one makes room.
-		if r, body := s.apiTusPatch(t, one, 0, []byte("hello")); r.StatusCode != http.StatusNoContent {
+		if r, body := s.tusPatch(t, one, 0, []byte("hello")); r.StatusCode != http.StatusNoContent {
 			t.Fatalf("finish: %d %s", r.StatusCode, body)
 		}
-		s.apiTusCreate(t, key, 5, "")
+		s.tusUpload(t, key, 5, "")
 		// A key cannot raise the server's cap.
 		_, r := s.gql(t, s.keys.SecretKey, `mutation { createApiKey(input: {kind: PUBLIC, maxPendingUploads: 0}) { key } }`, nil)
 		if r.errCode() != "BAD_USER_INPUT" {
@@ -349,23 +349,21 @@ func TestLimitsDeferredLength(t *testing.T) {
 		small, _ := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "maxFileSize": 10})
 		deferred := func(key string, meta string) string {
 			t.Helper()
-			h := with(tusBase, "Upload-Defer-Length", "1")
+			h := map[string]string{"Upload-Defer-Length": "1"}
 			if meta != "" {
 				h["Upload-Metadata"] = meta
 			}
-			resp, body := s.do(t, http.MethodPost, "/uploads/", key, nil, h)
+			resp, body := s.tusCreate(t, key, h, nil)
 			if resp.StatusCode != http.StatusCreated {
 				t.Fatalf("deferred creation: %d %s", resp.StatusCode, body)
 			}
-			loc := resp.Header.Get("Location")
-			return loc[strings.LastIndex(loc, "/")+1:]
+			return idOf(resp.Header.Get("Location"))
 		}
 		patch := func(id string, offset int, body io.Reader, kv ...string) (*http.Response, []byte) {
-			return s.do(t, http.MethodPatch, "/uploads/"+id, "", body, with(tusBase, append([]string{
-				"Upload-Offset", fmt.Sprint(offset), "Content-Type", "application/offset+octet-stream"}, kv...)...))
+			return s.do(t, http.MethodPatch, "/uploads/"+id, "", body, tusPatchHeaders(offset, kv...))
 		}
 		offsetOf := func(id string) string {
-			resp, _ := s.do(t, http.MethodHead, "/uploads/"+id, "", nil, tusBase)
+			resp, _ := s.tusHead(t, id)
 			return resp.Header.Get("Upload-Offset")
 		}
 		tk := s.newTicket(t, "", map[string]any{"maxFileSize": 10})
@@ -414,8 +412,7 @@ func TestLimitsDeferredLength(t *testing.T) {
 		})
 		t.Run("creation with upload", func(t *testing.T) {
 			before := s.state(t)
-			resp, body := s.do(t, http.MethodPost, "/uploads/", small, bytes.NewReader(bytes.Repeat([]byte("y"), 3000)),
-				with(tusBase, "Upload-Defer-Length", "1", "Content-Type", "application/offset+octet-stream"))
+			resp, body := s.tusCreate(t, small, map[string]string{"Upload-Defer-Length": "1"}, bytes.Repeat([]byte("y"), 3000))
 			wantCode(t, "creation with 3000 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
 			s.unchanged(t, "creation with 3000 bytes", before)
 		})
@@ -443,16 +440,16 @@ func TestLimitsTusHeadRefusedEarly(t *testing.T) {
 		s := newTestServer(t, b)
 		images, _ := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
 		before := s.state(t)
-		id := s.apiTusCreate(t, images, 100000, tusMeta("filetype", "image/png"))
-		resp, body := s.apiTusPatch(t, id, 0, scriptHTML)
+		id := s.tusUpload(t, images, 100000, tusMeta("filetype", "image/png"))
+		resp, body := s.tusPatch(t, id, 0, scriptHTML)
 		wantCode(t, "first chunk of HTML", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
 		s.unchanged(t, "first chunk of HTML", before)
-		if resp, _ := s.do(t, http.MethodHead, "/uploads/"+id, "", nil, tusBase); resp.StatusCode != http.StatusNotFound {
+		if resp, _ := s.tusHead(t, id); resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("refused upload still there: %d", resp.StatusCode)
 		}
 		// A first chunk shorter than the sniffer needs decides nothing yet.
-		id = s.apiTusCreate(t, images, 2000, tusMeta("filetype", "image/png"))
-		if resp, body := s.apiTusPatch(t, id, 0, fakePNG[:8]); resp.StatusCode != http.StatusNoContent {
+		id = s.tusUpload(t, images, 2000, tusMeta("filetype", "image/png"))
+		if resp, body := s.tusPatch(t, id, 0, fakePNG[:8]); resp.StatusCode != http.StatusNoContent {
 			t.Fatalf("8 bytes of PNG: %d %s", resp.StatusCode, body)
 		}
 	})
@@ -467,14 +464,13 @@ func TestLimitsConcatenationTypes(t *testing.T) {
 		concat := func(content []byte) (*http.Response, []byte) {
 			var locs []string
 			for _, part := range [][]byte{content[:300], content[300:]} {
-				resp, body := s.do(t, http.MethodPost, "/uploads/", images, bytes.NewReader(part), with(tusBase,
-					"Upload-Length", fmt.Sprint(len(part)), "Upload-Concat", "partial", "Content-Type", "application/offset+octet-stream"))
+				resp, body := s.tusCreate(t, images, tusHeaders(len(part), "", "Upload-Concat", "partial"), part)
 				if resp.StatusCode != http.StatusCreated || resp.Header.Get("Upload-Offset") != fmt.Sprint(len(part)) {
 					t.Fatalf("partial: %d %s", resp.StatusCode, body)
 				}
 				locs = append(locs, resp.Header.Get("Location"))
 			}
-			return s.do(t, http.MethodPost, "/uploads/", images, nil, with(tusBase, "Upload-Concat", "final;"+strings.Join(locs, " ")))
+			return s.tusCreate(t, images, map[string]string{"Upload-Concat": "final;" + strings.Join(locs, " ")}, nil)
 		}
 		resp, body := concat(fakePNG)
 		if resp.StatusCode != http.StatusCreated {
@@ -530,7 +526,7 @@ func TestLimitsMultipart(t *testing.T) {
 				t.Fatalf("begin: %s %+v", r.Data, r.Errors)
 			}
 			b := out.BeginMultipartUpload
-			resp, body := s.do(t, http.MethodPut, strings.TrimPrefix(b.UploadParts.First.UploadURL, s.URL), "", bytes.NewReader(scriptHTML), nil)
+			resp, body := s.putPart(t, b.UploadParts.First.UploadURL, scriptHTML)
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("PUT: %d %s", resp.StatusCode, body)
 			}

@@ -222,20 +222,20 @@ func TestMultipartEmptyFileAndTusResume(t *testing.T) {
 				t.Fatalf("count %d", count)
 			}
 			second, _ := s.uploadPart(t, pk, fileID, 1)
-			head, _ := s.do(t, http.MethodHead, strings.TrimPrefix(first.UploadURL, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			head, _ := s.tusHead(t, idOf(first.UploadURL))
 			if head.Header.Get("Upload-Length") != fmt.Sprint(5<<20) || head.Header.Get("Upload-Offset") != "0" {
 				t.Fatalf("head: length %q offset %q", head.Header.Get("Upload-Length"), head.Header.Get("Upload-Offset"))
 			}
 			// First PATCH carries 1 MiB and stops (the client lost the link);
 			// HEAD tells where to resume; the rest finishes with an ETag.
-			if r, _ := s.tusPatch(t, first.UploadURL, 0, data[:1<<20]); r.StatusCode != 204 {
+			if r, _ := s.tusPatch(t, idOf(first.UploadURL), 0, data[:1<<20]); r.StatusCode != 204 {
 				t.Fatalf("patch 1: %d", r.StatusCode)
 			}
-			head, _ = s.do(t, http.MethodHead, strings.TrimPrefix(first.UploadURL, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			head, _ = s.tusHead(t, idOf(first.UploadURL))
 			if head.Header.Get("Upload-Offset") != fmt.Sprint(1<<20) {
 				t.Fatalf("offset after cut %q", head.Header.Get("Upload-Offset"))
 			}
-			r, _ := s.tusPatch(t, first.UploadURL, 1<<20, data[1<<20:5<<20])
+			r, _ := s.tusPatch(t, idOf(first.UploadURL), 1<<20, data[1<<20:5<<20])
 			if r.StatusCode != 204 || r.Header.Get("ETag") == "" {
 				t.Fatalf("patch 2: %d etag %q", r.StatusCode, r.Header.Get("ETag"))
 			}
@@ -252,7 +252,7 @@ func TestMultipartEmptyFileAndTusResume(t *testing.T) {
 
 		t.Run("parts cannot be deleted or concatenated by hand", func(t *testing.T) {
 			_, _, first := s.beginMultipart(t, pk, 10, "x")
-			r, body := s.do(t, http.MethodDelete, strings.TrimPrefix(first.UploadURL, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			r, body := s.tusDelete(t, idOf(first.UploadURL))
 			if r.StatusCode != 403 {
 				t.Fatalf("delete part: %d %s", r.StatusCode, body)
 			}
@@ -265,7 +265,7 @@ func TestMultipartEmptyFileAndTusResume(t *testing.T) {
 		t.Run("a PUT replaces an interrupted part", func(t *testing.T) {
 			data := []byte("0123456789")
 			fileID, _, first := s.beginMultipart(t, pk, 10, "r.txt")
-			if r, _ := s.tusPatch(t, first.UploadURL, 0, []byte("xxxx")); r.StatusCode != 204 {
+			if r, _ := s.tusPatch(t, idOf(first.UploadURL), 0, []byte("xxxx")); r.StatusCode != 204 {
 				t.Fatalf("patch: %d", r.StatusCode)
 			}
 			resp, _ := s.putPart(t, first.UploadURL, data)
@@ -294,7 +294,7 @@ func TestMultipartArithmeticAndExpiry(t *testing.T) {
 		if len(r.Errors) > 0 || last.Range.InclusiveStart != int64(count-1)*(5<<20) || last.Range.InclusiveEnd != size-1 {
 			t.Fatalf("last %+v %+v", last, r.Errors)
 		}
-		head, _ := s.do(t, http.MethodHead, strings.TrimPrefix(last.UploadURL, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+		head, _ := s.tusHead(t, idOf(last.UploadURL))
 		if head.Header.Get("Upload-Length") != fmt.Sprint(size-last.Range.InclusiveStart) {
 			t.Fatalf("last part length %q", head.Header.Get("Upload-Length"))
 		}

@@ -80,31 +80,6 @@ func (s *testServer) newTicket(t testing.TB, key string, in map[string]any) tick
 	return *tk
 }
 
-// tkTusCreate creates a tus upload with no Authorization header.
-func (s *testServer) tkTusCreate(t *testing.T, length int, meta string, body []byte) (*http.Response, []byte) {
-	t.Helper()
-	h := map[string]string{"Upload-Length": strconv.Itoa(length)}
-	if meta != "" {
-		h["Upload-Metadata"] = meta
-	}
-	return s.tusCreate(t, "", h, body)
-}
-
-// tkTusCreateOK creates a tus upload with an upload ID and returns its
-// location.
-func (s *testServer) tkTusCreateOK(t *testing.T, uploadID string, length int, kv ...string) string {
-	t.Helper()
-	resp, body := s.tkTusCreate(t, length, tusMeta(append([]string{"uploadId", uploadID}, kv...)...), nil)
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("tus create with upload ID: %d %s", resp.StatusCode, body)
-	}
-	loc := resp.Header.Get("Location")
-	if !ids.Valid(idOf(loc)) || loc != s.cfg.PublicURL+"/uploads/"+idOf(loc) {
-		t.Fatalf("tus Location %q", loc)
-	}
-	return loc
-}
-
 // postPublic sends a one-shot POST /files/public/{uploadId} with no key.
 func (s *testServer) postPublic(t *testing.T, uploadID string, body []byte, headers map[string]string) (*http.Response, []byte) {
 	t.Helper()
@@ -292,25 +267,6 @@ func (s *testServer) listKeys(t testing.TB, key string) ([]apiKey, []byte) {
 func (s *testServer) postBasic(t *testing.T, key string, body []byte, headers map[string]string) (*http.Response, []byte) {
 	t.Helper()
 	return s.do(t, http.MethodPost, "/files/basic", key, bytes.NewReader(body), headers)
-}
-
-// tkSend is a request for goroutines other than the test's: it reports
-// failures as errors instead of calling t.Fatal.
-func (s *testServer) tkSend(method, path string, body []byte, headers map[string]string) (int, http.Header, []byte, error) {
-	req, err := http.NewRequest(method, s.URL+path, bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := s.Client().Do(req)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, data, err
 }
 
 // shortBody sends a POST whose Content-Length promises more than the body
@@ -502,17 +458,17 @@ func TestUploadTicketUpload(t *testing.T) {
 		t.Run("tus, no key", func(t *testing.T) {
 			tk := s.newTicket(t, otherSecret, ticketIn)
 			data := fill("tus", 1500)
-			loc := s.tkTusCreateOK(t, tk.UploadID, len(data), "filename", "client-name.bin", "filetype", "text/plain", "tags", clientTags)
-			if r, body := s.tusPatch(t, loc, 0, data); r.StatusCode != http.StatusNoContent || r.Header.Get("X-File-Url") != s.cfg.PublicURL+"/files/"+idOf(loc) {
+			id := s.tusUpload(t, "", len(data), tusMeta("uploadId", tk.UploadID, "filename", "client-name.bin", "filetype", "text/plain", "tags", clientTags))
+			if r, body := s.tusPatch(t, id, 0, data); r.StatusCode != http.StatusNoContent || r.Header.Get("X-File-Url") != s.cfg.PublicURL+"/files/"+id {
 				t.Fatalf("patch: %d %q %s", r.StatusCode, r.Header.Get("X-File-Url"), body)
 			}
-			check(t, idOf(loc), data)
+			check(t, id, data)
 		})
 
 		t.Run("tus creation-with-upload, no key", func(t *testing.T) {
 			tk := s.newTicket(t, otherSecret, ticketIn)
 			data := fill("cwu", 700)
-			resp, body := s.tkTusCreate(t, len(data), tusMeta("uploadId", tk.UploadID, "filename", "x.bin", "filetype", "text/plain", "tags", clientTags), data)
+			resp, body := s.tusCreate(t, "", tusHeaders(len(data), tusMeta("uploadId", tk.UploadID, "filename", "x.bin", "filetype", "text/plain", "tags", clientTags)), data)
 			if resp.StatusCode != http.StatusCreated || resp.Header.Get("Upload-Offset") != strconv.Itoa(len(data)) {
 				t.Fatalf("create with upload: %d %q %s", resp.StatusCode, resp.Header.Get("Upload-Offset"), body)
 			}
@@ -560,13 +516,13 @@ func TestUploadTicketSingleUse(t *testing.T) {
 		t.Run("after a tus upload completes", func(t *testing.T) {
 			tk := s.newTicket(t, "", nil)
 			data := []byte("first and only")
-			loc := s.tkTusCreateOK(t, tk.UploadID, len(data))
-			if r, body := s.tusPatch(t, loc, 0, data); r.StatusCode != http.StatusNoContent {
+			id := s.tusUpload(t, "", len(data), tusMeta("uploadId", tk.UploadID))
+			if r, body := s.tusPatch(t, id, 0, data); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("patch: %d %s", r.StatusCode, body)
 			}
-			resp, body := s.tkTusCreate(t, 3, tusMeta("uploadId", tk.UploadID), nil)
+			resp, body := s.tusCreate(t, "", tusHeaders(3, tusMeta("uploadId", tk.UploadID)), nil)
 			wantError(t, "tus creation after use", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
-			resp, body = s.tkTusCreate(t, 3, tusMeta("uploadId", tk.UploadID), []byte("abc"))
+			resp, body = s.tusCreate(t, "", tusHeaders(3, tusMeta("uploadId", tk.UploadID)), []byte("abc"))
 			wantError(t, "tus creation-with-upload after use", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
 			resp, body = s.postPublic(t, tk.UploadID, []byte("abc"), map[string]string{"Content-Type": "text/plain"})
 			wantError(t, "POST after use", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
@@ -577,23 +533,23 @@ func TestUploadTicketSingleUse(t *testing.T) {
 			s.publicUpload(t, tk.UploadID, []byte("one"), nil)
 			resp, body := s.postPublic(t, tk.UploadID, []byte("two"), nil)
 			wantError(t, "second POST", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
-			resp, body = s.tkTusCreate(t, 3, tusMeta("uploadId", tk.UploadID), nil)
+			resp, body = s.tusCreate(t, "", tusHeaders(3, tusMeta("uploadId", tk.UploadID)), nil)
 			wantError(t, "tus creation after POST", resp, body, http.StatusConflict, "UPLOAD_ID_USED")
 		})
 
 		t.Run("an older unfinished upload can no longer finish and is swept", func(t *testing.T) {
 			tk := s.newTicket(t, "", nil)
 			data := fill("older", 100)
-			older := s.tkTusCreateOK(t, tk.UploadID, len(data), "filename", "older.bin")
+			older := s.tusUpload(t, "", len(data), tusMeta("uploadId", tk.UploadID, "filename", "older.bin"))
 			if r, body := s.tusPatch(t, older, 0, data[:40]); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("older first patch: %d %s", r.StatusCode, body)
 			}
 			// A second, newer upload with the same ID completes first.
-			newer := s.tkTusCreateOK(t, tk.UploadID, 5)
+			newer := s.tusUpload(t, "", 5, tusMeta("uploadId", tk.UploadID))
 			if r, body := s.tusPatch(t, newer, 0, []byte("fresh")); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("newer patch: %d %s", r.StatusCode, body)
 			}
-			if f := s.getFile(t, s.keys.SecretKey, idOf(newer)); f == nil || f.SHA256 != shaHex([]byte("fresh")) {
+			if f := s.getFile(t, s.keys.SecretKey, newer); f == nil || f.SHA256 != shaHex([]byte("fresh")) {
 				t.Fatalf("newer file: %+v", f)
 			}
 			r, body := s.tusPatch(t, older, 40, data[40:])
@@ -601,47 +557,47 @@ func TestUploadTicketSingleUse(t *testing.T) {
 			// Again: it stays refused.
 			r, body = s.tusPatch(t, older, 40, data[40:])
 			wantError(t, "older upload's PATCH retried", r, body, http.StatusConflict, "UPLOAD_ID_USED")
-			if f := s.getFile(t, s.keys.SecretKey, idOf(older)); f != nil {
+			if f := s.getFile(t, s.keys.SecretKey, older); f != nil {
 				t.Fatalf("older upload became a File: %+v", f)
 			}
-			if left := s.leftOnDisk(idOf(older)); len(left) == 0 {
+			if left := s.leftOnDisk(older); len(left) == 0 {
 				t.Fatal("the older upload's bytes are gone before the sweep: the test cannot see the sweeper work")
 			}
-			if _, err := s.app.Uploads.Pending(ctx, idOf(older)); err != nil {
+			if _, err := s.app.Uploads.Pending(ctx, older); err != nil {
 				t.Fatalf("older upload row before the sweep: %v", err)
 			}
 			if _, err := s.app.Uploads.Sweep(ctx); err != nil {
 				t.Fatalf("sweep: %v", err)
 			}
-			if _, err := s.app.Uploads.Pending(ctx, idOf(older)); !errors.Is(err, uploads.ErrUploadNotFound) {
+			if _, err := s.app.Uploads.Pending(ctx, older); !errors.Is(err, uploads.ErrUploadNotFound) {
 				t.Fatalf("older upload row after the sweep: %v", err)
 			}
-			if left := s.leftOnDisk(idOf(older)); len(left) != 0 {
+			if left := s.leftOnDisk(older); len(left) != 0 {
 				t.Fatalf("older upload's bytes after the sweep: %v", left)
 			}
 			// The winner is untouched by the sweep.
-			if f := s.getFile(t, s.keys.SecretKey, idOf(newer)); f == nil {
+			if f := s.getFile(t, s.keys.SecretKey, newer); f == nil {
 				t.Fatal("the sweep removed the winning file")
 			}
-			resp, got := s.do(t, http.MethodGet, "/files/"+idOf(newer), "", nil, nil)
+			resp, got := s.do(t, http.MethodGet, "/files/"+newer, "", nil, nil)
 			if resp.StatusCode != http.StatusOK || string(got) != "fresh" {
 				t.Fatalf("winner after sweep: %d %q", resp.StatusCode, got)
 			}
-			if f := s.getFile(t, s.keys.SecretKey, idOf(older)); f != nil {
+			if f := s.getFile(t, s.keys.SecretKey, older); f != nil {
 				t.Fatalf("older upload became a File after the sweep: %+v", f)
 			}
 		})
 
 		t.Run("an older unfinished upload after a POST spent the ID", func(t *testing.T) {
 			tk := s.newTicket(t, "", nil)
-			older := s.tkTusCreateOK(t, tk.UploadID, 10)
+			older := s.tusUpload(t, "", 10, tusMeta("uploadId", tk.UploadID))
 			if r, body := s.tusPatch(t, older, 0, []byte("01234")); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("older first patch: %d %s", r.StatusCode, body)
 			}
 			s.publicUpload(t, tk.UploadID, []byte("winner"), nil)
 			r, body := s.tusPatch(t, older, 5, []byte("56789"))
 			wantError(t, "older upload's PATCH", r, body, http.StatusConflict, "UPLOAD_ID_USED")
-			if f := s.getFile(t, s.keys.SecretKey, idOf(older)); f != nil {
+			if f := s.getFile(t, s.keys.SecretKey, older); f != nil {
 				t.Fatalf("older upload became a File: %+v", f)
 			}
 		})
@@ -658,21 +614,21 @@ func TestUploadTicketFailuresDoNotConsume(t *testing.T) {
 		t.Run("interrupted tus upload resumes", func(t *testing.T) {
 			tk := s.newTicket(t, "", nil)
 			data := fill("resume", 1000)
-			loc := s.tkTusCreateOK(t, tk.UploadID, len(data), "filename", "r.bin")
-			if r, body := s.tusPatch(t, loc, 0, data[:400]); r.StatusCode != http.StatusNoContent || r.Header.Get("Upload-Offset") != "400" {
+			id := s.tusUpload(t, "", len(data), tusMeta("uploadId", tk.UploadID, "filename", "r.bin"))
+			if r, body := s.tusPatch(t, id, 0, data[:400]); r.StatusCode != http.StatusNoContent || r.Header.Get("Upload-Offset") != "400" {
 				t.Fatalf("first patch: %d %q %s", r.StatusCode, r.Header.Get("Upload-Offset"), body)
 			}
-			if f := s.getFile(t, s.keys.SecretKey, idOf(loc)); f != nil {
+			if f := s.getFile(t, s.keys.SecretKey, id); f != nil {
 				t.Fatalf("half an upload is a File: %+v", f)
 			}
-			head, body := s.do(t, http.MethodHead, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			head, body := s.tusHead(t, id)
 			if head.StatusCode != http.StatusOK || head.Header.Get("Upload-Offset") != "400" || head.Header.Get("Upload-Length") != "1000" {
 				t.Fatalf("HEAD: %d offset %q length %q %s", head.StatusCode, head.Header.Get("Upload-Offset"), head.Header.Get("Upload-Length"), body)
 			}
-			if r, body := s.tusPatch(t, loc, 400, data[400:]); r.StatusCode != http.StatusNoContent {
+			if r, body := s.tusPatch(t, id, 400, data[400:]); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("resume patch: %d %s", r.StatusCode, body)
 			}
-			if sum, size := s.fileSHA(t, idOf(loc)); sum != shaHex(data) || size != 1000 {
+			if sum, size := s.fileSHA(t, id); sum != shaHex(data) || size != 1000 {
 				t.Fatalf("sha %s size %d", sum, size)
 			}
 			resp, body := s.postPublic(t, tk.UploadID, []byte("x"), nil)
@@ -681,7 +637,7 @@ func TestUploadTicketFailuresDoNotConsume(t *testing.T) {
 
 		t.Run("a new upload with the same ID after an unfinished one", func(t *testing.T) {
 			tk := s.newTicket(t, "", nil)
-			abandoned := s.tkTusCreateOK(t, tk.UploadID, 10)
+			abandoned := s.tusUpload(t, "", 10, tusMeta("uploadId", tk.UploadID))
 			if r, body := s.tusPatch(t, abandoned, 0, []byte("abc")); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("patch: %d %s", r.StatusCode, body)
 			}
@@ -694,23 +650,23 @@ func TestUploadTicketFailuresDoNotConsume(t *testing.T) {
 
 		t.Run("terminated upload", func(t *testing.T) {
 			tk := s.newTicket(t, "", nil)
-			loc := s.tkTusCreateOK(t, tk.UploadID, 10)
-			if r, body := s.tusPatch(t, loc, 0, []byte("12345")); r.StatusCode != http.StatusNoContent {
+			id := s.tusUpload(t, "", 10, tusMeta("uploadId", tk.UploadID))
+			if r, body := s.tusPatch(t, id, 0, []byte("12345")); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("patch: %d %s", r.StatusCode, body)
 			}
-			r, body := s.do(t, http.MethodDelete, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			r, body := s.tusDelete(t, id)
 			if r.StatusCode != http.StatusNoContent {
 				t.Fatalf("DELETE: %d %s", r.StatusCode, body)
 			}
-			if left := s.leftOnDisk(idOf(loc)); len(left) != 0 {
+			if left := s.leftOnDisk(id); len(left) != 0 {
 				t.Fatalf("terminated upload left %v", left)
 			}
 			data := []byte("after termination")
-			loc2 := s.tkTusCreateOK(t, tk.UploadID, len(data))
-			if r, body := s.tusPatch(t, loc2, 0, data); r.StatusCode != http.StatusNoContent {
+			id2 := s.tusUpload(t, "", len(data), tusMeta("uploadId", tk.UploadID))
+			if r, body := s.tusPatch(t, id2, 0, data); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("new upload with the same ID: %d %s", r.StatusCode, body)
 			}
-			if sum, _ := s.fileSHA(t, idOf(loc2)); sum != shaHex(data) {
+			if sum, _ := s.fileSHA(t, id2); sum != shaHex(data) {
 				t.Fatalf("sha %s", sum)
 			}
 		})
@@ -735,11 +691,11 @@ func TestUploadTicketFailuresDoNotConsume(t *testing.T) {
 			resp, body := s.postPublic(t, tk.UploadID, []byte("0123456789A"), nil)
 			wantError(t, "POST 11 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
 			// Chunked: the server learns the size only while reading.
-			status, h, body, err := s.tkSendChunked("/files/public/"+tk.UploadID, bytes.Repeat([]byte("z"), 50))
+			resp, body, err := s.send(http.MethodPost, "/files/public/"+tk.UploadID, "", struct{ io.Reader }{bytes.NewReader(bytes.Repeat([]byte("z"), 50))}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantError(t, "chunked POST of 50 bytes", &http.Response{StatusCode: status, Header: h}, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+			wantError(t, "chunked POST of 50 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
 			id := s.publicUpload(t, tk.UploadID, []byte("0123456789"), nil)
 			if _, size := s.fileSHA(t, id); size != 10 {
 				t.Fatalf("size %d", size)
@@ -750,26 +706,11 @@ func TestUploadTicketFailuresDoNotConsume(t *testing.T) {
 			tk := s.newTicket(t, "", map[string]any{"allowedMimeTypes": []string{"image/png"}})
 			resp, body := s.postPublic(t, tk.UploadID, []byte("text"), map[string]string{"Content-Type": "text/plain"})
 			wantError(t, "POST text/plain", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
-			resp, body = s.tkTusCreate(t, 4, tusMeta("uploadId", tk.UploadID, "filetype", "text/plain"), nil)
+			resp, body = s.tusCreate(t, "", tusHeaders(4, tusMeta("uploadId", tk.UploadID, "filetype", "text/plain")), nil)
 			wantError(t, "tus text/plain", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
 			s.publicUpload(t, tk.UploadID, []byte("\x89PNG"), map[string]string{"Content-Type": "image/png"})
 		})
 	})
-}
-
-// tkSendChunked POSTs body with no Content-Length (chunked) and no key.
-func (s *testServer) tkSendChunked(path string, body []byte) (int, http.Header, []byte, error) {
-	req, err := http.NewRequest(http.MethodPost, s.URL+path, struct{ io.Reader }{bytes.NewReader(body)})
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	resp, err := s.Client().Do(req)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, data, err
 }
 
 // ---------------------------------------------------------------------------
@@ -787,7 +728,7 @@ func TestUploadIDErrors(t *testing.T) {
 			if filetype != "" {
 				meta = append(meta, "filetype", filetype)
 			}
-			resp, body := s.tkTusCreate(t, size, tusMeta(meta...), nil)
+			resp, body := s.tusCreate(t, "", tusHeaders(size, tusMeta(meta...)), nil)
 			wantError(t, "tus creation", resp, body, status, code)
 			h := map[string]string{}
 			if filetype != "" {
@@ -802,7 +743,7 @@ func TestUploadIDErrors(t *testing.T) {
 		})
 		for _, bad := range []string{"abc", "0123456789abcdefABCDEFG", "0123456789abcdefABCDE!", "0123456789abcdefABCD%20"} {
 			t.Run("malformed ID "+bad, func(t *testing.T) {
-				resp, body := s.tkTusCreate(t, 5, tusMeta("uploadId", bad), nil)
+				resp, body := s.tusCreate(t, "", tusHeaders(5, tusMeta("uploadId", bad)), nil)
 				wantError(t, "tus creation", resp, body, http.StatusNotFound, "UPLOAD_ID_UNKNOWN")
 				resp, body = s.postPublic(t, bad, []byte("hello"), nil)
 				wantError(t, "POST", resp, body, http.StatusNotFound, "UPLOAD_ID_UNKNOWN")
@@ -810,7 +751,7 @@ func TestUploadIDErrors(t *testing.T) {
 		}
 		t.Run("malformed ID in tus metadata only", func(t *testing.T) {
 			for _, bad := range []string{"../../etc/passwd", "x y", strings.Repeat("A", 5000)} {
-				resp, body := s.tkTusCreate(t, 5, "uploadId "+b64(bad), nil)
+				resp, body := s.tusCreate(t, "", tusHeaders(5, "uploadId "+b64(bad)), nil)
 				wantError(t, "tus creation with "+bad[:min(len(bad), 20)], resp, body, http.StatusNotFound, "UPLOAD_ID_UNKNOWN")
 			}
 		})
@@ -824,7 +765,7 @@ func TestUploadIDErrors(t *testing.T) {
 		t.Run("expired by the service clock", func(t *testing.T) {
 			tk := s.newTicket(t, "", map[string]any{"expiresInSeconds": 60})
 			s.setNow(61 * time.Second)
-			resp, body := s.tkTusCreate(t, 5, tusMeta("uploadId", tk.UploadID), nil)
+			resp, body := s.tusCreate(t, "", tusHeaders(5, tusMeta("uploadId", tk.UploadID)), nil)
 			resp2, body2 := s.postPublic(t, tk.UploadID, []byte("hello"), nil)
 			s.resetNow()
 			wantError(t, "tus creation", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
@@ -851,11 +792,11 @@ func TestUploadIDErrors(t *testing.T) {
 			tk := s.newTicket(t, "", map[string]any{"maxFileSize": 10})
 			both(t, tk.UploadID, 11, "", http.StatusRequestEntityTooLarge, "TOO_LARGE")
 			// tus creation-with-upload over the limit too.
-			resp, body := s.tkTusCreate(t, 11, tusMeta("uploadId", tk.UploadID), []byte("0123456789A"))
+			resp, body := s.tusCreate(t, "", tusHeaders(11, tusMeta("uploadId", tk.UploadID)), []byte("0123456789A"))
 			wantError(t, "tus creation-with-upload", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
 			// Exactly the limit is fine.
-			loc := s.tkTusCreateOK(t, tk.UploadID, 10)
-			if r, body := s.tusPatch(t, loc, 0, []byte("0123456789")); r.StatusCode != http.StatusNoContent {
+			id := s.tusUpload(t, "", 10, tusMeta("uploadId", tk.UploadID))
+			if r, body := s.tusPatch(t, id, 0, []byte("0123456789")); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("10 bytes: %d %s", r.StatusCode, body)
 			}
 		})
@@ -868,19 +809,19 @@ func TestUploadIDErrors(t *testing.T) {
 			// so the refusal comes with the bytes, and nothing is kept.
 			resp, body := s.postPublic(t, tk.UploadID, fill("p", 5), nil)
 			wantError(t, "POST /files/public with no type", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
-			loc := s.tkTusCreateOK(t, tk.UploadID, 5)
-			if r, body := s.tusPatch(t, loc, 0, []byte("hello")); r.StatusCode != http.StatusUnsupportedMediaType || errorCode(t, body) != "MIME_NOT_ALLOWED" {
+			id := s.tusUpload(t, "", 5, tusMeta("uploadId", tk.UploadID))
+			if r, body := s.tusPatch(t, id, 0, []byte("hello")); r.StatusCode != http.StatusUnsupportedMediaType || errorCode(t, body) != "MIME_NOT_ALLOWED" {
 				t.Fatalf("tus PATCH of text with no type: %d %s", r.StatusCode, body)
 			}
-			if f := s.getFile(t, s.keys.SecretKey, idOf(loc)); f != nil {
+			if f := s.getFile(t, s.keys.SecretKey, id); f != nil {
 				t.Fatalf("a refused upload was committed: %+v", f)
 			}
 			// An allowed type goes through, and gets the declared type.
-			loc = s.tkTusCreateOK(t, tk.UploadID, 4, "filetype", "image/png")
-			if r, body := s.tusPatch(t, loc, 0, []byte("\x89PNG")); r.StatusCode != http.StatusNoContent {
+			id = s.tusUpload(t, "", 4, tusMeta("uploadId", tk.UploadID, "filetype", "image/png"))
+			if r, body := s.tusPatch(t, id, 0, []byte("\x89PNG")); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("image/png: %d %s", r.StatusCode, body)
 			}
-			if f := s.getFile(t, s.keys.SecretKey, idOf(loc)); f == nil || f.Mime != "image/png" {
+			if f := s.getFile(t, s.keys.SecretKey, id); f == nil || f.Mime != "image/png" {
 				t.Fatalf("file %+v", f)
 			}
 		})
@@ -895,25 +836,25 @@ func TestUploadTicketExpiryCheckedAtCreation(t *testing.T) {
 		s := newTestServer(t, b)
 		tk := s.newTicket(t, "", map[string]any{"expiresInSeconds": 2})
 		data := fill("late", 600)
-		loc := s.tkTusCreateOK(t, tk.UploadID, len(data), "filename", "late.bin")
-		if r, body := s.tusPatch(t, loc, 0, data[:300]); r.StatusCode != http.StatusNoContent {
+		id := s.tusUpload(t, "", len(data), tusMeta("uploadId", tk.UploadID, "filename", "late.bin"))
+		if r, body := s.tusPatch(t, id, 0, data[:300]); r.StatusCode != http.StatusNoContent {
 			t.Fatalf("first patch: %d %s", r.StatusCode, body)
 		}
 		waitExpired(tk)
 		// The ticket has expired: no new upload may start with it...
-		resp, body := s.tkTusCreate(t, 3, tusMeta("uploadId", tk.UploadID), nil)
+		resp, body := s.tusCreate(t, "", tusHeaders(3, tusMeta("uploadId", tk.UploadID)), nil)
 		wantError(t, "tus creation after expiry", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
 		resp, body = s.postPublic(t, tk.UploadID, []byte("abc"), nil)
 		wantError(t, "POST after expiry", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
 		// ...but the one created in time resumes and finishes.
-		head, _ := s.do(t, http.MethodHead, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+		head, _ := s.tusHead(t, id)
 		if head.StatusCode != http.StatusOK || head.Header.Get("Upload-Offset") != "300" {
 			t.Fatalf("HEAD after expiry: %d %q", head.StatusCode, head.Header.Get("Upload-Offset"))
 		}
-		if r, body := s.tusPatch(t, loc, 300, data[300:]); r.StatusCode != http.StatusNoContent {
+		if r, body := s.tusPatch(t, id, 300, data[300:]); r.StatusCode != http.StatusNoContent {
 			t.Fatalf("PATCH after expiry: %d %s", r.StatusCode, body)
 		}
-		f := s.getFile(t, s.keys.SecretKey, idOf(loc))
+		f := s.getFile(t, s.keys.SecretKey, id)
 		if f == nil || f.SHA256 != shaHex(data) || f.Size != int64(len(data)) || f.Name != "late.bin" {
 			t.Fatalf("file %+v", f)
 		}
@@ -936,6 +877,14 @@ type outcome struct {
 	header http.Header
 	body   []byte
 	err    error
+}
+
+// outcomeOf is what one request of fire got.
+func outcomeOf(resp *http.Response, body []byte, err error) outcome {
+	if resp == nil {
+		return outcome{err: err}
+	}
+	return outcome{resp.StatusCode, resp.Header, body, err}
 }
 
 // fire runs n requests at once behind a start barrier.
@@ -1001,24 +950,21 @@ func TestUploadTicketRace(t *testing.T) {
 			for round := 0; round < raceRounds; round++ {
 				before := s.fileIDs(t, s.keys.SecretKey)
 				tk := s.newTicket(t, "", nil)
-				locs := make([]string, raceUploads)
+				uploadIDs := make([]string, raceUploads)
 				datas := make([][]byte, raceUploads)
-				for i := range locs {
+				for i := range uploadIDs {
 					datas[i] = fill(fmt.Sprintf("r%d-u%d", round, i), 256)
-					locs[i] = s.tkTusCreateOK(t, tk.UploadID, len(datas[i]))
+					uploadIDs[i] = s.tusUpload(t, "", len(datas[i]), tusMeta("uploadId", tk.UploadID))
 					// Half the bytes first: the racing PATCH is the final one.
-					if r, body := s.tusPatch(t, locs[i], 0, datas[i][:128]); r.StatusCode != http.StatusNoContent {
+					if r, body := s.tusPatch(t, uploadIDs[i], 0, datas[i][:128]); r.StatusCode != http.StatusNoContent {
 						t.Fatalf("round %d upload %d first patch: %d %s", round, i, r.StatusCode, body)
 					}
 				}
 				outs := fire(raceUploads, func(i int) outcome {
-					st, h, body, err := s.tkSend(http.MethodPatch, strings.TrimPrefix(locs[i], s.URL), datas[i][128:], map[string]string{
-						"Tus-Resumable": "1.0.0", "Upload-Offset": "128", "Content-Type": "application/offset+octet-stream",
-					})
-					return outcome{st, h, body, err}
+					return outcomeOf(s.tusSendPatch(uploadIDs[i], 128, datas[i][128:]))
 				})
 				w := oneWinner(t, outs, http.StatusNoContent)
-				winID := idOf(locs[w])
+				winID := uploadIDs[w]
 				if got := outs[w].header.Get("X-File-Url"); got != s.cfg.PublicURL+"/files/"+winID {
 					t.Fatalf("round %d: winner's X-File-Url %q", round, got)
 				}
@@ -1029,9 +975,9 @@ func TestUploadTicketRace(t *testing.T) {
 				if sum, size := s.fileSHA(t, winID); sum != shaHex(datas[w]) || size != 256 {
 					t.Fatalf("round %d: winner sha %s size %d", round, sum, size)
 				}
-				for i, l := range locs {
+				for i, id := range uploadIDs {
 					if i != w {
-						losers = append(losers, idOf(l))
+						losers = append(losers, id)
 					}
 				}
 			}
@@ -1058,8 +1004,7 @@ func TestUploadTicketRace(t *testing.T) {
 					datas[i] = fill(fmt.Sprintf("p%d-u%d", round, i), 300)
 				}
 				outs := fire(raceUploads, func(i int) outcome {
-					st, h, body, err := s.tkSend(http.MethodPost, "/files/public/"+tk.UploadID, datas[i], map[string]string{"Content-Type": "application/octet-stream"})
-					return outcome{st, h, body, err}
+					return outcomeOf(s.send(http.MethodPost, "/files/public/"+tk.UploadID, "", bytes.NewReader(datas[i]), map[string]string{"Content-Type": "application/octet-stream"}))
 				})
 				w := oneWinner(t, outs, http.StatusOK)
 				var r struct{ FileID string }
@@ -1080,26 +1025,19 @@ func TestUploadTicketRace(t *testing.T) {
 			for round := 0; round < 3; round++ {
 				before := s.fileIDs(t, s.keys.SecretKey)
 				tk := s.newTicket(t, "", nil)
-				locs := make([]string, raceUploads/2)
-				for i := range locs {
-					locs[i] = s.tkTusCreateOK(t, tk.UploadID, 8)
+				uploadIDs := make([]string, raceUploads/2)
+				for i := range uploadIDs {
+					uploadIDs[i] = s.tusUpload(t, "", 8, tusMeta("uploadId", tk.UploadID))
 				}
 				outs := fire(raceUploads, func(i int) outcome {
-					var st int
-					var h http.Header
-					var body []byte
-					var err error
-					if i < len(locs) {
-						st, h, body, err = s.tkSend(http.MethodPatch, strings.TrimPrefix(locs[i], s.URL), []byte("tus-body"), map[string]string{
-							"Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream",
-						})
-						if st == http.StatusNoContent {
-							st = http.StatusOK // count both kinds of success alike
+					if i < len(uploadIDs) {
+						o := outcomeOf(s.tusSendPatch(uploadIDs[i], 0, []byte("tus-body")))
+						if o.status == http.StatusNoContent {
+							o.status = http.StatusOK // count both kinds of success alike
 						}
-					} else {
-						st, h, body, err = s.tkSend(http.MethodPost, "/files/public/"+tk.UploadID, []byte("post-body"), nil)
+						return o
 					}
-					return outcome{st, h, body, err}
+					return outcomeOf(s.send(http.MethodPost, "/files/public/"+tk.UploadID, "", bytes.NewReader([]byte("post-body")), nil))
 				})
 				oneWinner(t, outs, http.StatusOK)
 				if added := newIDs(before, s.fileIDs(t, s.keys.SecretKey)); len(added) != 1 {
@@ -1131,7 +1069,7 @@ func TestUploadTicketSweeper(t *testing.T) {
 
 		probe := func(t *testing.T, id string, status int, code string) {
 			t.Helper()
-			resp, body := s.tkTusCreate(t, 3, tusMeta("uploadId", id), nil)
+			resp, body := s.tusCreate(t, "", tusHeaders(3, tusMeta("uploadId", id)), nil)
 			wantError(t, "tus creation", resp, body, status, code)
 			resp, body = s.postPublic(t, id, []byte("abc"), nil)
 			wantError(t, "POST", resp, body, status, code)
@@ -1159,8 +1097,8 @@ func TestUploadTicketSweeper(t *testing.T) {
 		})
 
 		t.Run("a live ticket survives a sweep", func(t *testing.T) {
-			loc := s.tkTusCreateOK(t, live.UploadID, 4)
-			if r, body := s.tusPatch(t, loc, 0, []byte("live")); r.StatusCode != http.StatusNoContent {
+			id := s.tusUpload(t, "", 4, tusMeta("uploadId", live.UploadID))
+			if r, body := s.tusPatch(t, id, 0, []byte("live")); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("live ticket after sweeps: %d %s", r.StatusCode, body)
 			}
 		})
@@ -1188,16 +1126,6 @@ func TestKeyRules(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
 		sec := s.keys.SecretKey
-		tusHeaders := func(length int, meta string, extra map[string]string) map[string]string {
-			h := map[string]string{"Upload-Length": strconv.Itoa(length)}
-			if meta != "" {
-				h["Upload-Metadata"] = meta
-			}
-			for k, v := range extra {
-				h[k] = v
-			}
-			return h
-		}
 
 		t.Run("allowed origins", func(t *testing.T) {
 			key, k := s.createKey(t, sec, map[string]any{"kind": "PUBLIC", "allowedOrigins": []string{"https://app.example.com"}})
@@ -1212,18 +1140,18 @@ func TestKeyRules(t *testing.T) {
 				if resp, body := s.postBasic(t, key, []byte("hi"), h); resp.StatusCode != http.StatusOK {
 					t.Fatalf("basic upload, Origin %q: %d %s", origin, resp.StatusCode, body)
 				}
-				var extra map[string]string
+				var extra []string
 				if origin != "" {
-					extra = map[string]string{"Origin": origin}
+					extra = []string{"Origin", origin}
 				}
-				if resp, body := s.tusCreate(t, key, tusHeaders(2, "", extra), nil); resp.StatusCode != http.StatusCreated {
+				if resp, body := s.tusCreate(t, key, tusHeaders(2, "", extra...), nil); resp.StatusCode != http.StatusCreated {
 					t.Fatalf("tus creation, Origin %q: %d %s", origin, resp.StatusCode, body)
 				}
 			}
 			for _, origin := range []string{"https://evil.example.com", "http://app.example.com", "https://app.example.com.evil.net", "null"} {
 				resp, body := s.postBasic(t, key, []byte("hi"), map[string]string{"Origin": origin})
 				wantError(t, "basic upload from "+origin, resp, body, http.StatusForbidden, "FORBIDDEN")
-				resp, body = s.tusCreate(t, key, tusHeaders(2, "", map[string]string{"Origin": origin}), nil)
+				resp, body = s.tusCreate(t, key, tusHeaders(2, "", "Origin", origin), nil)
 				wantError(t, "tus creation from "+origin, resp, body, http.StatusForbidden, "FORBIDDEN")
 			}
 		})
@@ -1233,11 +1161,11 @@ func TestKeyRules(t *testing.T) {
 			if k.MaxFileSize == nil || *k.MaxFileSize != 10 {
 				t.Fatalf("maxFileSize %v", k.MaxFileSize)
 			}
-			resp, body := s.tusCreate(t, key, tusHeaders(11, "", nil), nil)
+			resp, body := s.tusCreate(t, key, tusHeaders(11, ""), nil)
 			wantError(t, "tus creation of 11 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
 			resp, body = s.postBasic(t, key, []byte("0123456789A"), nil)
 			wantError(t, "basic upload of 11 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
-			if resp, body := s.tusCreate(t, key, tusHeaders(10, "", nil), nil); resp.StatusCode != http.StatusCreated {
+			if resp, body := s.tusCreate(t, key, tusHeaders(10, ""), nil); resp.StatusCode != http.StatusCreated {
 				t.Fatalf("tus creation of 10 bytes: %d %s", resp.StatusCode, body)
 			}
 			if resp, body := s.postBasic(t, key, []byte("0123456789"), nil); resp.StatusCode != http.StatusOK {
@@ -1250,11 +1178,11 @@ func TestKeyRules(t *testing.T) {
 			if fmt.Sprint(k.AllowedMimeTypes) != "[image/*]" {
 				t.Fatalf("allowedMimeTypes %v", k.AllowedMimeTypes)
 			}
-			resp, body := s.tusCreate(t, key, tusHeaders(4, tusMeta("filetype", "text/plain"), nil), nil)
+			resp, body := s.tusCreate(t, key, tusHeaders(4, tusMeta("filetype", "text/plain")), nil)
 			wantError(t, "tus creation of text/plain", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
 			resp, body = s.postBasic(t, key, []byte("text"), map[string]string{"Content-Type": "text/plain"})
 			wantError(t, "basic upload of text/plain", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
-			if resp, body := s.tusCreate(t, key, tusHeaders(4, tusMeta("filetype", "image/png"), nil), nil); resp.StatusCode != http.StatusCreated {
+			if resp, body := s.tusCreate(t, key, tusHeaders(4, tusMeta("filetype", "image/png")), nil); resp.StatusCode != http.StatusCreated {
 				t.Fatalf("tus creation of image/png: %d %s", resp.StatusCode, body)
 			}
 			if resp, body := s.postBasic(t, key, []byte("\x89PNG"), map[string]string{"Content-Type": "image/png"}); resp.StatusCode != http.StatusOK {
@@ -1293,11 +1221,11 @@ func TestKeyRules(t *testing.T) {
 		t.Run("uploads per minute, tus creation", func(t *testing.T) {
 			key, _ := s.createKey(t, sec, map[string]any{"kind": "PUBLIC", "uploadsPerMinute": 3})
 			for i := 0; i < 3; i++ {
-				if resp, body := s.tusCreate(t, key, tusHeaders(1, "", nil), nil); resp.StatusCode != http.StatusCreated {
+				if resp, body := s.tusCreate(t, key, tusHeaders(1, ""), nil); resp.StatusCode != http.StatusCreated {
 					t.Fatalf("creation %d: %d %s", i+1, resp.StatusCode, body)
 				}
 			}
-			resp, body := s.tusCreate(t, key, tusHeaders(1, "", nil), nil)
+			resp, body := s.tusCreate(t, key, tusHeaders(1, ""), nil)
 			retryAfter(t, "4th tus creation", resp, body)
 		})
 	})

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -17,34 +16,6 @@ import (
 	"satchel/internal/testdb"
 	"satchel/models"
 )
-
-func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
-
-// tusCreate creates an upload and returns its location.
-func (s *testServer) tusCreate(t *testing.T, key string, headers map[string]string, body []byte) (*http.Response, []byte) {
-	t.Helper()
-	h := map[string]string{"Tus-Resumable": "1.0.0"}
-	for k, v := range headers {
-		h[k] = v
-	}
-	var rd *bytes.Reader
-	if body != nil {
-		h["Content-Type"] = "application/offset+octet-stream"
-		rd = bytes.NewReader(body)
-	} else {
-		rd = bytes.NewReader(nil)
-	}
-	return s.do(t, http.MethodPost, "/uploads/", key, rd, h)
-}
-
-func (s *testServer) tusPatch(t *testing.T, loc string, offset int, body []byte) (*http.Response, []byte) {
-	t.Helper()
-	return s.do(t, http.MethodPatch, strings.TrimPrefix(loc, s.URL), "", bytes.NewReader(body), map[string]string{
-		"Tus-Resumable": "1.0.0", "Upload-Offset": fmt.Sprint(offset), "Content-Type": "application/offset+octet-stream",
-	})
-}
-
-func idOf(loc string) string { return loc[strings.LastIndex(loc, "/")+1:] }
 
 func (s *testServer) fileSHA(t *testing.T, id string) (string, int64) {
 	t.Helper()
@@ -92,14 +63,14 @@ func TestTusProtocolExtensions(t *testing.T) {
 				t.Fatalf("Upload-Expires = %q", resp.Header.Get("Upload-Expires"))
 			}
 			loc := resp.Header.Get("Location")
-			if r, _ := s.tusPatch(t, loc, 0, data[:5]); r.StatusCode != 204 || r.Header.Get("Upload-Offset") != "5" {
+			if r, _ := s.tusPatch(t, idOf(loc), 0, data[:5]); r.StatusCode != 204 || r.Header.Get("Upload-Offset") != "5" {
 				t.Fatalf("patch 1: %d %s", r.StatusCode, r.Header.Get("Upload-Offset"))
 			}
-			head, _ := s.do(t, http.MethodHead, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			head, _ := s.tusHead(t, idOf(loc))
 			if head.Header.Get("Upload-Offset") != "5" || head.Header.Get("Upload-Expires") == "" {
 				t.Fatalf("head: offset %q expires %q", head.Header.Get("Upload-Offset"), head.Header.Get("Upload-Expires"))
 			}
-			if r, _ := s.tusPatch(t, loc, 5, data[5:]); r.StatusCode != 204 || r.Header.Get("X-File-Url") == "" {
+			if r, _ := s.tusPatch(t, idOf(loc), 5, data[5:]); r.StatusCode != 204 || r.Header.Get("X-File-Url") == "" {
 				t.Fatalf("patch 2: %d", r.StatusCode)
 			}
 			if sum, size := s.fileSHA(t, idOf(loc)); sum != shaHex(data) || size != 16 {
@@ -113,15 +84,11 @@ func TestTusProtocolExtensions(t *testing.T) {
 			if resp.StatusCode != 201 {
 				t.Fatalf("create: %d", resp.StatusCode)
 			}
-			r, _ := s.do(t, http.MethodPatch, strings.TrimPrefix(loc, s.URL), "", strings.NewReader("abc"), map[string]string{
-				"Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream",
-			})
+			r, _ := s.tusPatch(t, idOf(loc), 0, []byte("abc"))
 			if r.StatusCode != 204 {
 				t.Fatalf("patch: %d", r.StatusCode)
 			}
-			r, _ = s.do(t, http.MethodPatch, strings.TrimPrefix(loc, s.URL), "", strings.NewReader("def"), map[string]string{
-				"Tus-Resumable": "1.0.0", "Upload-Offset": "3", "Upload-Length": "6", "Content-Type": "application/offset+octet-stream",
-			})
+			r, _ = s.tusPatch(t, idOf(loc), 3, []byte("def"), "Upload-Length", "6")
 			if r.StatusCode != 204 {
 				t.Fatalf("final patch: %d", r.StatusCode)
 			}
@@ -185,14 +152,14 @@ func TestTusProtocolExtensions(t *testing.T) {
 		t.Run("termination of an unfinished upload", func(t *testing.T) {
 			resp, _ := s.tusCreate(t, pk, map[string]string{"Upload-Length": "10"}, []byte("12345"))
 			loc := resp.Header.Get("Location")
-			r, _ := s.do(t, http.MethodDelete, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			r, _ := s.tusDelete(t, idOf(loc))
 			if r.StatusCode != 204 {
 				t.Fatalf("delete: %d", r.StatusCode)
 			}
 			if _, err := s.app.Uploads.Pending(t.Context(), idOf(loc)); err == nil {
 				t.Fatal("row survived termination")
 			}
-			r, body := s.do(t, http.MethodHead, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			r, body := s.tusHead(t, idOf(loc))
 			if r.StatusCode != 404 {
 				t.Fatalf("head after delete: %d %s", r.StatusCode, body)
 			}
@@ -211,7 +178,7 @@ func TestTusProtocolExtensions(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(s.cfg.FilesDir(), id)); !os.IsNotExist(err) {
 				t.Fatalf("bytes of swept upload remain: %v", err)
 			}
-			r, _ := s.tusPatch(t, resp.Header.Get("Location"), 5, []byte("67890"))
+			r, _ := s.tusPatch(t, id, 5, []byte("67890"))
 			if r.StatusCode != 404 {
 				t.Fatalf("patch after sweep: %d", r.StatusCode)
 			}
@@ -247,17 +214,17 @@ func TestTusChunksMakeNoQueries(t *testing.T) {
 		loc := resp.Header.Get("Location")
 		before := s.app.Statements.Statements()
 		for i := range chunks - 1 {
-			if r, body := s.tusPatch(t, loc, i*size, data[i*size:(i+1)*size]); r.StatusCode != 204 {
+			if r, body := s.tusPatch(t, idOf(loc), i*size, data[i*size:(i+1)*size]); r.StatusCode != 204 {
 				t.Fatalf("patch %d: %d %s", i, r.StatusCode, body)
 			}
-			if r, _ := s.do(t, http.MethodHead, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"}); r.StatusCode != 200 {
+			if r, _ := s.tusHead(t, idOf(loc)); r.StatusCode != 200 {
 				t.Fatalf("head %d: %d", i, r.StatusCode)
 			}
 		}
 		if n := s.app.Statements.Statements() - before; n > 4 {
 			t.Errorf("%d statements during %d PATCH and %d HEAD requests, want none per request", n, chunks-1, chunks-1)
 		}
-		if r, body := s.tusPatch(t, loc, (chunks-1)*size, data[(chunks-1)*size:]); r.StatusCode != 204 {
+		if r, body := s.tusPatch(t, idOf(loc), (chunks-1)*size, data[(chunks-1)*size:]); r.StatusCode != 204 {
 			t.Fatalf("last patch: %d %s", r.StatusCode, body)
 		}
 		if sum, n := s.fileSHA(t, idOf(loc)); sum != shaHex(data) || n != int64(len(data)) {
