@@ -201,14 +201,6 @@ func clip(b []byte) string {
 	return string(b)
 }
 
-// gqlJSON is a GraphQL-over-HTTP POST body.
-func gqlJSON(query string, vars map[string]any) string {
-	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	return string(b)
-}
-
-var jsonHeaders = map[string]string{"Content-Type": "application/json"}
-
 func basicAuth(user, pass string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 }

@@ -421,24 +421,6 @@ type storedFile struct {
 	SHA256 string `json:"sha256"`
 }
 
-// gql runs a GraphQL query with the secret key; errors fail the test.
-func (n *node) gql(p *proc, query string, vars map[string]any, out any) {
-	n.t.Helper()
-	payload, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	resp, body := p.do(n.t, http.MethodPost, "/graphql", n.keys.SecretKey, bytes.NewReader(payload),
-		map[string]string{"Content-Type": "application/json"})
-	var r struct {
-		Data   json.RawMessage `json:"data"`
-		Errors []any           `json:"errors"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil || resp.StatusCode != http.StatusOK || len(r.Errors) > 0 {
-		n.t.Fatalf("graphql %d: %s", resp.StatusCode, body)
-	}
-	if err := json.Unmarshal(r.Data, out); err != nil {
-		n.t.Fatalf("graphql data %s: %v", r.Data, err)
-	}
-}
-
 // files lists the account's files (one page is plenty here).
 func (n *node) files(p *proc) []storedFile {
 	n.t.Helper()
@@ -449,7 +431,7 @@ func (n *node) files(p *proc) []storedFile {
 			} `json:"edges"`
 		} `json:"files"`
 	}
-	n.gql(p, `{ files(first: 100) { edges { node { id size sha256 } } } }`, nil, &d)
+	p.gqlData(n.t, n.keys.SecretKey, `{ files(first: 100) { edges { node { id size sha256 } } } }`, nil, &d)
 	var fs []storedFile
 	for _, e := range d.Files.Edges {
 		fs = append(fs, e.Node)
@@ -487,7 +469,7 @@ func (n *node) requireFile(p *proc, id string, data []byte) {
 	var d struct {
 		File *storedFile `json:"file"`
 	}
-	n.gql(p, `query($id: ID!) { file(id: $id) { id size sha256 } }`, map[string]any{"id": id}, &d)
+	p.gqlData(n.t, n.keys.SecretKey, `query($id: ID!) { file(id: $id) { id size sha256 } }`, map[string]any{"id": id}, &d)
 	want := storedFile{ID: id, Size: int64(len(data)), SHA256: shaHex(data)}
 	if d.File == nil || *d.File != want {
 		n.t.Fatalf("file(id) = %+v, want %+v", d.File, want)

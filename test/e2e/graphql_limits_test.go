@@ -7,10 +7,8 @@ package e2e
 // clients send passes.
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -135,7 +133,7 @@ func TestGraphQLLimits(t *testing.T) {
 		sum := sha256.Sum256([]byte(q))
 		ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
 		for i, body := range []map[string]any{{"query": q, "extensions": ext}, {"extensions": ext}} {
-			status, r := s.gqlBody(t, sec, body)
+			status, r, _ := s.gqlPost(t, sec, nil, body)
 			if status != http.StatusOK || len(r.Errors) > 0 {
 				t.Fatalf("persisted query, request %d: %d %+v", i, status, r.Errors)
 			}
@@ -151,17 +149,4 @@ func gqlFragmentChain(n int) string {
 	}
 	fmt.Fprintf(&b, "fragment F%d on __Type { name }\n", n)
 	return b.String()
-}
-
-// gqlBody posts body (a GraphQL-over-HTTP request object) and decodes the
-// response.
-func (s *testServer) gqlBody(t testing.TB, key string, body map[string]any) (int, gqlResponse) {
-	t.Helper()
-	b, _ := json.Marshal(body)
-	resp, data := s.do(t, http.MethodPost, "/graphql", key, bytes.NewReader(b), map[string]string{"Content-Type": "application/json"})
-	var r gqlResponse
-	if err := json.Unmarshal(data, &r); err != nil {
-		t.Fatalf("graphql response %d is not JSON: %s", resp.StatusCode, data)
-	}
-	return resp.StatusCode, r
 }

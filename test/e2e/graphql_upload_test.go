@@ -20,7 +20,6 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
-	"net/textproto"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -31,91 +30,8 @@ import (
 	"satchel/models"
 )
 
-// formPart is one part of a multipart body.
-type formPart struct {
-	name     string
-	filename string // a file part when set
-	ctype    string // "" sends no Content-Type header
-	body     []byte
-}
-
-// formFile is a file part as a browser's FormData sends it.
-func formFile(name, filename, ctype string, body []byte) formPart {
-	return formPart{name: name, filename: filename, ctype: ctype, body: body}
-}
-
-// formField is a plain form field (operations, map).
-func formField(name, value string) formPart { return formPart{name: name, body: []byte(value)} }
-
-// formBody encodes parts as multipart/form-data and returns the Content-Type.
-func formBody(parts ...formPart) (string, []byte) {
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for _, p := range parts {
-		h := textproto.MIMEHeader{}
-		cd := fmt.Sprintf(`form-data; name=%q`, p.name)
-		if p.filename != "" {
-			cd += fmt.Sprintf(`; filename=%q`, p.filename)
-		}
-		h.Set("Content-Disposition", cd)
-		if p.ctype != "" {
-			h.Set("Content-Type", p.ctype)
-		}
-		w, _ := mw.CreatePart(h)
-		w.Write(p.body)
-	}
-	mw.Close()
-	return mw.FormDataContentType(), buf.Bytes()
-}
-
-// formOps is an operations part.
-func formOps(query string, vars map[string]any) formPart {
-	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	return formField("operations", string(b))
-}
-
-const uploadFileQuery = `mutation($file: Upload!, $input: UploadFileInput) {
-  uploadFile(file: $file, input: $input) { id accountId name mime size sha256 url tags { name searchable } }
-}`
-
-type uploadedFile struct {
-	ID        string
-	AccountID string
-	Name      string
-	Mime      string
-	Size      int64
-	SHA256    string
-	URL       string
-	Tags      []models.Tag
-}
-
-// postForm sends a multipart body to /graphql.
-func (s *testServer) postForm(t testing.TB, key, ctype string, body io.Reader) (*http.Response, []byte) {
-	t.Helper()
-	return s.do(t, http.MethodPost, "/graphql", key, body, map[string]string{"Content-Type": ctype})
-}
-
-// uploadFile uploads one file with uploadFile and returns the File.
-func (s *testServer) uploadFile(t testing.TB, key string, input map[string]any, file formPart) uploadedFile {
-	t.Helper()
-	ctype, body := formBody(
-		formOps(uploadFileQuery, map[string]any{"file": nil, "input": input}),
-		formField("map", `{"0":["variables.file"]}`),
-		file,
-	)
-	resp, data := s.postForm(t, key, ctype, bytes.NewReader(body))
-	var r struct {
-		Data   struct{ UploadFile uploadedFile }
-		Errors []any
-	}
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(data, &r) != nil || len(r.Errors) > 0 {
-		t.Fatalf("uploadFile: %d %s", resp.StatusCode, clip(data))
-	}
-	return r.Data.UploadFile
-}
-
 // checkStored checks a File against the bytes sent, and the delivery route.
-func (s *testServer) checkStored(t testing.TB, f uploadedFile, want []byte) {
+func (s *testServer) checkStored(t testing.TB, f fileInfo, want []byte) {
 	t.Helper()
 	sum := sha256.Sum256(want)
 	if f.SHA256 != hex.EncodeToString(sum[:]) || f.Size != int64(len(want)) {
@@ -205,7 +121,7 @@ func TestGraphQLUpload(t *testing.T) {
 			)
 			resp, data := s.postForm(t, s.keys.PublicKey, ctype, bytes.NewReader(body))
 			var r struct {
-				Data   struct{ A, B uploadedFile }
+				Data   struct{ A, B fileInfo }
 				Errors []any
 			}
 			if resp.StatusCode != 200 || json.Unmarshal(data, &r) != nil || len(r.Errors) > 0 {
@@ -225,7 +141,7 @@ func TestGraphQLUpload(t *testing.T) {
 			// Hiding the length makes the client send it chunked.
 			resp, data := s.postForm(t, s.keys.PublicKey, ctype, struct{ io.Reader }{bytes.NewReader(body)})
 			var r struct {
-				Data struct{ UploadFile uploadedFile }
+				Data struct{ UploadFile fileInfo }
 			}
 			if resp.StatusCode != 200 || json.Unmarshal(data, &r) != nil || r.Data.UploadFile.ID == "" {
 				t.Fatalf("%d %s", resp.StatusCode, clip(data))

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -19,86 +18,6 @@ import (
 	"satchel/internal/uploads"
 )
 
-type mpPart struct {
-	UploadPartIndex int
-	UploadURL       string
-	Range           struct{ InclusiveStart, InclusiveEnd int64 }
-}
-
-func (s *testServer) beginMultipart(t *testing.T, key string, size int64, name string) (string, int, mpPart) {
-	t.Helper()
-	_, r := s.gql(t, key, `mutation($in: BeginMultipartUploadInput!) { beginMultipartUpload(input: $in) {
-		fileId uploadParts { count first { uploadPartIndex uploadUrl range { inclusiveStart inclusiveEnd } } } } }`,
-		map[string]any{"in": map[string]any{"fileName": name, "fileSize": size, "mime": "application/octet-stream", "tags": []map[string]any{{"name": "mp"}}}})
-	if len(r.Errors) > 0 {
-		t.Fatalf("begin: %+v", r.Errors)
-	}
-	var out struct {
-		BeginMultipartUpload struct {
-			FileID      string
-			UploadParts struct {
-				Count int
-				First mpPart
-			}
-		}
-	}
-	if err := json.Unmarshal(r.Data, &out); err != nil {
-		t.Fatal(err)
-	}
-	b := out.BeginMultipartUpload
-	return b.FileID, b.UploadParts.Count, b.UploadParts.First
-}
-
-func (s *testServer) uploadPart(t *testing.T, key, fileID string, i int) (mpPart, gqlResponse) {
-	t.Helper()
-	_, r := s.gql(t, key, `query($f: ID!, $i: Int!) { uploadPart(fileId: $f, uploadPartIndex: $i) { uploadPartIndex uploadUrl range { inclusiveStart inclusiveEnd } } }`,
-		map[string]any{"f": fileID, "i": i})
-	var out struct{ UploadPart mpPart }
-	if len(r.Errors) == 0 {
-		json.Unmarshal(r.Data, &out)
-	}
-	return out.UploadPart, r
-}
-
-func (s *testServer) completePart(t *testing.T, key, fileID string, i int, etag string) ([]int, *string, gqlResponse) {
-	t.Helper()
-	_, r := s.gql(t, key, `mutation($in: CompleteUploadPartInput!) { completeUploadPart(input: $in) { remainingUploadParts file { id sha256 size name } } }`,
-		map[string]any{"in": map[string]any{"fileId": fileID, "uploadPartIndex": i, "etag": etag}})
-	var out struct {
-		CompleteUploadPart struct {
-			RemainingUploadParts []int
-			File                 *struct{ ID, SHA256 string }
-		}
-	}
-	if len(r.Errors) > 0 {
-		return nil, nil, r
-	}
-	json.Unmarshal(r.Data, &out)
-	var sha *string
-	if f := out.CompleteUploadPart.File; f != nil {
-		sha = &f.SHA256
-	}
-	return out.CompleteUploadPart.RemainingUploadParts, sha, r
-}
-
-func (s *testServer) remaining(t *testing.T, key, fileID string) []int {
-	t.Helper()
-	_, r := s.gql(t, key, `query($f: ID!) { uploadParts(fileId: $f) { remainingUploadParts } }`, map[string]any{"f": fileID})
-	if len(r.Errors) > 0 {
-		t.Fatalf("uploadParts: %+v", r.Errors)
-	}
-	var out struct {
-		UploadParts struct{ RemainingUploadParts []int }
-	}
-	json.Unmarshal(r.Data, &out)
-	return out.UploadParts.RemainingUploadParts
-}
-
-func (s *testServer) putPart(t *testing.T, url string, body []byte) (*http.Response, []byte) {
-	t.Helper()
-	return s.do(t, http.MethodPut, strings.TrimPrefix(url, s.URL), "", bytes.NewReader(body), nil)
-}
-
 func TestMultipartParallelReverse(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
@@ -110,7 +29,7 @@ func TestMultipartParallelReverse(t *testing.T) {
 		if count != 3 || first.UploadPartIndex != 0 || first.Range.InclusiveStart != 0 || first.Range.InclusiveEnd != 5<<20-1 {
 			t.Fatalf("count %d first %+v", count, first)
 		}
-		parts := make([]mpPart, count)
+		parts := make([]sessionPart, count)
 		for i := range parts {
 			p, r := s.uploadPart(t, pk, fileID, i)
 			if len(r.Errors) > 0 {

@@ -110,75 +110,6 @@ func wantError(t *testing.T, what string, resp *http.Response, body []byte, stat
 	}
 }
 
-type fileTag struct {
-	Name       string `json:"name"`
-	Searchable bool   `json:"searchable"`
-}
-
-type fileInfo struct {
-	ID        string    `json:"id"`
-	AccountID string    `json:"accountId"`
-	Name      string    `json:"name"`
-	Mime      string    `json:"mime"`
-	Size      int64     `json:"size"`
-	SHA256    string    `json:"sha256"`
-	URL       string    `json:"url"`
-	Tags      []fileTag `json:"tags"`
-}
-
-// getFile returns the file as key's account sees it, or nil.
-func (s *testServer) getFile(t testing.TB, key, id string) *fileInfo {
-	t.Helper()
-	status, r := s.gql(t, key, `query($id: ID!) { file(id: $id) { id accountId name mime size sha256 url tags { name searchable } } }`, map[string]any{"id": id})
-	var out struct {
-		File *fileInfo `json:"file"`
-	}
-	if status != http.StatusOK || len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil {
-		t.Fatalf("file(%s): %d %s %+v", id, status, r.Data, r.Errors)
-	}
-	return out.File
-}
-
-// fileIDs lists the IDs of key's account's files.
-func (s *testServer) fileIDs(t testing.TB, key string) map[string]bool {
-	t.Helper()
-	status, r := s.gql(t, key, `{ files(first: 1000) { edges { node { id } } pageInfo { hasNextPage } } }`, nil)
-	var out struct {
-		Files struct {
-			Edges []struct {
-				Node struct {
-					ID string `json:"id"`
-				} `json:"node"`
-			} `json:"edges"`
-			PageInfo struct {
-				HasNextPage bool `json:"hasNextPage"`
-			} `json:"pageInfo"`
-		} `json:"files"`
-	}
-	if status != http.StatusOK || len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil {
-		t.Fatalf("files: %d %s %+v", status, r.Data, r.Errors)
-	}
-	if out.Files.PageInfo.HasNextPage {
-		t.Fatal("files: more than one page; the test expects fewer than 1000 files")
-	}
-	got := map[string]bool{}
-	for _, e := range out.Files.Edges {
-		got[e.Node.ID] = true
-	}
-	return got
-}
-
-// newIDs is after minus before.
-func newIDs(before, after map[string]bool) []string {
-	var out []string
-	for id := range after {
-		if !before[id] {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
 // tkOtherAccount creates a second account with a secret key.
 func (s *testServer) tkOtherAccount(t testing.TB, name string) (accountID, secret string) {
 	t.Helper()
@@ -192,23 +123,6 @@ func (s *testServer) tkOtherAccount(t testing.TB, name string) (accountID, secre
 		t.Fatal(err)
 	}
 	return a.ID, key
-}
-
-// tkGQL runs a GraphQL operation with extra request headers and returns the
-// status, the decoded response and the raw body.
-func (s *testServer) tkGQL(t testing.TB, key string, headers map[string]string, query string, vars map[string]any) (int, gqlResponse, []byte) {
-	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	h := map[string]string{"Content-Type": "application/json"}
-	for k, v := range headers {
-		h[k] = v
-	}
-	resp, data := s.do(t, http.MethodPost, "/graphql", key, bytes.NewReader(body), h)
-	var r gqlResponse
-	if err := json.Unmarshal(data, &r); err != nil {
-		t.Fatalf("graphql response %d is not JSON: %s", resp.StatusCode, data)
-	}
-	return resp.StatusCode, r, data
 }
 
 const createKeyQuery = `mutation($in: CreateApiKeyInput!) {
@@ -431,7 +345,7 @@ func TestUploadTicketUpload(t *testing.T) {
 			},
 		}
 		clientTags := `[{"name":"ticket-a","searchable":false},"client-c"]`
-		wantTags := []fileTag{{"ticket-a", true}, {"ticket-b", false}, {"client-c", true}}
+		wantTags := []models.Tag{{Name: "ticket-a", Searchable: true}, {Name: "ticket-b", Searchable: false}, {Name: "client-c", Searchable: true}}
 
 		check := func(t *testing.T, id string, data []byte) {
 			t.Helper()
@@ -1372,11 +1286,11 @@ func TestKeyRulesManagement(t *testing.T) {
 		})
 
 		t.Run("secret key from another origin", func(t *testing.T) {
-			st, r, _ := s.tkGQL(t, sec, map[string]string{"Origin": "https://other.example"}, `{ apiKeys { id } }`, nil)
+			st, r, _ := s.gqlPost(t, sec, map[string]string{"Origin": "https://other.example"}, gqlOp(`{ apiKeys { id } }`, nil))
 			if st != http.StatusForbidden || r.errCode() != "FORBIDDEN" {
 				t.Fatalf("cross-origin secret on /graphql: %d %s %+v", st, r.Data, r.Errors)
 			}
-			st, r, _ = s.tkGQL(t, sec, map[string]string{"Origin": "https://other.example"}, createTicketQuery, map[string]any{"in": map[string]any{}})
+			st, r, _ = s.gqlPost(t, sec, map[string]string{"Origin": "https://other.example"}, gqlOp(createTicketQuery, map[string]any{"in": map[string]any{}}))
 			if st != http.StatusForbidden || r.errCode() != "FORBIDDEN" {
 				t.Fatalf("cross-origin createUploadTicket: %d %s %+v", st, r.Data, r.Errors)
 			}
@@ -1388,7 +1302,7 @@ func TestKeyRulesManagement(t *testing.T) {
 				if origin != "" {
 					h["Origin"] = origin
 				}
-				st, r, _ := s.tkGQL(t, sec, h, `{ apiKeys { id } }`, nil)
+				st, r, _ := s.gqlPost(t, sec, h, gqlOp(`{ apiKeys { id } }`, nil))
 				if st != http.StatusOK || len(r.Errors) > 0 {
 					t.Fatalf("secret with Origin %q: %d %+v", origin, st, r.Errors)
 				}

@@ -17,21 +17,6 @@ import (
 	"satchel/models"
 )
 
-func (s *testServer) fileSHA(t *testing.T, id string) (string, int64) {
-	t.Helper()
-	_, r := s.gql(t, s.keys.SecretKey, `query($id: ID!) { file(id: $id) { sha256 size } }`, map[string]any{"id": id})
-	var out struct {
-		File *struct {
-			SHA256 string `json:"sha256"`
-			Size   int64  `json:"size"`
-		} `json:"file"`
-	}
-	if err := jsonUnmarshal(r.Data, &out); err != nil || out.File == nil {
-		t.Fatalf("file %s: %s %+v", id, r.Data, r.Errors)
-	}
-	return out.File.SHA256, out.File.Size
-}
-
 func shaHex(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
 func TestTusProtocolExtensions(t *testing.T) {
