@@ -10,17 +10,16 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"satchel/internal/auth"
 	"satchel/internal/config"
 	"satchel/internal/ids"
 	"satchel/internal/testdb"
+	"satchel/models"
 )
 
 // badCase is one refused request. fresh, when set, builds the request
@@ -35,7 +34,6 @@ func TestBadInputStoresNothing(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		const limit = 6 << 20 // the server's limit: a multipart session of two parts fits
 		s := newTestServer(t, b, func(c *config.Config) { c.MaxUploadSize = limit })
-		ctx := context.Background()
 		pk, sk := s.keys.PublicKey, s.keys.SecretKey
 
 		// Keys with rules.
@@ -59,26 +57,15 @@ func TestBadInputStoresNothing(t *testing.T) {
 		tkFree := s.newTicket(t, "", nil).UploadID
 
 		// Another account, with a file, a partial upload and a session.
-		otherAcct, otherSecret := s.apiOtherAccount(t)
-		_ = otherAcct
+		_, otherSecret := s.newAccount(t, "other", models.KindSecret)
 		otherPub, _ := s.createKey(t, otherSecret, map[string]any{"kind": "PUBLIC"})
 		otherFile := s.basicUpload(t, otherPub, "theirs.txt", "text/plain", []byte("theirs"))
 		otherPartial, _ := s.tusCreate(t, otherPub, map[string]string{"Upload-Length": "3", "Upload-Concat": "partial"}, nil)
 		otherSession, _, _ := s.beginMultipart(t, otherPub, 100, "theirs.bin")
 
 		// An account with a small quota, nearly full.
-		quotaAcct, err := (&auth.Service{DB: s.app.DB}).CreateAccount(ctx, "quota")
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := int64(100)
-		if err := (&auth.Service{DB: s.app.DB}).SetStorageQuota(ctx, quotaAcct.ID, &q); err != nil {
-			t.Fatal(err)
-		}
-		quotaSecret, _, err := (&auth.Service{DB: s.app.DB}).CreateKey(ctx, quotaAcct.ID, "secret", auth.KeyOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		quotaAcct, quotaSecret := s.newAccount(t, "quota", models.KindSecret)
+		s.setQuota(t, quotaAcct, 100)
 		quotaKey, _ := s.createKey(t, quotaSecret, map[string]any{"kind": "PUBLIC"})
 		s.basicUpload(t, quotaKey, "ninety.bin", "application/octet-stream", bytes.Repeat([]byte("n"), 90))
 

@@ -1,10 +1,9 @@
 package e2e
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
-
-	"log/slog"
 
 	"satchel/internal/testdb"
 )

@@ -49,12 +49,6 @@ func (s *testServer) checkStored(t testing.TB, f fileInfo, want []byte) {
 	}
 }
 
-func pseudoRandom(seed uint64, n int) []byte {
-	b := make([]byte, n)
-	rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8)}).Read(b)
-	return b
-}
-
 func TestGraphQLUpload(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
@@ -168,15 +162,8 @@ func TestGraphQLUploadBadRequests(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b, limitedUploads) // 1 MiB per file
 		pub, sec := s.keys.PublicKey, s.keys.SecretKey
-		authSvc := auth.Service{DB: s.app.DB}
-		smallKey, _, err := authSvc.CreateKey(context.Background(), s.keys.AccountID, models.KindPublic, auth.KeyOptions{Name: "small", MaxFileSize: 1000})
-		if err != nil {
-			t.Fatal(err)
-		}
-		imageKey, _, err := authSvc.CreateKey(context.Background(), s.keys.AccountID, models.KindPublic, auth.KeyOptions{Name: "images", MimeTypes: []string{"image/*"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		smallKey := s.newKey(t, s.keys.AccountID, models.KindPublic, auth.KeyOptions{Name: "small", MaxFileSize: 1000})
+		imageKey := s.newKey(t, s.keys.AccountID, models.KindPublic, auth.KeyOptions{Name: "images", MimeTypes: []string{"image/*"}})
 
 		ops := formOps(uploadFileQuery, map[string]any{"file": nil})
 		m := formField("map", `{"0":["variables.file"]}`)

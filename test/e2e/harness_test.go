@@ -8,11 +8,16 @@ package e2e
 // client in graphqlclient_test.go, the scenario tables in scenario_test.go.
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math/rand/v2"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -164,6 +169,54 @@ func with(base map[string]string, kv ...string) map[string]string {
 	return h
 }
 
+// ---------------------------------------------------------------------------
+// One-shot uploads: POST /files/basic with a key, POST /files/public/{uploadId} with an upload ID
+
+// postBasic sends POST /files/basic with key.
+func (s *testServer) postBasic(t *testing.T, key string, body []byte, headers map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	return s.do(t, http.MethodPost, "/files/basic", key, bytes.NewReader(body), headers)
+}
+
+// basicUpload uploads body through POST /files/basic and returns the file ID.
+func (s *testServer) basicUpload(t testing.TB, key, name, mimeType string, body []byte) string {
+	t.Helper()
+	resp, data := s.do(t, http.MethodPost, "/files/basic", key, bytes.NewReader(body),
+		map[string]string{"X-Upload-File-Name": name, "Content-Type": mimeType})
+	return s.uploadedID(t, "basic upload "+name, resp, data)
+}
+
+// postPublic sends a one-shot POST /files/public/{uploadId} with no key.
+func (s *testServer) postPublic(t *testing.T, uploadID string, body []byte, headers map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	return s.do(t, http.MethodPost, "/files/public/"+uploadID, "", bytes.NewReader(body), headers)
+}
+
+// publicUpload uploads through POST /files/public/{uploadId} and returns the
+// file ID.
+func (s *testServer) publicUpload(t *testing.T, uploadID string, body []byte, headers map[string]string) string {
+	t.Helper()
+	resp, data := s.postPublic(t, uploadID, body, headers)
+	return s.uploadedID(t, "POST /files/public/"+uploadID, resp, data)
+}
+
+// uploadedID checks a one-shot upload's answer (200 with fileId and its
+// fileUrl) and returns the file ID.
+func (s *testServer) uploadedID(t testing.TB, what string, resp *http.Response, data []byte) string {
+	t.Helper()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d %s", what, resp.StatusCode, data)
+	}
+	var r struct{ FileID, FileURL string }
+	if err := json.Unmarshal(data, &r); err != nil || !ids.Valid(r.FileID) || r.FileURL != s.cfg.PublicURL+"/files/"+r.FileID {
+		t.Fatalf("%s: response %s", what, data)
+	}
+	return r.FileID
+}
+
+// ---------------------------------------------------------------------------
+// Assertions on answers
+
 // errorCode reads the {"error":{"code"}} payload of a REST or tus response.
 func errorCode(t testing.TB, body []byte) string {
 	t.Helper()
@@ -182,6 +235,68 @@ func errorCode(t testing.TB, body []byte) string {
 	return e.Error.Code
 }
 
+// payloadCode reads the error code of a REST/tus payload or a GraphQL
+// response; every error must carry a non-empty message too.
+func payloadCode(t testing.TB, body []byte) string {
+	t.Helper()
+	var p struct {
+		Error  json.RawMessage `json:"error"`
+		Errors []struct {
+			Message    string         `json:"message"`
+			Extensions map[string]any `json:"extensions"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatalf("error response is not JSON: %s", clip(body))
+	}
+	if len(p.Error) > 0 {
+		return errorCode(t, body)
+	}
+	if len(p.Errors) == 0 {
+		t.Fatalf("no error in response: %s", clip(body))
+	}
+	for _, e := range p.Errors {
+		if strings.TrimSpace(e.Message) == "" {
+			t.Fatalf("GraphQL error without message: %s", clip(body))
+		}
+		if c, _ := e.Extensions["code"].(string); c == "" {
+			t.Fatalf("GraphQL error without extensions.code: %s", clip(body))
+		}
+	}
+	c, _ := p.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// wantError checks an error answer of a REST or tus route: the status, a
+// JSON Content-Type and the {"error":{"code","message"}} payload's code.
+func wantError(t *testing.T, what string, resp *http.Response, body []byte, status int, code string) {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Fatalf("%s: status %d, want %d (%s); body %s", what, resp.StatusCode, status, code, body)
+	}
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if ct != "application/json" {
+		t.Fatalf("%s: Content-Type %q, want application/json; body %s", what, resp.Header.Get("Content-Type"), body)
+	}
+	if got := errorCode(t, body); got != code {
+		t.Fatalf("%s: code %q, want %q; body %s", what, got, code, body)
+	}
+}
+
+func wantCode(t testing.TB, what string, resp *http.Response, body []byte, status int, code string) {
+	t.Helper()
+	if resp.StatusCode != status || errorCode(t, body) != code {
+		t.Fatalf("%s: %d %s, want %d %s", what, resp.StatusCode, body, status, code)
+	}
+}
+
+func clip(b []byte) string {
+	if len(b) > 600 {
+		return string(b[:600]) + "…"
+	}
+	return string(b)
+}
+
 // waitFor polls cond until it is true or the deadline passes.
 func waitFor(t testing.TB, d time.Duration, cond func() bool) {
 	t.Helper()
@@ -195,20 +310,26 @@ func waitFor(t testing.TB, d time.Duration, cond func() bool) {
 	t.Fatal("condition not met in time")
 }
 
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+// ---------------------------------------------------------------------------
+// Content
+
+// fill is some deterministic content of n bytes.
+func fill(tag string, n int) []byte {
+	b := bytes.Repeat([]byte(tag+"-"), n/(len(tag)+1)+1)
+	return b[:n]
+}
+
+func pseudoRandom(seed uint64, n int) []byte {
+	b := make([]byte, n)
+	rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8)}).Read(b)
+	return b
+}
+
+var (
+	fakePNG    = append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat([]byte{0}, 600)...)
+	scriptHTML = []byte("<!DOCTYPE html><html><body><script>alert(document.cookie)</script>" + strings.Repeat(" ", 600) + "</body></html>")
+)
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
-// uploadedID checks a one-shot upload's answer (200 with fileId and its
-// fileUrl) and returns the file ID.
-func (s *testServer) uploadedID(t testing.TB, what string, resp *http.Response, data []byte) string {
-	t.Helper()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s: %d %s", what, resp.StatusCode, data)
-	}
-	var r struct{ FileID, FileURL string }
-	if err := json.Unmarshal(data, &r); err != nil || !ids.Valid(r.FileID) || r.FileURL != s.cfg.PublicURL+"/files/"+r.FileID {
-		t.Fatalf("%s: response %s", what, data)
-	}
-	return r.FileID
-}
+func shaHex(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }

@@ -8,10 +8,9 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"context"
+	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -20,70 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"satchel/internal/auth"
 	"satchel/internal/config"
 	"satchel/internal/testdb"
-)
-
-// storedState is what an upload can leave behind: rows and bytes.
-type storedState struct {
-	files, uploads, parts, spentTickets int
-	bytesUsed                           int64
-	onDisk                              []string
-}
-
-func (s *testServer) state(t testing.TB) storedState {
-	t.Helper()
-	ctx := context.Background()
-	var st storedState
-	count := func(table, where string) int {
-		q := s.app.DB.NewSelect().Table(table)
-		if where != "" {
-			q = q.Where(where)
-		}
-		n, err := q.Count(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return int(n)
-	}
-	st.files = count("files", "")
-	st.uploads = count("uploads", "")
-	st.parts = count("multipart_parts", "")
-	st.spentTickets = count("upload_tickets", "consumed_at IS NOT NULL")
-	if err := s.app.DB.NewSelect().Table("accounts").ColumnExpr("COALESCE(SUM(bytes_used), 0)").Scan(ctx, &st.bytesUsed); err != nil {
-		t.Fatal(err)
-	}
-	root := s.cfg.FilesDir()
-	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			rel, _ := filepath.Rel(root, p)
-			st.onDisk = append(st.onDisk, rel)
-		}
-		return nil
-	})
-	return st
-}
-
-// unchanged fails when anything was stored or spent since before.
-func (s *testServer) unchanged(t testing.TB, what string, before storedState) {
-	t.Helper()
-	after := s.state(t)
-	if fmt.Sprint(after) != fmt.Sprint(before) {
-		t.Fatalf("%s stored or spent something:\nbefore %+v\nafter  %+v", what, before, after)
-	}
-}
-
-func wantCode(t testing.TB, what string, resp *http.Response, body []byte, status int, code string) {
-	t.Helper()
-	if resp.StatusCode != status || errorCode(t, body) != code {
-		t.Fatalf("%s: %d %s, want %d %s", what, resp.StatusCode, body, status, code)
-	}
-}
-
-var (
-	fakePNG    = append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat([]byte{0}, 600)...)
-	scriptHTML = []byte("<!DOCTYPE html><html><body><script>alert(document.cookie)</script>" + strings.Repeat(" ", 600) + "</body></html>")
 )
 
 func TestLimitsSniffedTypes(t *testing.T) {
@@ -192,10 +129,7 @@ func TestLimitsRevokedKeyUploadIDs(t *testing.T) {
 func TestLimitsStorageQuota(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
-		quota := int64(100)
-		if err := (&auth.Service{DB: s.app.DB}).SetStorageQuota(context.Background(), s.keys.AccountID, &quota); err != nil {
-			t.Fatal(err)
-		}
+		s.setQuota(t, s.keys.AccountID, 100)
 		first := s.basicUpload(t, s.keys.PublicKey, "a.bin", "application/octet-stream", bytes.Repeat([]byte("a"), 60))
 		cases := []struct {
 			name string
@@ -253,10 +187,7 @@ func TestLimitsStorageQuotaAtCommit(t *testing.T) {
 	// commit decides, exactly, and the second is refused with its bytes.
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
-		quota := int64(100)
-		if err := (&auth.Service{DB: s.app.DB}).SetStorageQuota(context.Background(), s.keys.AccountID, &quota); err != nil {
-			t.Fatal(err)
-		}
+		s.setQuota(t, s.keys.AccountID, 100)
 		a := s.tusUpload(t, s.keys.PublicKey, 60, "")
 		c := s.tusUpload(t, s.keys.PublicKey, 60, "")
 		if r, body := s.tusPatch(t, a, 0, bytes.Repeat([]byte("a"), 60)); r.StatusCode != http.StatusNoContent {
@@ -522,7 +453,7 @@ func TestLimitsMultipart(t *testing.T) {
 					UploadParts struct{ First struct{ UploadURL string } }
 				}
 			}
-			if len(r.Errors) > 0 || jsonUnmarshal(r.Data, &out) != nil {
+			if len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil {
 				t.Fatalf("begin: %s %+v", r.Data, r.Errors)
 			}
 			b := out.BeginMultipartUpload

@@ -235,10 +235,9 @@ func TestMultipartArithmeticAndExpiry(t *testing.T) {
 			t.Fatalf("part rows: %d %v (want 2)", n, err)
 		}
 		// Never completed: the session expires, parts and all.
-		svc := s.app.Uploads
-		svc.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
-		n, err := svc.Sweep(t.Context())
-		svc.Now = nil
+		s.setNow(25 * time.Hour)
+		n, err := s.app.Uploads.Sweep(t.Context())
+		s.resetNow()
 		if err != nil || n != 3 {
 			t.Fatalf("sweep: %d %v (want 3: the session and its two parts)", n, err)
 		}

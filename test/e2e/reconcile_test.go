@@ -10,7 +10,6 @@ import (
 
 	"github.com/tus/tusd/v2/pkg/handler"
 
-	"satchel/internal/auth"
 	"satchel/internal/testdb"
 	"satchel/internal/uploads"
 )
@@ -22,7 +21,7 @@ func TestReconcileSetsAsideBadUploads(t *testing.T) {
 		s := newTestServer(t, b)
 		ctx := context.Background()
 		svc := s.app.Uploads
-		p, err := (&auth.Service{DB: s.app.DB}).Authenticate(ctx, s.keys.PublicKey)
+		p, err := s.authService().Authenticate(ctx, s.keys.PublicKey)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,24 +9,18 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"satchel/internal/auth"
 	"satchel/internal/ids"
 	"satchel/internal/testdb"
 	"satchel/internal/uploads"
@@ -35,153 +29,6 @@ import (
 
 // ---------------------------------------------------------------------------
 // Helpers (prefixed tk to stay out of the other test files' way).
-
-type ticket struct {
-	UploadID    string    `json:"uploadId"`
-	ExpiresAt   time.Time `json:"expiresAt"`
-	UploadURL   string    `json:"uploadUrl"`
-	TusEndpoint string    `json:"tusEndpoint"`
-}
-
-const createTicketQuery = `mutation($in: CreateUploadTicketInput!) {
-  createUploadTicket(input: $in) { uploadId expiresAt uploadUrl tusEndpoint }
-}`
-
-var idPattern = regexp.MustCompile(`^[0-9A-Za-z]{22}$`)
-
-// tryTicket runs createUploadTicket and returns the raw outcome.
-func (s *testServer) tryTicket(t testing.TB, key string, in map[string]any) (int, gqlResponse, *ticket) {
-	t.Helper()
-	if in == nil {
-		in = map[string]any{}
-	}
-	status, r := s.gql(t, key, createTicketQuery, map[string]any{"in": in})
-	var out struct {
-		CreateUploadTicket *ticket `json:"createUploadTicket"`
-	}
-	if len(r.Data) > 0 && string(r.Data) != "null" {
-		if err := json.Unmarshal(r.Data, &out); err != nil {
-			t.Fatalf("createUploadTicket data %s: %v", r.Data, err)
-		}
-	}
-	return status, r, out.CreateUploadTicket
-}
-
-// newTicket mints a ticket with key (the bootstrap secret when "").
-func (s *testServer) newTicket(t testing.TB, key string, in map[string]any) ticket {
-	t.Helper()
-	if key == "" {
-		key = s.keys.SecretKey
-	}
-	status, r, tk := s.tryTicket(t, key, in)
-	if status != http.StatusOK || len(r.Errors) > 0 || tk == nil || !idPattern.MatchString(tk.UploadID) {
-		t.Fatalf("createUploadTicket(%v): %d %s %+v", in, status, r.Data, r.Errors)
-	}
-	return *tk
-}
-
-// postPublic sends a one-shot POST /files/public/{uploadId} with no key.
-func (s *testServer) postPublic(t *testing.T, uploadID string, body []byte, headers map[string]string) (*http.Response, []byte) {
-	t.Helper()
-	return s.do(t, http.MethodPost, "/files/public/"+uploadID, "", bytes.NewReader(body), headers)
-}
-
-// publicUpload uploads through POST /files/public/{uploadId} and returns the
-// file ID.
-func (s *testServer) publicUpload(t *testing.T, uploadID string, body []byte, headers map[string]string) string {
-	t.Helper()
-	resp, data := s.postPublic(t, uploadID, body, headers)
-	return s.uploadedID(t, "POST /files/public/"+uploadID, resp, data)
-}
-
-// wantError checks an error answer of a REST or tus route: the status, a
-// JSON Content-Type and the {"error":{"code","message"}} payload's code.
-func wantError(t *testing.T, what string, resp *http.Response, body []byte, status int, code string) {
-	t.Helper()
-	if resp.StatusCode != status {
-		t.Fatalf("%s: status %d, want %d (%s); body %s", what, resp.StatusCode, status, code, body)
-	}
-	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if ct != "application/json" {
-		t.Fatalf("%s: Content-Type %q, want application/json; body %s", what, resp.Header.Get("Content-Type"), body)
-	}
-	if got := errorCode(t, body); got != code {
-		t.Fatalf("%s: code %q, want %q; body %s", what, got, code, body)
-	}
-}
-
-// tkOtherAccount creates a second account with a secret key.
-func (s *testServer) tkOtherAccount(t testing.TB, name string) (accountID, secret string) {
-	t.Helper()
-	svc := auth.Service{DB: s.app.DB}
-	a, err := svc.CreateAccount(context.Background(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _, err := svc.CreateKey(context.Background(), a.ID, models.KindSecret, auth.KeyOptions{Name: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a.ID, key
-}
-
-const createKeyQuery = `mutation($in: CreateApiKeyInput!) {
-  createApiKey(input: $in) { key apiKey { id kind name hint allowedOrigins maxFileSize allowedMimeTypes uploadsPerMinute maxPendingUploads revokedAt } }
-}`
-
-type apiKey struct {
-	ID               string   `json:"id"`
-	Kind             string   `json:"kind"`
-	Name             string   `json:"name"`
-	Hint             string   `json:"hint"`
-	AllowedOrigins   []string `json:"allowedOrigins"`
-	MaxFileSize      *int64   `json:"maxFileSize"`
-	AllowedMimeTypes []string `json:"allowedMimeTypes"`
-	UploadsPerMinute *int     `json:"uploadsPerMinute"`
-	// MaxPendingUploads is only asked for by createKey.
-	MaxPendingUploads *int    `json:"maxPendingUploads"`
-	RevokedAt         *string `json:"revokedAt"`
-}
-
-// createKey creates a key with the secret key and returns it.
-func (s *testServer) createKey(t testing.TB, secret string, in map[string]any) (string, apiKey) {
-	t.Helper()
-	status, r := s.gql(t, secret, createKeyQuery, map[string]any{"in": in})
-	var out struct {
-		CreateAPIKey struct {
-			Key    string `json:"key"`
-			APIKey apiKey `json:"apiKey"`
-		} `json:"createApiKey"`
-	}
-	if status != http.StatusOK || len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil {
-		t.Fatalf("createApiKey(%v): %d %s %+v", in, status, r.Data, r.Errors)
-	}
-	k := out.CreateAPIKey
-	kind := strings.ToLower(k.APIKey.Kind)
-	if !regexp.MustCompile(`^`+kind+`_[0-9A-Za-z]{32}$`).MatchString(k.Key) || !ids.Valid(k.APIKey.ID) {
-		t.Fatalf("createApiKey: key %q id %q", k.Key, k.APIKey.ID)
-	}
-	return k.Key, k.APIKey
-}
-
-// listKeys runs apiKeys with key and returns the keys and the raw data.
-func (s *testServer) listKeys(t testing.TB, key string) ([]apiKey, []byte) {
-	t.Helper()
-	status, r := s.gql(t, key, `{ apiKeys { id kind name hint allowedOrigins maxFileSize allowedMimeTypes uploadsPerMinute revokedAt } }`, nil)
-	var out struct {
-		APIKeys []apiKey `json:"apiKeys"`
-	}
-	if status != http.StatusOK || len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil {
-		t.Fatalf("apiKeys: %d %s %+v", status, r.Data, r.Errors)
-	}
-	return out.APIKeys, r.Data
-}
-
-// postBasic sends POST /files/basic with key.
-func (s *testServer) postBasic(t *testing.T, key string, body []byte, headers map[string]string) (*http.Response, []byte) {
-	t.Helper()
-	return s.do(t, http.MethodPost, "/files/basic", key, bytes.NewReader(body), headers)
-}
 
 // shortBody sends a POST whose Content-Length promises more than the body
 // holds, then half-closes the connection: the server sees the body end
@@ -211,36 +58,6 @@ func (s *testServer) shortBody(t *testing.T, path string, declared int, body []b
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, data
-}
-
-// leftOnDisk reports whether any of an upload's files remain in the store.
-func (s *testServer) leftOnDisk(id string) []string {
-	var left []string
-	for _, p := range []string{id, id + ".info", filepath.Join(".sha256", id+".sha256")} {
-		if _, err := os.Stat(filepath.Join(s.cfg.FilesDir(), p)); err == nil {
-			left = append(left, p)
-		}
-	}
-	return left
-}
-
-// setNow makes the upload service see now+d until reset. No request may
-// be in flight while it changes.
-func (s *testServer) setNow(d time.Duration) {
-	s.app.Uploads.Now = func() time.Time { return time.Now().Add(d) }
-}
-
-func (s *testServer) resetNow() { s.app.Uploads.Now = nil }
-
-// waitExpired sleeps until the ticket has expired.
-func waitExpired(tk ticket) {
-	time.Sleep(time.Until(tk.ExpiresAt) + 50*time.Millisecond)
-}
-
-// fill is some deterministic content of n bytes.
-func fill(tag string, n int) []byte {
-	b := bytes.Repeat([]byte(tag+"-"), n/(len(tag)+1)+1)
-	return b[:n]
 }
 
 // ---------------------------------------------------------------------------
@@ -336,7 +153,7 @@ func TestUploadTicketUpload(t *testing.T) {
 		s := newTestServer(t, b)
 		// The ticket belongs to another account than the bootstrap one: the
 		// file must land in the ticket's account.
-		otherAcct, otherSecret := s.tkOtherAccount(t, "tickets")
+		otherAcct, otherSecret := s.newAccount(t, "tickets", models.KindSecret)
 		ticketIn := map[string]any{
 			"fileName": "avatar.txt",
 			"tags": []map[string]any{
@@ -1152,7 +969,7 @@ func TestKeyRulesManagement(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
 		sec := s.keys.SecretKey
-		_, otherSecret := s.tkOtherAccount(t, "other")
+		_, otherSecret := s.newAccount(t, "other", models.KindSecret)
 
 		t.Run("apiKeys lists the account's keys only, without secrets", func(t *testing.T) {
 			key, created := s.createKey(t, sec, map[string]any{

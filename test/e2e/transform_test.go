@@ -22,7 +22,6 @@ import (
 
 	"golang.org/x/image/webp"
 
-	"satchel/internal/auth"
 	"satchel/internal/config"
 	"satchel/internal/testdb"
 	"satchel/models"
@@ -283,9 +282,7 @@ func TestTransformations(t *testing.T) {
 			}
 			// Presets belong to accounts: another account's "big" does not
 			// apply to this account's file.
-			authSvc := &auth.Service{DB: s.app.DB}
-			acct, _ := authSvc.CreateAccount(t.Context(), "other")
-			otherKey, _, _ := authSvc.CreateKey(t.Context(), acct.ID, models.KindSecret, auth.KeyOptions{})
+			_, otherKey := s.newAccount(t, "other", models.KindSecret)
 			if _, r := s.gql(t, otherKey, `mutation { createTransformation(input: {name: "big", width: 10}) { name } }`, nil); len(r.Errors) > 0 {
 				t.Fatalf("other preset: %+v", r.Errors)
 			}

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"os"
@@ -12,12 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"satchel/internal/auth"
 	"satchel/internal/testdb"
 	"satchel/models"
 )
-
-func shaHex(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
 func TestTusProtocolExtensions(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
@@ -113,15 +108,7 @@ func TestTusProtocolExtensions(t *testing.T) {
 		})
 
 		t.Run("concatenation of another account's parts is refused", func(t *testing.T) {
-			authSvc := &auth.Service{DB: s.app.DB}
-			acct, err := authSvc.CreateAccount(t.Context(), "other")
-			if err != nil {
-				t.Fatal(err)
-			}
-			otherKey, _, err := authSvc.CreateKey(t.Context(), acct.ID, models.KindPublic, auth.KeyOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, otherKey := s.newAccount(t, "other", models.KindPublic)
 			resp, _ := s.tusCreate(t, otherKey, map[string]string{"Upload-Length": "3", "Upload-Concat": "partial"}, []byte("xyz"))
 			if resp.StatusCode != 201 {
 				t.Fatalf("other partial: %d", resp.StatusCode)
@@ -153,10 +140,9 @@ func TestTusProtocolExtensions(t *testing.T) {
 		t.Run("expired uploads are swept", func(t *testing.T) {
 			resp, _ := s.tusCreate(t, pk, map[string]string{"Upload-Length": "10"}, []byte("12345"))
 			id := idOf(resp.Header.Get("Location"))
-			svc := s.app.Uploads
-			svc.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
-			n, err := svc.Sweep(t.Context())
-			svc.Now = nil
+			s.setNow(25 * time.Hour)
+			n, err := s.app.Uploads.Sweep(t.Context())
+			s.resetNow()
 			if err != nil || n < 1 {
 				t.Fatalf("sweep: %d %v", n, err)
 			}
