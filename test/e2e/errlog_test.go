@@ -1,5 +1,8 @@
 package e2e
 
+// Errors and logging: internal errors on every edge (GraphQL, REST, tus,
+// delivery, the auth in front of them).
+
 import (
 	"log/slog"
 	"strings"

@@ -1,5 +1,10 @@
 package e2e
 
+// Listing (Query.files): Relay cursor walks forward and backward in every
+// filter mode against an order computed from the database, stable while
+// files are added and deleted, bad arguments refused, accounts kept apart.
+// On SQLite and on PostgreSQL.
+
 import (
 	"encoding/json"
 	"fmt"

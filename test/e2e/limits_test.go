@@ -3,7 +3,8 @@ package e2e
 // The limits of issue 12 on every upload route: the content's sniffed type
 // under type rules, revoked keys' upload IDs, the storage quota and the
 // per-key cap on unfinished uploads. Each refusal is checked for its status
-// and code and for leaving nothing stored or spent (storedState).
+// and code and for leaving nothing stored or spent (s.state, see
+// harness_state_test.go).
 
 import (
 	"bufio"

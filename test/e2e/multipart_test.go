@@ -1,5 +1,10 @@
 package e2e
 
+// Multipart sessions (DESIGN.md "GraphQL": beginMultipartUpload,
+// uploadPart, completeUploadPart): parts PUT in parallel and in reverse
+// order, ETags, an empty file, a part resumed over tus, Int64 arithmetic
+// past 2 GiB and expiry. On SQLite and on PostgreSQL.
+
 import (
 	"bytes"
 	"crypto/rand"

@@ -1,5 +1,10 @@
 package e2e
 
+// Transformations: presets managed over GraphQL, eager renders after an
+// upload, on-demand renders (once for concurrent requests, cached,
+// invalidated by an update), hostile inputs (not an image, a decompression
+// bomb), presets scoped to their account, results deleted with their file.
+
 import (
 	"bytes"
 	"context"

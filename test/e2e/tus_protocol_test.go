@@ -1,8 +1,16 @@
 package e2e
 
+// The tus protocol's extensions as Satchel serves them (creation,
+// creation-with-upload, deferred length, concatenation, termination,
+// expiration and the sweeper), the chunk path's queries, and termination
+// of finished and unfinished uploads. On SQLite and on PostgreSQL.
+
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -200,6 +208,56 @@ func TestTusChunksMakeNoQueries(t *testing.T) {
 		}
 		if sum, n := s.fileSHA(t, idOf(loc)); sum != shaHex(data) || n != int64(len(data)) {
 			t.Fatalf("file: %s %d", sum, n)
+		}
+	})
+}
+
+func TestAPIBadInputTusTermination(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		pub := s.keys.PublicKey
+		finished := s.tusUpload(t, pub, 5, tusMeta("filename", "done.txt"))
+		if resp, data := s.tusPatch(t, finished, 0, []byte("hello")); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("PATCH: %d %s", resp.StatusCode, data)
+		}
+		unfinished := s.tusUpload(t, pub, 10, tusMeta("filename", "half.txt"))
+		if resp, data := s.tusPatch(t, unfinished, 0, []byte("hello")); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("PATCH: %d %s", resp.StatusCode, data)
+		}
+		ctx := context.Background()
+		if _, err := models.GetUpload(ctx, s.app.DB, unfinished); err != nil {
+			t.Fatalf("unfinished upload row: %v", err)
+		}
+
+		runScenarios(t, s, []scenario{
+			{name: "DELETE finished upload", method: "DELETE", url: "/uploads/" + finished, headers: tusBase,
+				status: 403, code: "FORBIDDEN"},
+			{name: "DELETE finished upload apiWith a secret key", method: "DELETE", url: "/uploads/" + finished, key: s.keys.SecretKey, headers: tusBase,
+				status: 403, code: "FORBIDDEN"},
+			{name: "finished file still served", method: "GET", url: "/files/" + finished,
+				status: 200, contains: []string{"hello"}},
+			{name: "DELETE unfinished upload", method: "DELETE", url: "/uploads/" + unfinished, headers: tusBase,
+				status: 204},
+			{name: "HEAD deleted upload", method: "HEAD", url: "/uploads/" + unfinished, headers: tusBase,
+				status: 404, code: "NOT_FOUND"},
+			{name: "PATCH deleted upload", method: "PATCH", url: "/uploads/" + unfinished,
+				headers: with(tusBase, "Upload-Offset", "5", "Content-Type", "application/offset+octet-stream"), body: "world",
+				status: 404, code: "NOT_FOUND"},
+			{name: "DELETE deleted upload", method: "DELETE", url: "/uploads/" + unfinished, headers: tusBase,
+				status: 404, code: "NOT_FOUND"},
+		})
+
+		if _, err := models.GetUpload(ctx, s.app.DB, unfinished); !errors.Is(err, models.ErrNotFound) {
+			t.Fatalf("upload row after DELETE: %v, want not found", err)
+		}
+		for _, p := range []string{unfinished, unfinished + ".info", filepath.Join(".sha256", unfinished+".sha256")} {
+			if _, err := os.Stat(filepath.Join(s.cfg.FilesDir(), p)); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%s left in the filestore after DELETE: %v", p, err)
+			}
+		}
+		code, r := s.gql(t, s.keys.SecretKey, `query($id: ID!) { file(id: $id) { name size } }`, map[string]any{"id": finished})
+		if code != 200 || string(r.Data) != `{"file":{"name":"done.txt","size":5}}` {
+			t.Fatalf("finished file after refused DELETE: %d %s %+v", code, r.Data, r.Errors)
 		}
 	})
 }

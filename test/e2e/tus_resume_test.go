@@ -1,5 +1,9 @@
 package e2e
 
+// End to end with a real tus client (tusgo): a 20 MB upload whose
+// connection is cut mid-PATCH resumes from the offset the server reports,
+// and the file is exact (SHA-256, download, range, conditional GET).
+
 import (
 	"bytes"
 	"crypto/rand"
