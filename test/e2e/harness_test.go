@@ -3,9 +3,13 @@ package e2e
 // The harness: a Satchel wired exactly as `satchel serve` wires it (app.New),
 // in-process on httptest, over a real database (internal/testdb: SQLite or
 // PostgreSQL) and a real filestore, with its bootstrap keys; and the client
-// every test talks to a Satchel with, in-process or a child process (see
-// process_test.go). The tus client is in tusclient_test.go, the GraphQL
-// client in graphqlclient_test.go, the scenario tables in scenario_test.go.
+// every test talks to a Satchel with, in-process or a child process; the
+// one-shot uploads, the assertions on answers and test content. The rest
+// of the harness: harness_tus_test.go (the tus client),
+// harness_graphql_test.go (the GraphQL client), harness_accounts_test.go
+// (accounts, keys, upload IDs), harness_state_test.go (what an upload
+// leaves behind), harness_scenario_test.go (whole-API tables),
+// harness_process_test.go (the real binary, for the crash tests).
 
 import (
 	"bytes"

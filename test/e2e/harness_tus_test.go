@@ -1,7 +1,7 @@
 package e2e
 
 // The tests' one tus client: creation (optionally with the first bytes),
-// PATCH and HEAD requests as tus 1.0.0 words them, against any Satchel a
+// PATCH, HEAD and DELETE requests as tus 1.0.0 words them, against any Satchel a
 // client reaches (the in-process server or a child process), and the real
 // tus client tusgo for the end-to-end runs. An upload is named by its ID,
 // the last segment of its URL (the file's ID once it completes).
