@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -59,23 +60,17 @@ func (sc scenario) run(t *testing.T, s *testServer) (*http.Response, []byte) {
 			body = struct{ io.Reader }{body}
 		}
 	}
-	req, err := http.NewRequest(sc.method, s.URL+sc.url, body)
+	req, err := s.request(context.Background(), sc.method, sc.url, sc.key, body, sc.headers)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sc.key != "" {
-		req.Header.Set("Authorization", "Bearer "+sc.key)
-	}
-	for k, v := range sc.headers {
-		req.Header.Set(k, v)
-	}
-	client := s.Client()
+	hc := s.Client()
 	if sc.expectContinue {
 		req.Header.Set("Expect", "100-continue")
-		client = &http.Client{Transport: &http.Transport{ExpectContinueTimeout: 10 * time.Second}}
-		defer client.CloseIdleConnections()
+		hc = &http.Client{Transport: &http.Transport{ExpectContinueTimeout: 10 * time.Second}}
+		defer hc.CloseIdleConnections()
 	}
-	resp, err := client.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", sc.method, sc.url, err)
 	}

@@ -329,9 +329,9 @@ func TestTusChecksumCutShort(t *testing.T) {
 					time.Sleep(300 * time.Millisecond)
 					pw.CloseWithError(errCut)
 				}()
-				client := &http.Client{Transport: &http.Transport{}}
-				defer client.CloseIdleConnections()
-				if resp, err := client.Do(req); err == nil {
+				hc := &http.Client{Transport: &http.Transport{}}
+				defer hc.CloseIdleConnections()
+				if resp, err := hc.Do(req); err == nil {
 					resp.Body.Close()
 					t.Fatalf("cut PATCH answered %d", resp.StatusCode)
 				}
