@@ -1,4 +1,9 @@
-package main
+package e2e
+
+// Transformations: presets managed over GraphQL, eager renders after an
+// upload, on-demand renders (once for concurrent requests, cached,
+// invalidated by an update), hostile inputs (not an image, a decompression
+// bomb), presets scoped to their account, results deleted with their file.
 
 import (
 	"bytes"
@@ -22,7 +27,6 @@ import (
 
 	"golang.org/x/image/webp"
 
-	"satchel/internal/auth"
 	"satchel/internal/config"
 	"satchel/internal/testdb"
 	"satchel/models"
@@ -283,9 +287,7 @@ func TestTransformations(t *testing.T) {
 			}
 			// Presets belong to accounts: another account's "big" does not
 			// apply to this account's file.
-			authSvc := &auth.Service{DB: s.app.DB}
-			acct, _ := authSvc.CreateAccount(t.Context(), "other")
-			otherKey, _, _ := authSvc.CreateKey(t.Context(), acct.ID, models.KindSecret, auth.KeyOptions{})
+			_, otherKey := s.newAccount(t, "other", models.KindSecret)
 			if _, r := s.gql(t, otherKey, `mutation { createTransformation(input: {name: "big", width: 10}) { name } }`, nil); len(r.Errors) > 0 {
 				t.Fatalf("other preset: %+v", r.Errors)
 			}

@@ -1,10 +1,12 @@
-package main
+package e2e
+
+// Errors and logging: internal errors on every edge (GraphQL, REST, tus,
+// delivery, the auth in front of them).
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
-
-	"log/slog"
 
 	"satchel/internal/testdb"
 )
@@ -13,13 +15,13 @@ import (
 // edge answers it; the client sees the ID and nothing of the cause.
 func TestInternalErrorsAreLoggedOnce(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
-		var logs crashBuffer
+		var logs syncBuffer
 		s := newTestServerLogging(t, b, &logs, slog.LevelWarn)
 		// The public key is looked up (and cached) while the database is
 		// up; the secret key is not.
-		s.apiBasicUpload(t, s.keys.PublicKey, "a.txt", "text/plain", []byte("a"))
-		file := s.apiBasicUpload(t, s.keys.PublicKey, "b.txt", "text/plain", []byte("b"))
-		unused, _ := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "SECRET"})
+		s.basicUpload(t, s.keys.PublicKey, "a.txt", "text/plain", []byte("a"))
+		file := s.basicUpload(t, s.keys.PublicKey, "b.txt", "text/plain", []byte("b"))
+		unused, _ := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "SECRET"})
 		s.gql(t, s.keys.SecretKey, `{ files(first: 1) { edges { cursor } } }`, nil) // caches the secret key
 		s.app.DB.Close()
 		logged := func(what, id string) {
@@ -36,9 +38,9 @@ func TestInternalErrorsAreLoggedOnce(t *testing.T) {
 		}
 		// GraphQL: a resolver's error, and the auth middleware's.
 		for _, c := range []struct{ name, key string }{{"a GraphQL resolver", s.keys.SecretKey}, {"the GraphQL auth middleware", unused}} {
-			resp, body := s.do(t, "POST", "/graphql", c.key, strings.NewReader(`{"query":"{ files(first: 1) { edges { cursor } } }"}`), apiJsonHeaders)
+			resp, body := s.do(t, "POST", "/graphql", c.key, strings.NewReader(`{"query":"{ files(first: 1) { edges { cursor } } }"}`), jsonHeaders)
 			id := resp.Header.Get("X-Request-Id")
-			if apiPayloadCode(t, body) != "INTERNAL" || !strings.Contains(string(body), `"requestId":"`+id+`"`) || strings.Contains(string(body), "closed") {
+			if payloadCode(t, body) != "INTERNAL" || !strings.Contains(string(body), `"requestId":"`+id+`"`) || strings.Contains(string(body), "closed") {
 				t.Fatalf("%s: %d %s", c.name, resp.StatusCode, body)
 			}
 			logged(c.name, id)
@@ -50,7 +52,7 @@ func TestInternalErrorsAreLoggedOnce(t *testing.T) {
 		}{
 			{"the auth middleware", "POST", "/files/basic", s.keys.SecretKey, nil, "x"},
 			{"a REST upload", "POST", "/files/basic", s.keys.PublicKey, map[string]string{"Content-Type": "text/plain"}, "x"},
-			{"tus creation", "POST", "/uploads/", s.keys.PublicKey, apiWith(apiTusBase, "Upload-Length", "3"), ""},
+			{"tus creation", "POST", "/uploads/", s.keys.PublicKey, with(tusBase, "Upload-Length", "3"), ""},
 			{"delivery", "GET", "/files/" + file, "", nil, ""},
 		} {
 			before := strings.Count(logs.String(), "internal error")

@@ -1,4 +1,9 @@
-package main
+package e2e
+
+// Listing (Query.files): Relay cursor walks forward and backward in every
+// filter mode against an order computed from the database, stable while
+// files are added and deleted, bad arguments refused, accounts kept apart.
+// On SQLite and on PostgreSQL.
 
 import (
 	"encoding/json"
@@ -9,7 +14,6 @@ import (
 	"strings"
 	"testing"
 
-	"satchel/internal/auth"
 	"satchel/internal/testdb"
 	"satchel/models"
 )
@@ -50,7 +54,7 @@ func seedFiles(t *testing.T, s *testServer, key string, n, offset int) []seeded 
 
 func loadSeeded(t *testing.T, s *testServer, key string) []seeded {
 	t.Helper()
-	p, err := (&auth.Service{DB: s.app.DB}).Authenticate(t.Context(), key)
+	p, err := s.authService().Authenticate(t.Context(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,12 +387,7 @@ func TestFilesListingArgumentsAndIsolation(t *testing.T) {
 		s := newTestServer(t, b)
 		sk := s.keys.SecretKey
 		seedFiles(t, s, sk, 12, 0)
-		authSvc := &auth.Service{DB: s.app.DB}
-		acct, _ := authSvc.CreateAccount(t.Context(), "other")
-		otherKey, _, err := authSvc.CreateKey(t.Context(), acct.ID, models.KindSecret, auth.KeyOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, otherKey := s.newAccount(t, "other", models.KindSecret)
 		seedFiles(t, s, otherKey, 5, 100)
 
 		own, _ := s.filesPage(t, sk, map[string]any{"first": 3})

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Issue 12's hostile GraphQL documents against the whole server: each is
 // refused before it is validated or run, with BAD_USER_INPUT (a request
@@ -7,14 +7,13 @@ package main
 // clients send passes.
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -38,7 +37,8 @@ func gqlRepeat(n int, format string) string {
 }
 
 func TestGraphQLLimits(t *testing.T) {
-	raw, err := os.ReadFile("graph/testdata/introspection.graphql")
+	// go test runs in the package's directory: the module root is ../..
+	raw, err := os.ReadFile(filepath.Join("..", "..", "graph", "testdata", "introspection.graphql"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,16 +46,16 @@ func TestGraphQLLimits(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
 		sec := s.keys.SecretKey
-		asJSON := apiWith(apiJsonHeaders, "Accept", "application/json")
-		asGraphQL := apiWith(apiJsonHeaders, "Accept", "application/graphql-response+json")
-		var scenarios []apiScenario
+		asJSON := with(jsonHeaders, "Accept", "application/json")
+		asGraphQL := with(jsonHeaders, "Accept", "application/graphql-response+json")
+		var scenarios []scenario
 		// refused adds the request with both media types.
 		refused := func(name, key, query, code string) {
-			body := apiGqlBody(query, nil)
+			body := gqlJSON(query, nil)
 			scenarios = append(scenarios,
-				apiScenario{name: name + ", json", method: "POST", url: "/graphql", key: key, headers: asJSON, body: body,
+				scenario{name: name + ", json", method: "POST", url: "/graphql", key: key, headers: asJSON, body: body,
 					status: 200, code: code, notContains: []string{`"data"`}},
-				apiScenario{name: name + ", graphql-response", method: "POST", url: "/graphql", key: key, headers: asGraphQL, body: body,
+				scenario{name: name + ", graphql-response", method: "POST", url: "/graphql", key: key, headers: asGraphQL, body: body,
 					status: 400, code: code, notContains: []string{`"data"`}})
 		}
 		// The documents of the issue: 107 KB of __typename, 2,000 fields
@@ -81,50 +81,50 @@ func TestGraphQLLimits(t *testing.T) {
 		fourSchemas := gqlRepeat(4, `s%d: __schema { types { ...FullType } }`) + graphiql[strings.Index(graphiql, "fragment FullType"):]
 		refused("four introspections without a key", "", fourSchemas, "BAD_USER_INPUT")
 		scenarios = append(scenarios,
-			apiScenario{name: "four introspections with a key", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
-				body: apiGqlBody(fourSchemas, nil), status: 200},
-			apiScenario{name: "GraphiQL introspection without a key, json", method: "POST", url: "/graphql", headers: asJSON,
-				body: apiGqlBody(graphiql, nil), status: 200, contains: []string{`"queryType":{"name":"Query","kind":"OBJECT"}`}},
-			apiScenario{name: "GraphiQL introspection without a key, graphql-response", method: "POST", url: "/graphql", headers: asGraphQL,
-				body: apiGqlBody(graphiql, nil), status: 200, contains: []string{`"queryType":{"name":"Query","kind":"OBJECT"}`}},
-			apiScenario{name: "GraphiQL introspection over GET", method: "GET", url: "/graphql?query=" + url.QueryEscape(graphiql),
+			scenario{name: "four introspections with a key", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
+				body: gqlJSON(fourSchemas, nil), status: 200},
+			scenario{name: "GraphiQL introspection without a key, json", method: "POST", url: "/graphql", headers: asJSON,
+				body: gqlJSON(graphiql, nil), status: 200, contains: []string{`"queryType":{"name":"Query","kind":"OBJECT"}`}},
+			scenario{name: "GraphiQL introspection without a key, graphql-response", method: "POST", url: "/graphql", headers: asGraphQL,
+				body: gqlJSON(graphiql, nil), status: 200, contains: []string{`"queryType":{"name":"Query","kind":"OBJECT"}`}},
+			scenario{name: "GraphiQL introspection over GET", method: "GET", url: "/graphql?query=" + url.QueryEscape(graphiql),
 				status: 200, contains: []string{`"queryType":{"name":"Query","kind":"OBJECT"}`}},
-			apiScenario{name: "a full page of files", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
-				body:   apiGqlBody(`{ files(first: 1000) { edges { cursor node { id accountId name mime size tags { name searchable } uploadedAt url sha256 transformation(name: "thumb") { name url status width height size mime } } } pageInfo { hasNextPage endCursor } } }`, nil),
+			scenario{name: "a full page of files", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
+				body:   gqlJSON(`{ files(first: 1000) { edges { cursor node { id accountId name mime size tags { name searchable } uploadedAt url sha256 transformation(name: "thumb") { name url status width height size mime } } } pageInfo { hasNextPage endCursor } } }`, nil),
 				status: 200},
-			apiScenario{name: "100 aliases of file", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
-				body: apiGqlBody(gqlRepeat(100, `f%d: file(id: "x") { id name url }`), nil), status: 200},
+			scenario{name: "100 aliases of file", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
+				body: gqlJSON(gqlRepeat(100, `f%d: file(id: "x") { id name url }`), nil), status: 200},
 		)
 
 		// A body over the limit (1 MiB) is 413 TOO_LARGE whatever the
 		// media type, with or without a key, whether its length is
 		// announced or not.
-		big := apiGqlBody("{ __typename }", map[string]any{"pad": strings.Repeat("x", 1<<20)})
+		big := gqlJSON("{ __typename }", map[string]any{"pad": strings.Repeat("x", 1<<20)})
 		for _, key := range []string{"", sec} {
 			for _, chunked := range []bool{false, true} {
 				name := fmt.Sprintf("body over the limit, key %v, chunked %v", key != "", chunked)
 				scenarios = append(scenarios,
-					apiScenario{name: name + ", json", method: "POST", url: "/graphql", key: key, headers: asJSON, body: big, chunked: chunked,
+					scenario{name: name + ", json", method: "POST", url: "/graphql", key: key, headers: asJSON, body: big, chunked: chunked,
 						status: 413, code: "TOO_LARGE"},
-					apiScenario{name: name + ", graphql-response", method: "POST", url: "/graphql", key: key, headers: asGraphQL, body: big, chunked: chunked,
+					scenario{name: name + ", graphql-response", method: "POST", url: "/graphql", key: key, headers: asGraphQL, body: big, chunked: chunked,
 						status: 413, code: "TOO_LARGE"})
 			}
 		}
 
 		// Requests that are not GraphQL-over-HTTP requests: 400.
 		scenarios = append(scenarios,
-			apiScenario{name: "no query (a typo)", method: "POST", url: "/graphql", key: sec, headers: asJSON, body: `{"qeury":"{ __typename }"}`,
+			scenario{name: "no query (a typo)", method: "POST", url: "/graphql", key: sec, headers: asJSON, body: `{"qeury":"{ __typename }"}`,
 				status: 400, code: "BAD_USER_INPUT"},
-			apiScenario{name: "no query at all", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: `{}`,
+			scenario{name: "no query at all", method: "POST", url: "/graphql", key: sec, headers: jsonHeaders, body: `{}`,
 				status: 400, code: "BAD_USER_INPUT"},
-			apiScenario{name: "no query over GET", method: "GET", url: "/graphql?operationName=x", key: sec,
+			scenario{name: "no query over GET", method: "GET", url: "/graphql?operationName=x", key: sec,
 				status: 400, code: "BAD_USER_INPUT"},
-			apiScenario{name: "variables not an object", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: `{"query":"{ __typename }","variables":[7]}`,
+			scenario{name: "variables not an object", method: "POST", url: "/graphql", key: sec, headers: jsonHeaders, body: `{"query":"{ __typename }","variables":[7]}`,
 				status: 400, code: "BAD_USER_INPUT"},
-			apiScenario{name: "body not UTF-8", method: "POST", url: "/graphql", key: sec, headers: apiJsonHeaders, body: "{\"query\":\"{ file(id: \\\"\xff\\\") { id } }\"}",
+			scenario{name: "body not UTF-8", method: "POST", url: "/graphql", key: sec, headers: jsonHeaders, body: "{\"query\":\"{ file(id: \\\"\xff\\\") { id } }\"}",
 				status: 400, code: "BAD_USER_INPUT"},
 		)
-		apiRunScenarios(t, s, scenarios)
+		runScenarios(t, s, scenarios)
 
 		// An automatic persisted query (a query sent once with its hash,
 		// then by its hash alone) still works: a request without a query
@@ -133,7 +133,7 @@ func TestGraphQLLimits(t *testing.T) {
 		sum := sha256.Sum256([]byte(q))
 		ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
 		for i, body := range []map[string]any{{"query": q, "extensions": ext}, {"extensions": ext}} {
-			status, r := s.gqlBody(t, sec, body)
+			status, r, _ := s.gqlPost(t, sec, nil, body)
 			if status != http.StatusOK || len(r.Errors) > 0 {
 				t.Fatalf("persisted query, request %d: %d %+v", i, status, r.Errors)
 			}
@@ -149,17 +149,4 @@ func gqlFragmentChain(n int) string {
 	}
 	fmt.Fprintf(&b, "fragment F%d on __Type { name }\n", n)
 	return b.String()
-}
-
-// gqlBody posts body (a GraphQL-over-HTTP request object) and decodes the
-// response.
-func (s *testServer) gqlBody(t testing.TB, key string, body map[string]any) (int, gqlResponse) {
-	t.Helper()
-	b, _ := json.Marshal(body)
-	resp, data := s.do(t, http.MethodPost, "/graphql", key, bytes.NewReader(b), map[string]string{"Content-Type": "application/json"})
-	var r gqlResponse
-	if err := json.Unmarshal(data, &r); err != nil {
-		t.Fatalf("graphql response %d is not JSON: %s", resp.StatusCode, data)
-	}
-	return resp.StatusCode, r
 }

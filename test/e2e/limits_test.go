@@ -1,17 +1,17 @@
-package main
+package e2e
 
 // The limits of issue 12 on every upload route: the content's sniffed type
 // under type rules, revoked keys' upload IDs, the storage quota and the
 // per-key cap on unfinished uploads. Each refusal is checked for its status
-// and code and for leaving nothing stored or spent (lmState).
+// and code and for leaving nothing stored or spent (s.state, see
+// harness_state_test.go).
 
 import (
 	"bufio"
 	"bytes"
-	"context"
+	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -20,76 +20,14 @@ import (
 	"testing"
 	"time"
 
-	"satchel/internal/auth"
 	"satchel/internal/config"
 	"satchel/internal/testdb"
-)
-
-// lmState is what an upload can leave behind: rows and bytes.
-type lmState struct {
-	files, uploads, parts, spentTickets int
-	bytesUsed                           int64
-	onDisk                              []string
-}
-
-func (s *testServer) lmState(t testing.TB) lmState {
-	t.Helper()
-	ctx := context.Background()
-	var st lmState
-	count := func(table, where string) int {
-		q := s.app.DB.NewSelect().Table(table)
-		if where != "" {
-			q = q.Where(where)
-		}
-		n, err := q.Count(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return int(n)
-	}
-	st.files = count("files", "")
-	st.uploads = count("uploads", "")
-	st.parts = count("multipart_parts", "")
-	st.spentTickets = count("upload_tickets", "consumed_at IS NOT NULL")
-	if err := s.app.DB.NewSelect().Table("accounts").ColumnExpr("COALESCE(SUM(bytes_used), 0)").Scan(ctx, &st.bytesUsed); err != nil {
-		t.Fatal(err)
-	}
-	root := s.cfg.FilesDir()
-	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			rel, _ := filepath.Rel(root, p)
-			st.onDisk = append(st.onDisk, rel)
-		}
-		return nil
-	})
-	return st
-}
-
-// lmUnchanged fails when anything was stored or spent since before.
-func (s *testServer) lmUnchanged(t testing.TB, what string, before lmState) {
-	t.Helper()
-	after := s.lmState(t)
-	if fmt.Sprint(after) != fmt.Sprint(before) {
-		t.Fatalf("%s stored or spent something:\nbefore %+v\nafter  %+v", what, before, after)
-	}
-}
-
-func lmWant(t testing.TB, what string, resp *http.Response, body []byte, status int, code string) {
-	t.Helper()
-	if resp.StatusCode != status || errorCode(t, body) != code {
-		t.Fatalf("%s: %d %s, want %d %s", what, resp.StatusCode, body, status, code)
-	}
-}
-
-var (
-	lmPNG  = append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat([]byte{0}, 600)...)
-	lmHTML = []byte("<!DOCTYPE html><html><body><script>alert(document.cookie)</script>" + strings.Repeat(" ", 600) + "</body></html>")
 )
 
 func TestLimitsSniffedTypes(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
-		images, _ := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
+		images, _ := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
 		basic := func(body []byte, ctype string) (*http.Response, []byte) {
 			h := map[string]string{}
 			if ctype != "" {
@@ -102,29 +40,29 @@ func TestLimitsSniffedTypes(t *testing.T) {
 			body  []byte
 			ctype string
 		}{
-			{"HTML with no declared type", lmHTML, ""},
-			{"HTML declared as image/png", lmHTML, "image/png"},
+			{"HTML with no declared type", scriptHTML, ""},
+			{"HTML declared as image/png", scriptHTML, "image/png"},
 			{"short HTML declared as image/gif", []byte("<html><script>x()</script>"), "image/gif"},
 			{"plain text with no declared type", []byte("just some words"), ""},
 			{"a PDF declared as image/jpeg", []byte("%PDF-1.7\n" + strings.Repeat("x", 600)), "image/jpeg"},
 		}
 		for _, c := range refused {
 			t.Run("basic "+c.name, func(t *testing.T) {
-				before := s.lmState(t)
+				before := s.state(t)
 				resp, body := basic(c.body, c.ctype)
-				lmWant(t, c.name, resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
-				s.lmUnchanged(t, c.name, before)
+				wantCode(t, c.name, resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+				s.unchanged(t, c.name, before)
 			})
 			t.Run("tus "+c.name, func(t *testing.T) {
-				before := s.lmState(t)
+				before := s.state(t)
 				meta := ""
 				if c.ctype != "" {
-					meta = apiTusMeta("filetype", c.ctype)
+					meta = tusMeta("filetype", c.ctype)
 				}
-				id := s.apiTusCreate(t, images, len(c.body), meta)
-				resp, body := s.apiTusPatch(t, id, 0, c.body)
-				lmWant(t, c.name, resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
-				s.lmUnchanged(t, c.name, before)
+				id := s.tusUpload(t, images, len(c.body), meta)
+				resp, body := s.tusPatch(t, id, 0, c.body)
+				wantCode(t, c.name, resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+				s.unchanged(t, c.name, before)
 			})
 		}
 		t.Run("accepted", func(t *testing.T) {
@@ -132,8 +70,8 @@ func TestLimitsSniffedTypes(t *testing.T) {
 				name, ctype, want string
 				body              []byte
 			}{
-				{"PNG with no declared type", "", "image/png", lmPNG},
-				{"PNG declared", "image/png", "image/png", lmPNG},
+				{"PNG with no declared type", "", "image/png", fakePNG},
+				{"PNG declared", "image/png", "image/png", fakePNG},
 				// The sniffer cannot tell HEIC: the declared type stands.
 				{"unknown bytes declared image/heic", "image/heic", "image/heic", []byte("\x00\x00\x00\x18ftypheic" + strings.Repeat("\x00", 40))},
 				// An SVG sniffs as XML, which is of image/svg+xml's family.
@@ -141,25 +79,25 @@ func TestLimitsSniffedTypes(t *testing.T) {
 			} {
 				resp, body := basic(c.body, c.ctype)
 				id := s.uploadedID(t, c.name, resp, body)
-				if f := s.tkGetFile(t, s.keys.SecretKey, id); f == nil || f.Mime != c.want {
+				if f := s.getFile(t, s.keys.SecretKey, id); f == nil || f.Mime != c.want {
 					t.Fatalf("%s: file %+v, want type %s", c.name, f, c.want)
 				}
 			}
 		})
 		t.Run("a key without rules takes anything and records the sniffed type", func(t *testing.T) {
-			resp, body := s.do(t, http.MethodPost, "/files/basic", s.keys.PublicKey, bytes.NewReader(lmHTML), nil)
+			resp, body := s.do(t, http.MethodPost, "/files/basic", s.keys.PublicKey, bytes.NewReader(scriptHTML), nil)
 			id := s.uploadedID(t, "HTML", resp, body)
-			if f := s.tkGetFile(t, s.keys.SecretKey, id); f == nil || !strings.HasPrefix(f.Mime, "text/html") {
+			if f := s.getFile(t, s.keys.SecretKey, id); f == nil || !strings.HasPrefix(f.Mime, "text/html") {
 				t.Fatalf("file %+v", f)
 			}
 		})
 		t.Run("upload ID rules too", func(t *testing.T) {
-			tk := s.tkNewTicket(t, "", map[string]any{"allowedMimeTypes": []string{"image/png"}})
-			before := s.lmState(t)
-			resp, body := s.tkPost(t, tk.UploadID, lmHTML, map[string]string{"Content-Type": "image/png"})
-			lmWant(t, "ticket HTML as PNG", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
-			s.lmUnchanged(t, "ticket HTML as PNG", before)
-			s.tkPostOK(t, tk.UploadID, lmPNG, nil) // not spent by the refusal
+			tk := s.newTicket(t, "", map[string]any{"allowedMimeTypes": []string{"image/png"}})
+			before := s.state(t)
+			resp, body := s.postPublic(t, tk.UploadID, scriptHTML, map[string]string{"Content-Type": "image/png"})
+			wantCode(t, "ticket HTML as PNG", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+			s.unchanged(t, "ticket HTML as PNG", before)
+			s.publicUpload(t, tk.UploadID, fakePNG, nil) // not spent by the refusal
 		})
 	})
 }
@@ -167,23 +105,23 @@ func TestLimitsSniffedTypes(t *testing.T) {
 func TestLimitsRevokedKeyUploadIDs(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
-		minter, rec := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "SECRET", "name": "backend"})
-		unused := s.tkNewTicket(t, minter, nil)
-		inFlight := s.tkNewTicket(t, minter, nil)
-		loc := s.tkTusCreateOK(t, inFlight.UploadID, 10)
+		minter, rec := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "SECRET", "name": "backend"})
+		unused := s.newTicket(t, minter, nil)
+		inFlight := s.newTicket(t, minter, nil)
+		inFlightID := s.tusUpload(t, "", 10, tusMeta("uploadId", inFlight.UploadID))
 		if _, r := s.gql(t, s.keys.SecretKey, `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, map[string]any{"id": rec.ID}); len(r.Errors) > 0 {
 			t.Fatalf("revoke: %+v", r.Errors)
 		}
-		before := s.lmState(t)
-		resp, body := s.tkPost(t, unused.UploadID, []byte("hello"), nil)
-		lmWant(t, "POST with a revoked key's upload ID", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
-		resp, body = s.tkTusCreate(t, 5, tkMeta("uploadId", unused.UploadID), nil)
-		lmWant(t, "tus creation with a revoked key's upload ID", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
-		s.lmUnchanged(t, "revoked upload IDs", before)
+		before := s.state(t)
+		resp, body := s.postPublic(t, unused.UploadID, []byte("hello"), nil)
+		wantCode(t, "POST with a revoked key's upload ID", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
+		resp, body = s.tusCreate(t, "", tusHeaders(5, tusMeta("uploadId", unused.UploadID)), nil)
+		wantCode(t, "tus creation with a revoked key's upload ID", resp, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
+		s.unchanged(t, "revoked upload IDs", before)
 		// An upload begun before the revocation cannot finish either.
-		r, body := s.tusPatch(t, loc, 0, []byte("0123456789"))
-		lmWant(t, "PATCH of an upload begun before the revocation", r, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
-		if st := s.lmState(t); st.files != 0 || st.spentTickets != 0 {
+		r, body := s.tusPatch(t, inFlightID, 0, []byte("0123456789"))
+		wantCode(t, "PATCH of an upload begun before the revocation", r, body, http.StatusGone, "UPLOAD_ID_EXPIRED")
+		if st := s.state(t); st.files != 0 || st.spentTickets != 0 {
 			t.Fatalf("a revoked upload ID was spent: %+v", st)
 		}
 	})
@@ -192,11 +130,8 @@ func TestLimitsRevokedKeyUploadIDs(t *testing.T) {
 func TestLimitsStorageQuota(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
-		quota := int64(100)
-		if err := (&auth.Service{DB: s.app.DB}).SetStorageQuota(context.Background(), s.keys.AccountID, &quota); err != nil {
-			t.Fatal(err)
-		}
-		first := s.apiBasicUpload(t, s.keys.PublicKey, "a.bin", "application/octet-stream", bytes.Repeat([]byte("a"), 60))
+		s.setQuota(t, s.keys.AccountID, 100)
+		first := s.basicUpload(t, s.keys.PublicKey, "a.bin", "application/octet-stream", bytes.Repeat([]byte("a"), 60))
 		cases := []struct {
 			name string
 			send func() (*http.Response, []byte)
@@ -208,7 +143,7 @@ func TestLimitsStorageQuota(t *testing.T) {
 				return s.do(t, http.MethodPost, "/files/basic", s.keys.PublicKey, struct{ *bytes.Reader }{bytes.NewReader(bytes.Repeat([]byte("b"), 60))}, nil)
 			}},
 			{"tus creation", func() (*http.Response, []byte) {
-				return s.do(t, http.MethodPost, "/uploads/", s.keys.PublicKey, nil, apiWith(apiTusBase, "Upload-Length", "60"))
+				return s.tusCreate(t, s.keys.PublicKey, tusHeaders(60, ""), nil)
 			}},
 			{"multipart", func() (*http.Response, []byte) {
 				code, r := s.gql(t, s.keys.PublicKey, `mutation { beginMultipartUpload(input: {fileSize: 60}) { fileId } }`, nil)
@@ -219,20 +154,20 @@ func TestLimitsStorageQuota(t *testing.T) {
 			}},
 		}
 		for _, c := range cases {
-			before := s.lmState(t)
+			before := s.state(t)
 			resp, body := c.send()
 			status := http.StatusForbidden
 			if c.name == "multipart" {
 				status = http.StatusOK // GraphQL: the code is in the errors
 			}
-			lmWant(t, c.name, resp, body, status, "QUOTA_EXCEEDED")
+			wantCode(t, c.name, resp, body, status, "QUOTA_EXCEEDED")
 			if !bytes.Contains(body, []byte("quota")) {
 				t.Fatalf("%s: the message does not say which limit: %s", c.name, body)
 			}
-			s.lmUnchanged(t, c.name, before)
+			s.unchanged(t, c.name, before)
 		}
 		// What is left still fits, and the account shows its use.
-		s.apiBasicUpload(t, s.keys.PublicKey, "b.bin", "application/octet-stream", bytes.Repeat([]byte("b"), 40))
+		s.basicUpload(t, s.keys.PublicKey, "b.bin", "application/octet-stream", bytes.Repeat([]byte("b"), 40))
 		_, r := s.gql(t, s.keys.SecretKey, `{ account { storageUsed storageQuota } }`, nil)
 		if string(r.Data) != `{"account":{"storageUsed":100,"storageQuota":100}}` {
 			t.Fatalf("account: %s %+v", r.Data, r.Errors)
@@ -241,8 +176,8 @@ func TestLimitsStorageQuota(t *testing.T) {
 		if _, r := s.gql(t, s.keys.SecretKey, `mutation($id: ID!) { deleteFile(id: $id) { id } }`, map[string]any{"id": first}); len(r.Errors) > 0 {
 			t.Fatal(r.Errors)
 		}
-		s.apiBasicUpload(t, s.keys.PublicKey, "c.bin", "application/octet-stream", bytes.Repeat([]byte("c"), 60))
-		if st := s.lmState(t); st.bytesUsed != 100 {
+		s.basicUpload(t, s.keys.PublicKey, "c.bin", "application/octet-stream", bytes.Repeat([]byte("c"), 60))
+		if st := s.state(t); st.bytesUsed != 100 {
 			t.Fatalf("bytes used %d, want 100", st.bytesUsed)
 		}
 	})
@@ -253,21 +188,18 @@ func TestLimitsStorageQuotaAtCommit(t *testing.T) {
 	// commit decides, exactly, and the second is refused with its bytes.
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
-		quota := int64(100)
-		if err := (&auth.Service{DB: s.app.DB}).SetStorageQuota(context.Background(), s.keys.AccountID, &quota); err != nil {
-			t.Fatal(err)
-		}
-		a := s.apiTusCreate(t, s.keys.PublicKey, 60, "")
-		c := s.apiTusCreate(t, s.keys.PublicKey, 60, "")
-		if r, body := s.apiTusPatch(t, a, 0, bytes.Repeat([]byte("a"), 60)); r.StatusCode != http.StatusNoContent {
+		s.setQuota(t, s.keys.AccountID, 100)
+		a := s.tusUpload(t, s.keys.PublicKey, 60, "")
+		c := s.tusUpload(t, s.keys.PublicKey, 60, "")
+		if r, body := s.tusPatch(t, a, 0, bytes.Repeat([]byte("a"), 60)); r.StatusCode != http.StatusNoContent {
 			t.Fatalf("first: %d %s", r.StatusCode, body)
 		}
-		r, body := s.apiTusPatch(t, c, 0, bytes.Repeat([]byte("c"), 60))
-		lmWant(t, "second", r, body, http.StatusForbidden, "QUOTA_EXCEEDED")
-		if f := s.tkGetFile(t, s.keys.SecretKey, c); f != nil {
+		r, body := s.tusPatch(t, c, 0, bytes.Repeat([]byte("c"), 60))
+		wantCode(t, "second", r, body, http.StatusForbidden, "QUOTA_EXCEEDED")
+		if f := s.getFile(t, s.keys.SecretKey, c); f != nil {
 			t.Fatalf("over-quota file committed: %+v", f)
 		}
-		if st := s.lmState(t); st.bytesUsed != 60 || st.uploads != 0 || st.files != 1 {
+		if st := s.state(t); st.bytesUsed != 60 || st.uploads != 0 || st.files != 1 {
 			t.Fatalf("state %+v", st)
 		}
 	})
@@ -276,32 +208,32 @@ func TestLimitsStorageQuotaAtCommit(t *testing.T) {
 func TestLimitsPendingUploadsPerKey(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
-		key, rec := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "maxPendingUploads": 2})
+		key, rec := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "maxPendingUploads": 2})
 		if rec.MaxPendingUploads == nil || *rec.MaxPendingUploads != 2 {
 			t.Fatalf("key %+v", rec)
 		}
-		one := s.apiTusCreate(t, key, 5, "")
-		s.apiTusCreate(t, key, 5, "")
-		before := s.lmState(t)
-		resp, body := s.do(t, http.MethodPost, "/uploads/", key, nil, apiWith(apiTusBase, "Upload-Length", "5"))
-		lmWant(t, "third open upload", resp, body, http.StatusForbidden, "QUOTA_EXCEEDED")
+		one := s.tusUpload(t, key, 5, "")
+		s.tusUpload(t, key, 5, "")
+		before := s.state(t)
+		resp, body := s.tusCreate(t, key, tusHeaders(5, ""), nil)
+		wantCode(t, "third open upload", resp, body, http.StatusForbidden, "QUOTA_EXCEEDED")
 		if !bytes.Contains(body, []byte("unfinished uploads")) {
 			t.Fatalf("the message does not say which limit: %s", body)
 		}
 		resp, body = s.do(t, http.MethodPost, "/files/basic", key, strings.NewReader("hello"), nil)
-		lmWant(t, "basic upload at the cap", resp, body, http.StatusForbidden, "QUOTA_EXCEEDED")
-		s.lmUnchanged(t, "uploads over the cap", before)
+		wantCode(t, "basic upload at the cap", resp, body, http.StatusForbidden, "QUOTA_EXCEEDED")
+		s.unchanged(t, "uploads over the cap", before)
 		// Finishing one makes room.
-		if r, body := s.apiTusPatch(t, one, 0, []byte("hello")); r.StatusCode != http.StatusNoContent {
+		if r, body := s.tusPatch(t, one, 0, []byte("hello")); r.StatusCode != http.StatusNoContent {
 			t.Fatalf("finish: %d %s", r.StatusCode, body)
 		}
-		s.apiTusCreate(t, key, 5, "")
+		s.tusUpload(t, key, 5, "")
 		// A key cannot raise the server's cap.
 		_, r := s.gql(t, s.keys.SecretKey, `mutation { createApiKey(input: {kind: PUBLIC, maxPendingUploads: 0}) { key } }`, nil)
 		if r.errCode() != "BAD_USER_INPUT" {
 			t.Fatalf("maxPendingUploads 0: %+v", r.Errors)
 		}
-		_, rec2 := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "maxPendingUploads": 1 << 30})
+		_, rec2 := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "maxPendingUploads": 1 << 30})
 		if rec2.MaxPendingUploads == nil || *rec2.MaxPendingUploads != s.cfg.MaxPendingUploads {
 			t.Fatalf("a key above the server's cap shows %v, want %d", rec2.MaxPendingUploads, s.cfg.MaxPendingUploads)
 		}
@@ -313,12 +245,12 @@ func TestLimitsStalledBodies(t *testing.T) {
 	addr := s.Listener.Addr().String()
 	for _, c := range []struct{ name, head string }{
 		{"basic", "POST /files/basic HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.keys.PublicKey + "\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n"},
-		{"public", "POST /files/public/" + s.tkNewTicket(t, "", nil).UploadID + " HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"},
+		{"public", "POST /files/public/" + s.newTicket(t, "", nil).UploadID + " HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"},
 		{"graphql", "POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.keys.SecretKey + "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"},
 		{"graphql uploadFile", "POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.keys.PublicKey + "\r\nContent-Type: multipart/form-data; boundary=XX\r\nContent-Length: 1000\r\n\r\n--XX\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{\"query\":\"mutation($f: Upload!) { uploadFile(file: $f) { id } }\",\"variables\":{\"f\":null}}\r\n--XX\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{\"0\":[\"variables.f\"]}\r\n--XX\r\nContent-Disposition: form-data; name=\"0\"; filename=\"a.txt\"\r\n\r\n"},
 		{"graphql without a key", "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"},
 	} {
-		before := s.lmState(t)
+		before := s.state(t)
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
@@ -331,10 +263,10 @@ func TestLimitsStalledBodies(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		conn.Close()
-		if resp.StatusCode != http.StatusRequestTimeout || apiPayloadCode(t, body) != "REQUEST_TIMEOUT" {
+		if resp.StatusCode != http.StatusRequestTimeout || payloadCode(t, body) != "REQUEST_TIMEOUT" {
 			t.Fatalf("%s stalled: %d %s", c.name, resp.StatusCode, body)
 		}
-		s.lmUnchanged(t, c.name+" stalled", before)
+		s.unchanged(t, c.name+" stalled", before)
 	}
 }
 
@@ -346,53 +278,51 @@ func TestLimitsStalledBodies(t *testing.T) {
 func TestLimitsDeferredLength(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b, func(c *config.Config) { c.MaxUploadSize = 1_000_000 })
-		small, _ := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "maxFileSize": 10})
+		small, _ := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "maxFileSize": 10})
 		deferred := func(key string, meta string) string {
 			t.Helper()
-			h := apiWith(apiTusBase, "Upload-Defer-Length", "1")
+			h := map[string]string{"Upload-Defer-Length": "1"}
 			if meta != "" {
 				h["Upload-Metadata"] = meta
 			}
-			resp, body := s.do(t, http.MethodPost, "/uploads/", key, nil, h)
+			resp, body := s.tusCreate(t, key, h, nil)
 			if resp.StatusCode != http.StatusCreated {
 				t.Fatalf("deferred creation: %d %s", resp.StatusCode, body)
 			}
-			loc := resp.Header.Get("Location")
-			return loc[strings.LastIndex(loc, "/")+1:]
+			return idOf(resp.Header.Get("Location"))
 		}
 		patch := func(id string, offset int, body io.Reader, kv ...string) (*http.Response, []byte) {
-			return s.do(t, http.MethodPatch, "/uploads/"+id, "", body, apiWith(apiTusBase, append([]string{
-				"Upload-Offset", fmt.Sprint(offset), "Content-Type", "application/offset+octet-stream"}, kv...)...))
+			return s.do(t, http.MethodPatch, "/uploads/"+id, "", body, tusPatchHeaders(offset, kv...))
 		}
 		offsetOf := func(id string) string {
-			resp, _ := s.do(t, http.MethodHead, "/uploads/"+id, "", nil, apiTusBase)
+			resp, _ := s.tusHead(t, id)
 			return resp.Header.Get("Upload-Offset")
 		}
-		tk := s.tkNewTicket(t, "", map[string]any{"maxFileSize": 10})
+		tk := s.newTicket(t, "", map[string]any{"maxFileSize": 10})
 		for _, who := range []struct{ name, key, meta string }{
 			{"key limited to 10 bytes", small, ""},
-			{"upload ID limited to 10 bytes", "", apiTusMeta("uploadId", tk.UploadID)},
+			{"upload ID limited to 10 bytes", "", tusMeta("uploadId", tk.UploadID)},
 		} {
 			t.Run(who.name, func(t *testing.T) {
-				before := s.lmState(t)
+				before := s.state(t)
 				id := deferred(who.key, who.meta)
 				resp, body := patch(id, 0, strings.NewReader("hello"), "Upload-Length", "5000")
-				lmWant(t, "declaring 5000 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+				wantCode(t, "declaring 5000 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
 				resp, body = patch(id, 0, bytes.NewReader(bytes.Repeat([]byte("x"), 3000)))
-				lmWant(t, "3000 bytes declared by Content-Length", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+				wantCode(t, "3000 bytes declared by Content-Length", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
 				if got := offsetOf(id); got != "0" {
 					t.Fatalf("offset after refusals %s, want 0: nothing written", got)
 				}
 				// Chunked: no length at all. The body is cut at the bound.
 				resp, body = patch(id, 0, struct{ io.Reader }{bytes.NewReader(bytes.Repeat([]byte("x"), 3000))})
-				lmWant(t, "3000 bytes chunked", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+				wantCode(t, "3000 bytes chunked", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
 				if got := offsetOf(id); got != "10" && got != "0" {
 					t.Fatalf("offset %s after a chunked body over the bound: at most the bound may be kept", got)
 				}
 				// And the upload can never be committed over it.
 				resp, body = patch(id, 10, strings.NewReader(""), "Upload-Length", "11")
-				lmWant(t, "declaring 11 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
-				if st := s.lmState(t); st.files != before.files || st.spentTickets != before.spentTickets {
+				wantCode(t, "declaring 11 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+				if st := s.state(t); st.files != before.files || st.spentTickets != before.spentTickets {
 					t.Fatalf("something over a limit committed or spent: %+v", st)
 				}
 			})
@@ -402,7 +332,7 @@ func TestLimitsDeferredLength(t *testing.T) {
 			big := bytes.Repeat([]byte("z"), 4<<20)
 			for i := range 8 {
 				resp, body := patch(id, 0, bytes.NewReader(big))
-				lmWant(t, fmt.Sprintf("4 MiB PATCH %d", i), resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+				wantCode(t, fmt.Sprintf("4 MiB PATCH %d", i), resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
 			}
 			if got := offsetOf(id); got != "0" {
 				t.Fatalf("offset %s after eight refused 4 MiB PATCHes", got)
@@ -413,11 +343,10 @@ func TestLimitsDeferredLength(t *testing.T) {
 			}
 		})
 		t.Run("creation with upload", func(t *testing.T) {
-			before := s.lmState(t)
-			resp, body := s.do(t, http.MethodPost, "/uploads/", small, bytes.NewReader(bytes.Repeat([]byte("y"), 3000)),
-				apiWith(apiTusBase, "Upload-Defer-Length", "1", "Content-Type", "application/offset+octet-stream"))
-			lmWant(t, "creation with 3000 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
-			s.lmUnchanged(t, "creation with 3000 bytes", before)
+			before := s.state(t)
+			resp, body := s.tusCreate(t, small, map[string]string{"Upload-Defer-Length": "1"}, bytes.Repeat([]byte("y"), 3000))
+			wantCode(t, "creation with 3000 bytes", resp, body, http.StatusRequestEntityTooLarge, "TOO_LARGE")
+			s.unchanged(t, "creation with 3000 bytes", before)
 		})
 		t.Run("within the limit", func(t *testing.T) {
 			id := deferred(small, "")
@@ -427,10 +356,10 @@ func TestLimitsDeferredLength(t *testing.T) {
 			if resp, body := patch(id, 5, strings.NewReader("!!!")); resp.StatusCode != http.StatusNoContent {
 				t.Fatalf("last chunk: %d %s", resp.StatusCode, body)
 			}
-			if f := s.tkGetFile(t, s.keys.SecretKey, id); f == nil || f.Size != 8 {
+			if f := s.getFile(t, s.keys.SecretKey, id); f == nil || f.Size != 8 {
 				t.Fatalf("file %+v", f)
 			}
-			s.tkPostOK(t, tk.UploadID, []byte("0123456789"), nil) // the ticket was never spent
+			s.publicUpload(t, tk.UploadID, []byte("0123456789"), nil) // the ticket was never spent
 		})
 	})
 }
@@ -441,18 +370,18 @@ func TestLimitsDeferredLength(t *testing.T) {
 func TestLimitsTusHeadRefusedEarly(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
-		images, _ := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
-		before := s.lmState(t)
-		id := s.apiTusCreate(t, images, 100000, apiTusMeta("filetype", "image/png"))
-		resp, body := s.apiTusPatch(t, id, 0, lmHTML)
-		lmWant(t, "first chunk of HTML", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
-		s.lmUnchanged(t, "first chunk of HTML", before)
-		if resp, _ := s.do(t, http.MethodHead, "/uploads/"+id, "", nil, apiTusBase); resp.StatusCode != http.StatusNotFound {
+		images, _ := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
+		before := s.state(t)
+		id := s.tusUpload(t, images, 100000, tusMeta("filetype", "image/png"))
+		resp, body := s.tusPatch(t, id, 0, scriptHTML)
+		wantCode(t, "first chunk of HTML", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+		s.unchanged(t, "first chunk of HTML", before)
+		if resp, _ := s.tusHead(t, id); resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("refused upload still there: %d", resp.StatusCode)
 		}
 		// A first chunk shorter than the sniffer needs decides nothing yet.
-		id = s.apiTusCreate(t, images, 2000, apiTusMeta("filetype", "image/png"))
-		if resp, body := s.apiTusPatch(t, id, 0, lmPNG[:8]); resp.StatusCode != http.StatusNoContent {
+		id = s.tusUpload(t, images, 2000, tusMeta("filetype", "image/png"))
+		if resp, body := s.tusPatch(t, id, 0, fakePNG[:8]); resp.StatusCode != http.StatusNoContent {
 			t.Fatalf("8 bytes of PNG: %d %s", resp.StatusCode, body)
 		}
 	})
@@ -463,30 +392,29 @@ func TestLimitsTusHeadRefusedEarly(t *testing.T) {
 func TestLimitsConcatenationTypes(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
-		images, _ := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
+		images, _ := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
 		concat := func(content []byte) (*http.Response, []byte) {
 			var locs []string
 			for _, part := range [][]byte{content[:300], content[300:]} {
-				resp, body := s.do(t, http.MethodPost, "/uploads/", images, bytes.NewReader(part), apiWith(apiTusBase,
-					"Upload-Length", fmt.Sprint(len(part)), "Upload-Concat", "partial", "Content-Type", "application/offset+octet-stream"))
+				resp, body := s.tusCreate(t, images, tusHeaders(len(part), "", "Upload-Concat", "partial"), part)
 				if resp.StatusCode != http.StatusCreated || resp.Header.Get("Upload-Offset") != fmt.Sprint(len(part)) {
 					t.Fatalf("partial: %d %s", resp.StatusCode, body)
 				}
 				locs = append(locs, resp.Header.Get("Location"))
 			}
-			return s.do(t, http.MethodPost, "/uploads/", images, nil, apiWith(apiTusBase, "Upload-Concat", "final;"+strings.Join(locs, " ")))
+			return s.tusCreate(t, images, map[string]string{"Upload-Concat": "final;" + strings.Join(locs, " ")}, nil)
 		}
-		resp, body := concat(lmPNG)
+		resp, body := concat(fakePNG)
 		if resp.StatusCode != http.StatusCreated {
 			t.Fatalf("PNG in two parts: %d %s", resp.StatusCode, body)
 		}
-		if f := s.tkGetFile(t, s.keys.SecretKey, idOf(resp.Header.Get("Location"))); f == nil || f.Mime != "image/png" {
+		if f := s.getFile(t, s.keys.SecretKey, idOf(resp.Header.Get("Location"))); f == nil || f.Mime != "image/png" {
 			t.Fatalf("file %+v", f)
 		}
-		files := s.lmState(t).files
-		resp, body = concat(lmHTML)
-		lmWant(t, "HTML in two parts", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
-		if st := s.lmState(t); st.files != files {
+		files := s.state(t).files
+		resp, body = concat(scriptHTML)
+		wantCode(t, "HTML in two parts", resp, body, http.StatusUnsupportedMediaType, "MIME_NOT_ALLOWED")
+		if st := s.state(t); st.files != files {
 			t.Fatalf("HTML committed: %+v", st)
 		}
 	})
@@ -512,10 +440,10 @@ func TestLimitsGraphQLSettings(t *testing.T) {
 func TestLimitsMultipart(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
-		images, _ := s.tkCreateKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
+		images, _ := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
 		for _, declared := range []string{"", "image/png"} {
-			before := s.lmState(t)
-			in := map[string]any{"fileSize": len(lmHTML)}
+			before := s.state(t)
+			in := map[string]any{"fileSize": len(scriptHTML)}
 			if declared != "" {
 				in["mime"] = declared
 			}
@@ -526,11 +454,11 @@ func TestLimitsMultipart(t *testing.T) {
 					UploadParts struct{ First struct{ UploadURL string } }
 				}
 			}
-			if len(r.Errors) > 0 || jsonUnmarshal(r.Data, &out) != nil {
+			if len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil {
 				t.Fatalf("begin: %s %+v", r.Data, r.Errors)
 			}
 			b := out.BeginMultipartUpload
-			resp, body := s.do(t, http.MethodPut, strings.TrimPrefix(b.UploadParts.First.UploadURL, s.URL), "", bytes.NewReader(lmHTML), nil)
+			resp, body := s.putPart(t, b.UploadParts.First.UploadURL, scriptHTML)
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("PUT: %d %s", resp.StatusCode, body)
 			}
@@ -539,12 +467,12 @@ func TestLimitsMultipart(t *testing.T) {
 			if r.errCode() != "MIME_NOT_ALLOWED" {
 				t.Fatalf("HTML assembled (declared %q): %s %+v", declared, r.Data, r.Errors)
 			}
-			s.lmUnchanged(t, "an HTML multipart session", before)
+			s.unchanged(t, "an HTML multipart session", before)
 		}
 		// A 10 GiB session: one request creates one part, not 2048.
-		before := s.lmState(t)
+		before := s.state(t)
 		fileID, count, _ := s.beginMultipart(t, s.keys.PublicKey, 10<<30, "huge.bin")
-		after := s.lmState(t)
+		after := s.state(t)
 		if count != 2048 || after.parts-before.parts != 1 || after.uploads-before.uploads != 2 || len(after.onDisk)-len(before.onDisk) != 2 {
 			t.Fatalf("10 GiB session %s: %d parts; part rows +%d, upload rows +%d, files on disk +%d",
 				fileID, count, after.parts-before.parts, after.uploads-before.uploads, len(after.onDisk)-len(before.onDisk))

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // tus 1.0.0 to the letter, where Satchel goes beyond tusd (issue 12): the
 // endpoint without its slash, every metadata pair back on HEAD, bounded;
@@ -8,18 +8,14 @@ package main
 
 import (
 	"bytes"
-	"crypto/md5"
 	"crypto/rand"
-	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"maps"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,23 +30,10 @@ import (
 	"satchel/internal/testdb"
 )
 
-var specHashes = map[string]func() hash.Hash{"md5": md5.New, "sha1": sha1.New, "sha256": sha256.New}
-
-// uploadChecksum is an Upload-Checksum header for b; a wrong one is the
-// checksum of other bytes.
-func uploadChecksum(alg string, b []byte, wrong bool) string {
-	h := specHashes[alg]()
-	h.Write(b)
-	if wrong {
-		h.Write([]byte{0})
-	}
-	return alg + " " + base64.StdEncoding.EncodeToString(h.Sum(nil))
-}
-
 func sha256sum(s string) []byte { sum := sha256.Sum256([]byte(s)); return sum[:] }
 
-// specNotRedirected fails a scenario whose request was redirected.
-func specNotRedirected(path string) func(t *testing.T, resp *http.Response, body []byte) {
+// notRedirected fails a scenario whose request was redirected.
+func notRedirected(path string) func(t *testing.T, resp *http.Response, body []byte) {
 	return func(t *testing.T, resp *http.Response, body []byte) {
 		t.Helper()
 		if resp.Request.URL.Path != path {
@@ -64,17 +47,14 @@ func TestTusSpec(t *testing.T) {
 		s := newTestServer(t, b)
 		pub, sec := s.keys.PublicKey, s.keys.SecretKey
 		base := s.cfg.PublicURL + "/uploads/"
-		create := apiWith(apiTusBase, "Upload-Length", "8")
-		patch := func(offset int, kv ...string) map[string]string {
-			return apiWith(apiTusBase, append([]string{"Upload-Offset", strconv.Itoa(offset), "Content-Type", "application/offset+octet-stream"}, kv...)...)
-		}
+		create := with(tusBase, "Upload-Length", "8")
 		withBody := func(h map[string]string, kv ...string) map[string]string {
-			return apiWith(h, append([]string{"Content-Type", "application/offset+octet-stream"}, kv...)...)
+			return with(h, append([]string{"Content-Type", "application/offset+octet-stream"}, kv...)...)
 		}
 		offsetIs := func(id string, want int) func(t *testing.T, resp *http.Response, body []byte) {
 			return func(t *testing.T, _ *http.Response, _ []byte) {
 				t.Helper()
-				r, _ := s.do(t, http.MethodHead, "/uploads/"+id, "", nil, apiTusBase)
+				r, _ := s.tusHead(t, id)
 				if r.StatusCode != http.StatusOK || r.Header.Get("Upload-Offset") != strconv.Itoa(want) {
 					t.Fatalf("HEAD: %d, Upload-Offset %q; want %d", r.StatusCode, r.Header.Get("Upload-Offset"), want)
 				}
@@ -130,7 +110,7 @@ func TestTusSpec(t *testing.T) {
 				sentHeader = append(sentHeader, k+" "+base64.StdEncoding.EncodeToString([]byte(v)))
 			}
 		}
-		withMeta := s.apiTusCreate(t, pub, 8, strings.Join(sentHeader, ","))
+		withMeta := s.tusUpload(t, pub, 8, strings.Join(sentHeader, ","))
 
 		pairs := func(n int) string {
 			var ps []string
@@ -144,14 +124,14 @@ func TestTusSpec(t *testing.T) {
 			return strings.Repeat("k", n-1-v) + " " + b64(strings.Repeat("v", v/4*3))
 		}
 
-		pending := s.apiTusCreate(t, pub, 10, "")
-		finished := s.apiTusCreate(t, pub, 4, "")
-		if r, body := s.apiTusPatch(t, finished, 0, []byte("done")); r.StatusCode != http.StatusNoContent {
+		pending := s.tusUpload(t, pub, 10, "")
+		finished := s.tusUpload(t, pub, 4, "")
+		if r, body := s.tusPatch(t, finished, 0, []byte("done")); r.StatusCode != http.StatusNoContent {
 			t.Fatalf("finish: %d %s", r.StatusCode, body)
 		}
-		sum := uploadChecksum("sha256", []byte("abcd"), false)
+		sum := tusChecksum("sha256", []byte("abcd"), false)
 
-		scenarios := []apiScenario{
+		scenarios := []scenario{
 			// The endpoint answers without its slash, no redirect.
 			{name: "OPTIONS /uploads", method: "OPTIONS", url: "/uploads", status: 200,
 				headersWant: map[string]string{
@@ -159,7 +139,7 @@ func TestTusSpec(t *testing.T) {
 					"Tus-Extension":          "creation,creation-with-upload,termination,concatenation,creation-defer-length,checksum,expiration",
 					"Tus-Checksum-Algorithm": "md5,sha1,sha256",
 				},
-				after: specNotRedirected("/uploads")},
+				after: notRedirected("/uploads")},
 			{name: "OPTIONS /uploads/", method: "OPTIONS", url: "/uploads/", status: 200,
 				headersWant: map[string]string{
 					"Tus-Extension":          "creation,creation-with-upload,termination,concatenation,creation-defer-length,checksum,expiration",
@@ -169,13 +149,13 @@ func TestTusSpec(t *testing.T) {
 				headersWant: map[string]string{"Tus-Checksum-Algorithm": "md5,sha1,sha256"}},
 			{name: "POST /uploads", method: "POST", url: "/uploads", key: pub, headers: create, status: 201,
 				after: func(t *testing.T, resp *http.Response, body []byte) {
-					specNotRedirected("/uploads")(t, resp, body)
+					notRedirected("/uploads")(t, resp, body)
 					created(t, resp, body)
 				}},
-			{name: "POST /uploads with its first bytes", method: "POST", url: "/uploads", key: pub, headers: withBody(apiWith(apiTusBase, "Upload-Length", "4")), body: "abcd",
+			{name: "POST /uploads with its first bytes", method: "POST", url: "/uploads", key: pub, headers: withBody(with(tusBase, "Upload-Length", "4")), body: "abcd",
 				status: 201, headersWant: map[string]string{"Upload-Offset": "4"},
 				after: func(t *testing.T, resp *http.Response, body []byte) {
-					specNotRedirected("/uploads")(t, resp, body)
+					notRedirected("/uploads")(t, resp, body)
 					created(t, resp, body)
 					isFile(idOf(resp.Header.Get("Location")), []byte("abcd"))(t, resp, body)
 				}},
@@ -183,78 +163,78 @@ func TestTusSpec(t *testing.T) {
 			{name: "/uploadsx is not the endpoint", method: "POST", url: "/uploadsx", key: pub, headers: create, status: 404, code: "NOT_FOUND"},
 
 			// Every Upload-Metadata pair comes back on HEAD, within bounds.
-			{name: "HEAD returns every metadata pair", method: "HEAD", url: "/uploads/" + withMeta, headers: apiTusBase, status: 200,
+			{name: "HEAD returns every metadata pair", method: "HEAD", url: "/uploads/" + withMeta, headers: tusBase, status: 200,
 				after: func(t *testing.T, resp *http.Response, _ []byte) {
 					got := handler.ParseMetadataHeader(resp.Header.Get("Upload-Metadata"))
 					if !maps.Equal(got, sent) {
 						t.Fatalf("Upload-Metadata on HEAD = %v, want %v", got, sent)
 					}
 				}},
-			{name: "metadata of 64 pairs", method: "POST", url: "/uploads/", key: pub, headers: apiWith(create, "Upload-Metadata", pairs(64)), status: 201},
-			{name: "metadata of 65 pairs", method: "POST", url: "/uploads/", key: pub, headers: apiWith(create, "Upload-Metadata", pairs(65)),
+			{name: "metadata of 64 pairs", method: "POST", url: "/uploads/", key: pub, headers: with(create, "Upload-Metadata", pairs(64)), status: 201},
+			{name: "metadata of 65 pairs", method: "POST", url: "/uploads/", key: pub, headers: with(create, "Upload-Metadata", pairs(65)),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "metadata of 16 KiB", method: "POST", url: "/uploads/", key: pub, headers: apiWith(create, "Upload-Metadata", longMeta(16<<10)), status: 201},
-			{name: "metadata over 16 KiB", method: "POST", url: "/uploads/", key: pub, headers: apiWith(create, "Upload-Metadata", longMeta(16<<10+1)),
+			{name: "metadata of 16 KiB", method: "POST", url: "/uploads/", key: pub, headers: with(create, "Upload-Metadata", longMeta(16<<10)), status: 201},
+			{name: "metadata over 16 KiB", method: "POST", url: "/uploads/", key: pub, headers: with(create, "Upload-Metadata", longMeta(16<<10+1)),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "metadata key over 64 bytes", method: "POST", url: "/uploads/", key: pub, headers: apiWith(create, "Upload-Metadata", strings.Repeat("k", 65)+" "+b64("v")),
+			{name: "metadata key over 64 bytes", method: "POST", url: "/uploads/", key: pub, headers: with(create, "Upload-Metadata", strings.Repeat("k", 65)+" "+b64("v")),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "metadata filename still validated", method: "POST", url: "/uploads/", key: pub, headers: apiWith(create, "Upload-Metadata", "name "+b64("x")+",filename "+b64("../x")),
+			{name: "metadata filename still validated", method: "POST", url: "/uploads/", key: pub, headers: with(create, "Upload-Metadata", "name "+b64("x")+",filename "+b64("../x")),
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "metadata uploadId still validated", method: "POST", url: "/uploads/", headers: apiWith(create, "Upload-Metadata", "uploadId "+b64("nope")),
+			{name: "metadata uploadId still validated", method: "POST", url: "/uploads/", headers: with(create, "Upload-Metadata", "uploadId "+b64("nope")),
 				status: 404, code: "UPLOAD_ID_UNKNOWN"},
 
 			// 412 says which version is served; every refusal is a tus answer.
 			{name: "PATCH without Tus-Resumable", method: "PATCH", url: "/uploads/" + pending, body: "ab",
 				headers: map[string]string{"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"},
 				status:  412, code: "UNSUPPORTED_VERSION", headersWant: map[string]string{"Tus-Version": "1.0.0"}},
-			{name: "POST with another Tus-Resumable", method: "POST", url: "/uploads", key: pub, headers: apiWith(create, "Tus-Resumable", "0.2.2"),
+			{name: "POST with another Tus-Resumable", method: "POST", url: "/uploads", key: pub, headers: with(create, "Tus-Resumable", "0.2.2"),
 				status: 412, code: "UNSUPPORTED_VERSION", headersWant: map[string]string{"Tus-Version": "1.0.0"}},
 			{name: "DELETE without Tus-Resumable", method: "DELETE", url: "/uploads/" + pending,
 				status: 412, code: "UNSUPPORTED_VERSION", headersWant: map[string]string{"Tus-Version": "1.0.0"}},
 			{name: "401 from the auth in front", method: "POST", url: "/uploads/", key: "public_" + ids.Random(32), headers: create,
 				status: 401, code: "UNAUTHENTICATED"},
 			{name: "401 without a key", method: "POST", url: "/uploads", headers: create, status: 401, code: "UNAUTHENTICATED"},
-			{name: "403 from the auth in front", method: "POST", url: "/uploads/", key: sec, headers: apiWith(create, "Origin", "https://evil.example"),
+			{name: "403 from the auth in front", method: "POST", url: "/uploads/", key: sec, headers: with(create, "Origin", "https://evil.example"),
 				status: 403, code: "FORBIDDEN"},
-			{name: "404 from tusd", method: "HEAD", url: "/uploads/" + ids.New(), headers: apiTusBase, status: 404, code: "NOT_FOUND"},
-			{name: "404 from Satchel", method: "PATCH", url: "/uploads/not-an-id", headers: patch(0), body: "ab", status: 404, code: "NOT_FOUND"},
-			{name: "409", method: "PATCH", url: "/uploads/" + pending, headers: patch(3), body: "ab", status: 409, code: "OFFSET_MISMATCH"},
-			{name: "413", method: "PATCH", url: "/uploads/" + pending, headers: patch(0), body: "0123456789ab", status: 413, code: "TOO_LARGE"},
-			{name: "415 for a JSON PATCH", method: "PATCH", url: "/uploads/" + pending, headers: patch(0, "Content-Type", "application/json"), body: `{"a":1}`,
+			{name: "404 from tusd", method: "HEAD", url: "/uploads/" + ids.New(), headers: tusBase, status: 404, code: "NOT_FOUND"},
+			{name: "404 from Satchel", method: "PATCH", url: "/uploads/not-an-id", headers: tusPatchHeaders(0), body: "ab", status: 404, code: "NOT_FOUND"},
+			{name: "409", method: "PATCH", url: "/uploads/" + pending, headers: tusPatchHeaders(3), body: "ab", status: 409, code: "OFFSET_MISMATCH"},
+			{name: "413", method: "PATCH", url: "/uploads/" + pending, headers: tusPatchHeaders(0), body: "0123456789ab", status: 413, code: "TOO_LARGE"},
+			{name: "415 for a JSON PATCH", method: "PATCH", url: "/uploads/" + pending, headers: tusPatchHeaders(0, "Content-Type", "application/json"), body: `{"a":1}`,
 				status: 415, code: "UNSUPPORTED_MEDIA_TYPE"},
-			{name: "415 for a PATCH without Content-Type", method: "PATCH", url: "/uploads/" + pending, headers: apiWith(apiTusBase, "Upload-Offset", "0"), body: "ab",
+			{name: "415 for a PATCH without Content-Type", method: "PATCH", url: "/uploads/" + pending, headers: with(tusBase, "Upload-Offset", "0"), body: "ab",
 				status: 415, code: "UNSUPPORTED_MEDIA_TYPE"},
-			{name: "204 on a finished upload", method: "PATCH", url: "/uploads/" + finished, headers: patch(4), status: 204},
+			{name: "204 on a finished upload", method: "PATCH", url: "/uploads/" + finished, headers: tusPatchHeaders(4), status: 204},
 
 			// Malformed Upload-Checksum: refused before any byte is read.
-			{name: "checksum of an unknown algorithm", method: "PATCH", url: "/uploads/" + pending, headers: patch(0, "Upload-Checksum", "crc32 AAAAAA=="), body: "abcd",
+			{name: "checksum of an unknown algorithm", method: "PATCH", url: "/uploads/" + pending, headers: tusPatchHeaders(0, "Upload-Checksum", "crc32 AAAAAA=="), body: "abcd",
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "checksum algorithm in capitals", method: "PATCH", url: "/uploads/" + pending, headers: patch(0, "Upload-Checksum", strings.ToUpper(sum[:6])+sum[6:]), body: "abcd",
+			{name: "checksum algorithm in capitals", method: "PATCH", url: "/uploads/" + pending, headers: tusPatchHeaders(0, "Upload-Checksum", strings.ToUpper(sum[:6])+sum[6:]), body: "abcd",
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "checksum not base64", method: "PATCH", url: "/uploads/" + pending, headers: patch(0, "Upload-Checksum", "sha256 !!not-base64!!"), body: "abcd",
+			{name: "checksum not base64", method: "PATCH", url: "/uploads/" + pending, headers: tusPatchHeaders(0, "Upload-Checksum", "sha256 !!not-base64!!"), body: "abcd",
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "checksum one byte short", method: "PATCH", url: "/uploads/" + pending, headers: patch(0, "Upload-Checksum", "sha256 "+base64.StdEncoding.EncodeToString(sha256sum("abcd")[:31])), body: "abcd",
+			{name: "checksum one byte short", method: "PATCH", url: "/uploads/" + pending, headers: tusPatchHeaders(0, "Upload-Checksum", "sha256 "+base64.StdEncoding.EncodeToString(sha256sum("abcd")[:31])), body: "abcd",
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "checksum sha256 with a sha1 digest", method: "PATCH", url: "/uploads/" + pending, headers: patch(0, "Upload-Checksum", "sha256"+strings.TrimPrefix(uploadChecksum("sha1", []byte("abcd"), false), "sha1")), body: "abcd",
+			{name: "checksum sha256 with a sha1 digest", method: "PATCH", url: "/uploads/" + pending, headers: tusPatchHeaders(0, "Upload-Checksum", "sha256"+strings.TrimPrefix(tusChecksum("sha1", []byte("abcd"), false), "sha1")), body: "abcd",
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "checksum without digest", method: "PATCH", url: "/uploads/" + pending, headers: patch(0, "Upload-Checksum", "sha256"), body: "abcd",
+			{name: "checksum without digest", method: "PATCH", url: "/uploads/" + pending, headers: tusPatchHeaders(0, "Upload-Checksum", "sha256"), body: "abcd",
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "checksum of three parts", method: "PATCH", url: "/uploads/" + pending, headers: patch(0, "Upload-Checksum", sum+" x"), body: "abcd",
+			{name: "checksum of three parts", method: "PATCH", url: "/uploads/" + pending, headers: tusPatchHeaders(0, "Upload-Checksum", sum+" x"), body: "abcd",
 				status: 400, code: "BAD_USER_INPUT"},
 			{name: "checksum malformed on creation", method: "POST", url: "/uploads/", key: pub, headers: withBody(create, "Upload-Checksum", "sha256 x"), body: "abcd",
 				status: 400, code: "BAD_USER_INPUT"},
-			{name: "nothing written by the malformed checksums", method: "HEAD", url: "/uploads/" + pending, headers: apiTusBase, status: 200,
+			{name: "nothing written by the malformed checksums", method: "HEAD", url: "/uploads/" + pending, headers: tusBase, status: 200,
 				headersWant: map[string]string{"Upload-Offset": "0"}},
 
 			// Creation with upload, with a checksum.
 			{name: "creation with upload, good checksum", method: "POST", url: "/uploads/", key: pub, body: "abcdefgh",
-				headers: withBody(create, "Upload-Checksum", uploadChecksum("sha1", []byte("abcdefgh"), false)),
+				headers: withBody(create, "Upload-Checksum", tusChecksum("sha1", []byte("abcdefgh"), false)),
 				status:  201, headersWant: map[string]string{"Upload-Offset": "8"},
 				after: func(t *testing.T, resp *http.Response, body []byte) {
 					isFile(idOf(resp.Header.Get("Location")), []byte("abcdefgh"))(t, resp, body)
 				}},
 			{name: "creation with upload, bad checksum", method: "POST", url: "/uploads/", key: pub, body: "abcdefgh",
-				headers: withBody(create, "Upload-Checksum", uploadChecksum("md5", []byte("abcdefgh"), true)),
+				headers: withBody(create, "Upload-Checksum", tusChecksum("md5", []byte("abcdefgh"), true)),
 				status:  460, code: "CHECKSUM_MISMATCH",
 				after: func(t *testing.T, resp *http.Response, body []byte) {
 					// The upload exists, empty; its bytes may be sent again.
@@ -262,7 +242,7 @@ func TestTusSpec(t *testing.T) {
 					id := idOf(resp.Header.Get("Location"))
 					offsetIs(id, 0)(t, resp, body)
 					noFile(id)(t, resp, body)
-					r, rb := s.do(t, http.MethodPatch, "/uploads/"+id, "", strings.NewReader("abcdefgh"), patch(0, "Upload-Checksum", uploadChecksum("md5", []byte("abcdefgh"), false)))
+					r, rb := s.tusPatch(t, id, 0, []byte("abcdefgh"), "Upload-Checksum", tusChecksum("md5", []byte("abcdefgh"), false))
 					if r.StatusCode != http.StatusNoContent {
 						t.Fatalf("PATCH again: %d %s", r.StatusCode, rb)
 					}
@@ -273,15 +253,15 @@ func TestTusSpec(t *testing.T) {
 		// Each algorithm: a bad chunk is refused whole, a good one taken;
 		// a bad completing chunk makes no File; the good one does.
 		for _, alg := range []string{"md5", "sha1", "sha256"} {
-			id := s.apiTusCreate(t, pub, 8, apiTusMeta("filename", alg+".txt"))
+			id := s.tusUpload(t, pub, 8, tusMeta("filename", alg+".txt"))
 			data := []byte("abcd" + alg[:3] + "!")
 			first, last := data[:4], data[4:]
-			scenarios = append(scenarios, []apiScenario{
-				{name: alg + " mismatch", method: "PATCH", url: "/uploads/" + id, headers: patch(0, "Upload-Checksum", uploadChecksum(alg, first, true)), body: string(first),
+			scenarios = append(scenarios, []scenario{
+				{name: alg + " mismatch", method: "PATCH", url: "/uploads/" + id, headers: tusPatchHeaders(0, "Upload-Checksum", tusChecksum(alg, first, true)), body: string(first),
 					status: 460, code: "CHECKSUM_MISMATCH", after: offsetIs(id, 0)},
-				{name: alg + " match", method: "PATCH", url: "/uploads/" + id, headers: patch(0, "Upload-Checksum", uploadChecksum(alg, first, false)), body: string(first),
+				{name: alg + " match", method: "PATCH", url: "/uploads/" + id, headers: tusPatchHeaders(0, "Upload-Checksum", tusChecksum(alg, first, false)), body: string(first),
 					status: 204, headersWant: map[string]string{"Upload-Offset": "4"}, after: offsetIs(id, 4)},
-				{name: alg + " mismatch completing", method: "PATCH", url: "/uploads/" + id, headers: patch(4, "Upload-Checksum", uploadChecksum(alg, last, true)), body: string(last),
+				{name: alg + " mismatch completing", method: "PATCH", url: "/uploads/" + id, headers: tusPatchHeaders(4, "Upload-Checksum", tusChecksum(alg, last, true)), body: string(last),
 					status: 460, code: "CHECKSUM_MISMATCH",
 					after: func(t *testing.T, resp *http.Response, body []byte) {
 						if resp.Header.Get("X-File-Url") != "" {
@@ -290,7 +270,7 @@ func TestTusSpec(t *testing.T) {
 						offsetIs(id, 4)(t, resp, body)
 						noFile(id)(t, resp, body)
 					}},
-				{name: alg + " match completing", method: "PATCH", url: "/uploads/" + id, headers: patch(4, "Upload-Checksum", uploadChecksum(alg, last, false)), body: string(last),
+				{name: alg + " match completing", method: "PATCH", url: "/uploads/" + id, headers: tusPatchHeaders(4, "Upload-Checksum", tusChecksum(alg, last, false)), body: string(last),
 					status: 204, headersWant: map[string]string{"Upload-Offset": "8"}, after: isFile(id, data)},
 			}...)
 		}
@@ -298,30 +278,30 @@ func TestTusSpec(t *testing.T) {
 		// A deferred length declared by a PATCH whose bytes were refused
 		// is declared again, identically, by the PATCH that resends them.
 		deferred := idOf(func() string {
-			r, body := s.do(t, http.MethodPost, "/uploads/", pub, nil, apiWith(apiTusBase, "Upload-Defer-Length", "1"))
+			r, body := s.tusCreate(t, pub, map[string]string{"Upload-Defer-Length": "1"}, nil)
 			if r.StatusCode != http.StatusCreated {
 				t.Fatalf("create deferred: %d %s", r.StatusCode, body)
 			}
 			return r.Header.Get("Location")
 		}())
-		scenarios = append(scenarios, []apiScenario{
+		scenarios = append(scenarios, []scenario{
 			{name: "deferred length declared, bytes refused", method: "PATCH", url: "/uploads/" + deferred, body: "deferred",
-				headers: patch(0, "Upload-Length", "8", "Upload-Checksum", uploadChecksum("sha256", []byte("deferred"), true)),
+				headers: tusPatchHeaders(0, "Upload-Length", "8", "Upload-Checksum", tusChecksum("sha256", []byte("deferred"), true)),
 				status:  460, code: "CHECKSUM_MISMATCH", after: offsetIs(deferred, 0)},
 			{name: "deferred length declared again, bytes taken", method: "PATCH", url: "/uploads/" + deferred, body: "deferred",
-				headers: patch(0, "Upload-Length", "8", "Upload-Checksum", uploadChecksum("sha256", []byte("deferred"), false)),
+				headers: tusPatchHeaders(0, "Upload-Length", "8", "Upload-Checksum", tusChecksum("sha256", []byte("deferred"), false)),
 				status:  204, after: isFile(deferred, []byte("deferred"))},
 			{name: "a different length is still refused", method: "PATCH", url: "/uploads/" + pending, body: "ab",
-				headers: patch(0, "Upload-Length", "9"), status: 400, code: "BAD_USER_INPUT"},
+				headers: tusPatchHeaders(0, "Upload-Length", "9"), status: 400, code: "BAD_USER_INPUT"},
 		}...)
 
 		// Every answer of the endpoint carries Tus-Resumable.
 		for i, sc := range scenarios {
 			if strings.HasPrefix(sc.url, "/uploads/") || sc.url == "/uploads" {
-				scenarios[i].headersWant = apiWith(sc.headersWant, "Tus-Resumable", apiTusVersion)
+				scenarios[i].headersWant = with(sc.headersWant, "Tus-Resumable", tusVersion)
 			}
 		}
-		apiRunScenarios(t, s, scenarios)
+		runScenarios(t, s, scenarios)
 	})
 }
 
@@ -336,32 +316,29 @@ func TestTusChecksumCutShort(t *testing.T) {
 		rand.Read(data)
 		for _, checked := range []bool{false, true} {
 			t.Run(fmt.Sprintf("checksum=%v", checked), func(t *testing.T) {
-				id := s.apiTusCreate(t, s.keys.PublicKey, size, "")
+				id := s.tusUpload(t, s.keys.PublicKey, size, "")
 				pr, pw := io.Pipe()
-				req, _ := http.NewRequest(http.MethodPatch, s.URL+"/uploads/"+id, pr)
-				req.ContentLength = size
-				req.Header.Set("Tus-Resumable", "1.0.0")
-				req.Header.Set("Upload-Offset", "0")
-				req.Header.Set("Content-Type", "application/offset+octet-stream")
+				var checksum []string
 				if checked {
-					req.Header.Set("Upload-Checksum", uploadChecksum("sha256", data, false))
+					checksum = []string{"Upload-Checksum", tusChecksum("sha256", data, false)}
 				}
+				req := s.tusPatchRequest(t, id, 0, pr, size, checksum...)
 				go func() {
 					pw.Write(data[:sent])
 					// Let the server take what was sent, then drop the link.
 					time.Sleep(300 * time.Millisecond)
 					pw.CloseWithError(errCut)
 				}()
-				client := &http.Client{Transport: &http.Transport{}}
-				defer client.CloseIdleConnections()
-				if resp, err := client.Do(req); err == nil {
+				hc := &http.Client{Transport: &http.Transport{}}
+				defer hc.CloseIdleConnections()
+				if resp, err := hc.Do(req); err == nil {
 					resp.Body.Close()
 					t.Fatalf("cut PATCH answered %d", resp.StatusCode)
 				}
 				// HEAD waits for the upload's lock, held until the PATCH is done.
 				var offset string
 				waitFor(t, 10*time.Second, func() bool {
-					r, _ := s.do(t, http.MethodHead, "/uploads/"+id, "", nil, apiTusBase)
+					r, _ := s.tusHead(t, id)
 					offset = r.Header.Get("Upload-Offset")
 					return r.StatusCode == http.StatusOK
 				})
@@ -372,9 +349,7 @@ func TestTusChecksumCutShort(t *testing.T) {
 					t.Fatalf("offset %s after a cut PATCH without a checksum, want %d", offset, sent)
 				}
 				// The upload goes on from there, and its digest is exact.
-				r, body := s.do(t, http.MethodPatch, "/uploads/"+id, "", bytes.NewReader(data[atoi(t, offset):]), map[string]string{
-					"Tus-Resumable": "1.0.0", "Upload-Offset": offset, "Content-Type": "application/offset+octet-stream",
-				})
+				r, body := s.tusPatch(t, id, atoi(t, offset), data[atoi(t, offset):])
 				if r.StatusCode != http.StatusNoContent {
 					t.Fatalf("resume: %d %s", r.StatusCode, body)
 				}
@@ -442,16 +417,8 @@ func TestTusE2EChecksum(t *testing.T) {
 		data := make([]byte, size)
 		rand.Read(data)
 
-		base, _ := url.Parse(s.URL + "/uploads")
 		ct := &corruptTransport{base: http.DefaultTransport, nth: 2}
-		cl := tusgo.NewClient(&http.Client{Transport: ct}, base)
-		cl.GetRequest = func(method, u string, body io.Reader, _ *tusgo.Client, _ *http.Client) (*http.Request, error) {
-			req, err := http.NewRequest(method, u, body)
-			if err == nil {
-				req.Header.Set("Authorization", "Bearer "+s.keys.PublicKey)
-			}
-			return req, err
-		}
+		cl := s.tusgoClient("/uploads", ct, s.keys.PublicKey)
 		up := tusgo.Upload{}
 		if _, err := cl.CreateUpload(&up, size, false, map[string]string{"filename": "checked.bin", "relativePath": "a/b/checked.bin"}); err != nil {
 			t.Fatalf("create: %v", err)
@@ -470,7 +437,7 @@ func TestTusE2EChecksum(t *testing.T) {
 			t.Fatalf("460 with code %s", code)
 		}
 		id := idOf(up.Location)
-		r, _ := s.do(t, http.MethodHead, "/uploads/"+id, "", nil, apiTusBase)
+		r, _ := s.tusHead(t, id)
 		if got := r.Header.Get("Upload-Offset"); got != strconv.Itoa(chunk) || stream.Tell() != chunk {
 			t.Fatalf("after the refused chunk: server offset %s, client %d; want %d", got, stream.Tell(), chunk)
 		}

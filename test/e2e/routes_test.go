@@ -1,7 +1,12 @@
-package main
+package e2e
+
+// The routes around the API: CORS preflights and the headers a browser
+// may read, health and readiness, the metrics token and ops routes closed
+// to other origins, the playground and its switch.
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -94,29 +99,32 @@ func TestOpsRoutesNotCrossOrigin(t *testing.T) {
 	}
 }
 
-func TestSecretKeyOriginIsThePublicURL(t *testing.T) {
-	s := newTestServer(t, testdb.SQLite(t))
-	query := strings.NewReader(`{"query":"{ files(first: 1) { edges { cursor } } }"}`)
-	send := func(origin, host string) int {
-		req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", query)
-		query.Seek(0, 0)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+s.keys.SecretKey)
-		req.Header.Set("Origin", origin)
-		req.Host = host
-		resp, err := s.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
+// TestPlaygroundRoutes: the embedded playground is served at / with its
+// assets and favicon, and SATCHEL_PLAYGROUND=false takes all of it away
+// (404 NOT_FOUND, as for any unknown route).
+func TestPlaygroundRoutes(t *testing.T) {
+	on := newTestServer(t, testdb.SQLite(t))
+	resp, body := on.do(t, http.MethodGet, "/", "", nil, nil)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Fatalf("GET / with the playground on: %d %v", resp.StatusCode, resp.Header)
+	}
+	asset := regexp.MustCompile(`src="(/playground/boot\.[0-9a-f]+\.js)"`).FindSubmatch(body)
+	if asset == nil {
+		t.Fatalf("no boot script in the page:\n%s", body)
+	}
+	paths := []string{"/", "/favicon.ico", string(asset[1]), "/playground/graphiql.min.js", "/playground/THIRD_PARTY_LICENSES.txt"}
+	for _, p := range paths {
+		if resp, _ := on.do(t, http.MethodGet, p, "", nil, nil); resp.StatusCode != 200 {
+			t.Errorf("GET %s with the playground on: %d", p, resp.StatusCode)
 		}
-		resp.Body.Close()
-		return resp.StatusCode
 	}
-	if got := send(s.cfg.PublicURL, s.Listener.Addr().String()); got != 200 {
-		t.Fatalf("same origin: %d", got)
-	}
-	// A browser page on evil.example whose request reached us with its own
-	// Host (DNS rebinding, a proxy) is still another origin.
-	if got := send("http://evil.example", "evil.example"); got != 403 {
-		t.Fatalf("Origin equal to the Host but not the public URL: %d", got)
+
+	off := newTestServer(t, testdb.SQLite(t), func(c *config.Config) { c.Playground = false })
+	for _, p := range paths {
+		resp, body := off.do(t, http.MethodGet, p, "", nil, nil)
+		if resp.StatusCode != 404 || errorCode(t, body) != "NOT_FOUND" || resp.Header.Get("Content-Security-Policy") != "" {
+			t.Errorf("GET %s with the playground off: %d %s", p, resp.StatusCode, body)
+		}
 	}
 }

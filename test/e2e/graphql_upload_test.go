@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // GraphQL `uploadFile` over the GraphQL multipart request spec
 // (https://github.com/jaydenseric/graphql-multipart-request-spec): spec
@@ -20,7 +20,6 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
-	"net/textproto"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -31,91 +30,8 @@ import (
 	"satchel/models"
 )
 
-// guPart is one part of a multipart body.
-type guPart struct {
-	name     string
-	filename string // a file part when set
-	ctype    string // "" sends no Content-Type header
-	body     []byte
-}
-
-// guFile is a file part as a browser's FormData sends it.
-func guFile(name, filename, ctype string, body []byte) guPart {
-	return guPart{name: name, filename: filename, ctype: ctype, body: body}
-}
-
-// guField is a plain form field (operations, map).
-func guField(name, value string) guPart { return guPart{name: name, body: []byte(value)} }
-
-// guBody encodes parts as multipart/form-data and returns the Content-Type.
-func guBody(parts ...guPart) (string, []byte) {
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for _, p := range parts {
-		h := textproto.MIMEHeader{}
-		cd := fmt.Sprintf(`form-data; name=%q`, p.name)
-		if p.filename != "" {
-			cd += fmt.Sprintf(`; filename=%q`, p.filename)
-		}
-		h.Set("Content-Disposition", cd)
-		if p.ctype != "" {
-			h.Set("Content-Type", p.ctype)
-		}
-		w, _ := mw.CreatePart(h)
-		w.Write(p.body)
-	}
-	mw.Close()
-	return mw.FormDataContentType(), buf.Bytes()
-}
-
-// guOps is an operations part.
-func guOps(query string, vars map[string]any) guPart {
-	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	return guField("operations", string(b))
-}
-
-const guUploadQ = `mutation($file: Upload!, $input: UploadFileInput) {
-  uploadFile(file: $file, input: $input) { id accountId name mime size sha256 url tags { name searchable } }
-}`
-
-type guFileResult struct {
-	ID        string
-	AccountID string
-	Name      string
-	Mime      string
-	Size      int64
-	SHA256    string
-	URL       string
-	Tags      []models.Tag
-}
-
-// guPost sends a multipart body to /graphql.
-func (s *testServer) guPost(t testing.TB, key, ctype string, body io.Reader) (*http.Response, []byte) {
-	t.Helper()
-	return s.do(t, http.MethodPost, "/graphql", key, body, map[string]string{"Content-Type": ctype})
-}
-
-// guUpload uploads one file with uploadFile and returns the File.
-func (s *testServer) guUpload(t testing.TB, key string, input map[string]any, file guPart) guFileResult {
-	t.Helper()
-	ctype, body := guBody(
-		guOps(guUploadQ, map[string]any{"file": nil, "input": input}),
-		guField("map", `{"0":["variables.file"]}`),
-		file,
-	)
-	resp, data := s.guPost(t, key, ctype, bytes.NewReader(body))
-	var r struct {
-		Data   struct{ UploadFile guFileResult }
-		Errors []any
-	}
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(data, &r) != nil || len(r.Errors) > 0 {
-		t.Fatalf("uploadFile: %d %s", resp.StatusCode, apiClip(data))
-	}
-	return r.Data.UploadFile
-}
-
-// guCheckStored checks a File against the bytes sent, and the delivery route.
-func (s *testServer) guCheckStored(t testing.TB, f guFileResult, want []byte) {
+// checkStored checks a File against the bytes sent, and the delivery route.
+func (s *testServer) checkStored(t testing.TB, f fileInfo, want []byte) {
 	t.Helper()
 	sum := sha256.Sum256(want)
 	if f.SHA256 != hex.EncodeToString(sum[:]) || f.Size != int64(len(want)) {
@@ -133,47 +49,41 @@ func (s *testServer) guCheckStored(t testing.TB, f guFileResult, want []byte) {
 	}
 }
 
-func guRandom(seed uint64, n int) []byte {
-	b := make([]byte, n)
-	rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8)}).Read(b)
-	return b
-}
-
 func TestGraphQLUpload(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
-		png := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), guRandom(9, 1000)...)
+		png := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), pseudoRandom(9, 1000)...)
 		cases := []struct {
 			name     string
 			key      string
 			input    map[string]any
-			file     guPart
+			file     formPart
 			wantName string
 			wantMime string
 			wantTags []models.Tag
 		}{
 			{name: "public key, 3 MiB with tags", key: s.keys.PublicKey,
 				input:    map[string]any{"tags": []any{map[string]any{"name": "gql"}, map[string]any{"name": "hidden", "searchable": false}}},
-				file:     guFile("0", "report.bin", "application/octet-stream", guRandom(1, 3<<20+17)),
+				file:     formFile("0", "report.bin", "application/octet-stream", pseudoRandom(1, 3<<20+17)),
 				wantName: "report.bin", wantMime: "application/octet-stream",
 				wantTags: []models.Tag{{Name: "gql", Searchable: true}, {Name: "hidden", Searchable: false}}},
 			{name: "secret key, input overrides name and type", key: s.keys.SecretKey,
 				input:    map[string]any{"fileName": "renamed.txt", "mime": "text/plain; charset=utf-8"},
-				file:     guFile("0", "original.bin", "application/octet-stream", []byte("hello, multipart")),
+				file:     formFile("0", "original.bin", "application/octet-stream", []byte("hello, multipart")),
 				wantName: "renamed.txt", wantMime: "text/plain; charset=utf-8"},
 			{name: "part without Content-Type is sniffed", key: s.keys.PublicKey,
-				file:     guFile("0", "pic", "", png),
+				file:     formFile("0", "pic", "", png),
 				wantName: "pic", wantMime: "image/png"},
 			{name: "UTF-8 file name from the part", key: s.keys.PublicKey,
-				file:     guFile("0", "résumé 2026 ✓.pdf", "application/pdf", []byte("%PDF-1.4 not really")),
+				file:     formFile("0", "résumé 2026 ✓.pdf", "application/pdf", []byte("%PDF-1.4 not really")),
 				wantName: "résumé 2026 ✓.pdf", wantMime: "application/pdf"},
 			{name: "empty file", key: s.keys.PublicKey,
-				file:     guFile("0", "empty.txt", "text/plain", nil),
+				file:     formFile("0", "empty.txt", "text/plain", nil),
 				wantName: "empty.txt", wantMime: "text/plain"},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				f := s.guUpload(t, c.key, c.input, c.file)
+				f := s.uploadFile(t, c.key, c.input, c.file)
 				if f.Name != c.wantName || f.Mime != c.wantMime {
 					t.Fatalf("name %q mime %q, want %q %q", f.Name, f.Mime, c.wantName, c.wantMime)
 				}
@@ -183,7 +93,7 @@ func TestGraphQLUpload(t *testing.T) {
 				if fmt.Sprint(f.Tags) != fmt.Sprint(c.wantTags) {
 					t.Fatalf("tags %v, want %v", f.Tags, c.wantTags)
 				}
-				s.guCheckStored(t, f, c.file.body)
+				s.checkStored(t, f, c.file.body)
 				// It is a File like any other.
 				code, r := s.gql(t, s.keys.SecretKey, `query($id: ID!) { file(id: $id) { name sha256 } }`, map[string]any{"id": f.ID})
 				if code != 200 || !strings.Contains(string(r.Data), f.SHA256) {
@@ -193,49 +103,49 @@ func TestGraphQLUpload(t *testing.T) {
 		}
 
 		t.Run("two files in one operation, in order", func(t *testing.T) {
-			one, two := guRandom(2, 1<<20), guRandom(3, 2<<20+5)
-			ctype, body := guBody(
-				guOps(`mutation($a: Upload!, $b: Upload!) {
+			one, two := pseudoRandom(2, 1<<20), pseudoRandom(3, 2<<20+5)
+			ctype, body := formBody(
+				formOps(`mutation($a: Upload!, $b: Upload!) {
   a: uploadFile(file: $a) { id name mime size sha256 url accountId }
   b: uploadFile(file: $b, input: {tags: [{name: "second"}]}) { id name mime size sha256 url accountId }
 }`, map[string]any{"a": nil, "b": nil}),
-				guField("map", `{"1":["variables.a"],"2":["variables.b"]}`),
-				guFile("1", "one.bin", "application/x-one", one),
-				guFile("2", "two.bin", "application/x-two", two),
+				formField("map", `{"1":["variables.a"],"2":["variables.b"]}`),
+				formFile("1", "one.bin", "application/x-one", one),
+				formFile("2", "two.bin", "application/x-two", two),
 			)
-			resp, data := s.guPost(t, s.keys.PublicKey, ctype, bytes.NewReader(body))
+			resp, data := s.postForm(t, s.keys.PublicKey, ctype, bytes.NewReader(body))
 			var r struct {
-				Data   struct{ A, B guFileResult }
+				Data   struct{ A, B fileInfo }
 				Errors []any
 			}
 			if resp.StatusCode != 200 || json.Unmarshal(data, &r) != nil || len(r.Errors) > 0 {
-				t.Fatalf("%d %s", resp.StatusCode, apiClip(data))
+				t.Fatalf("%d %s", resp.StatusCode, clip(data))
 			}
 			if r.Data.A.Name != "one.bin" || r.Data.A.Mime != "application/x-one" || r.Data.B.Name != "two.bin" || r.Data.B.Mime != "application/x-two" {
 				t.Fatalf("names and types from the parts: %+v %+v", r.Data.A, r.Data.B)
 			}
-			s.guCheckStored(t, r.Data.A, one)
-			s.guCheckStored(t, r.Data.B, two)
+			s.checkStored(t, r.Data.A, one)
+			s.checkStored(t, r.Data.B, two)
 		})
 
 		t.Run("chunked request body", func(t *testing.T) {
-			want := guRandom(4, 700<<10)
-			ctype, body := guBody(guOps(guUploadQ, map[string]any{"file": nil}), guField("map", `{"0":["variables.file"]}`),
-				guFile("0", "chunked.bin", "application/octet-stream", want))
+			want := pseudoRandom(4, 700<<10)
+			ctype, body := formBody(formOps(uploadFileQuery, map[string]any{"file": nil}), formField("map", `{"0":["variables.file"]}`),
+				formFile("0", "chunked.bin", "application/octet-stream", want))
 			// Hiding the length makes the client send it chunked.
-			resp, data := s.guPost(t, s.keys.PublicKey, ctype, struct{ io.Reader }{bytes.NewReader(body)})
+			resp, data := s.postForm(t, s.keys.PublicKey, ctype, struct{ io.Reader }{bytes.NewReader(body)})
 			var r struct {
-				Data struct{ UploadFile guFileResult }
+				Data struct{ UploadFile fileInfo }
 			}
 			if resp.StatusCode != 200 || json.Unmarshal(data, &r) != nil || r.Data.UploadFile.ID == "" {
-				t.Fatalf("%d %s", resp.StatusCode, apiClip(data))
+				t.Fatalf("%d %s", resp.StatusCode, clip(data))
 			}
-			s.guCheckStored(t, r.Data.UploadFile, want)
+			s.checkStored(t, r.Data.UploadFile, want)
 		})
 
 		t.Run("application/graphql-response+json when preferred", func(t *testing.T) {
-			ctype, body := guBody(guOps(guUploadQ, map[string]any{"file": nil}), guField("map", `{"0":["variables.file"]}`),
-				guFile("0", "a.txt", "text/plain", []byte("a")))
+			ctype, body := formBody(formOps(uploadFileQuery, map[string]any{"file": nil}), formField("map", `{"0":["variables.file"]}`),
+				formFile("0", "a.txt", "text/plain", []byte("a")))
 			resp, data := s.do(t, http.MethodPost, "/graphql", s.keys.PublicKey, bytes.NewReader(body), map[string]string{
 				"Content-Type": ctype, "Accept": "application/graphql-response+json, application/json"})
 			if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/graphql-response+json") {
@@ -250,43 +160,36 @@ func TestGraphQLUpload(t *testing.T) {
 // nothing, and the server serves normal uploads afterwards.
 func TestGraphQLUploadBadRequests(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
-		s := newTestServer(t, b, apiLimitedUploads) // 1 MiB per file
+		s := newTestServer(t, b, limitedUploads) // 1 MiB per file
 		pub, sec := s.keys.PublicKey, s.keys.SecretKey
-		authSvc := auth.Service{DB: s.app.DB}
-		smallKey, _, err := authSvc.CreateKey(context.Background(), s.keys.AccountID, models.KindPublic, auth.KeyOptions{Name: "small", MaxFileSize: 1000})
-		if err != nil {
-			t.Fatal(err)
-		}
-		imageKey, _, err := authSvc.CreateKey(context.Background(), s.keys.AccountID, models.KindPublic, auth.KeyOptions{Name: "images", MimeTypes: []string{"image/*"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		smallKey := s.newKey(t, s.keys.AccountID, models.KindPublic, auth.KeyOptions{Name: "small", MaxFileSize: 1000})
+		imageKey := s.newKey(t, s.keys.AccountID, models.KindPublic, auth.KeyOptions{Name: "images", MimeTypes: []string{"image/*"}})
 
-		ops := guOps(guUploadQ, map[string]any{"file": nil})
-		m := guField("map", `{"0":["variables.file"]}`)
+		ops := formOps(uploadFileQuery, map[string]any{"file": nil})
+		m := formField("map", `{"0":["variables.file"]}`)
 		// Files of refused requests are named bad-*; none may be stored.
-		file := func(name string, n int) guPart {
-			return guFile(name, "bad-"+name+".bin", "application/octet-stream", guRandom(5, n))
+		file := func(name string, n int) formPart {
+			return formFile(name, "bad-"+name+".bin", "application/octet-stream", pseudoRandom(5, n))
 		}
-		okFile := func(name string, n int) guPart {
-			return guFile(name, "ok-"+name+".bin", "application/octet-stream", guRandom(5, n))
+		okFile := func(name string, n int) formPart {
+			return formFile(name, "ok-"+name+".bin", "application/octet-stream", pseudoRandom(5, n))
 		}
-		two := guOps(`mutation($a: Upload!, $b: Upload!) { a: uploadFile(file: $a) { id } b: uploadFile(file: $b) { id } }`,
+		two := formOps(`mutation($a: Upload!, $b: Upload!) { a: uploadFile(file: $a) { id } b: uploadFile(file: $b) { id } }`,
 			map[string]any{"a": nil, "b": nil})
-		mp := func(parts ...guPart) (map[string]string, string) {
-			ctype, body := guBody(parts...)
+		mp := func(parts ...formPart) (map[string]string, string) {
+			ctype, body := formBody(parts...)
 			return map[string]string{"Content-Type": ctype}, string(body)
 		}
-		sc := func(name, key string, status int, code string, parts ...guPart) apiScenario {
+		sc := func(name, key string, status int, code string, parts ...formPart) scenario {
 			h, body := mp(parts...)
-			return apiScenario{name: name, method: "POST", url: "/graphql", key: key, headers: h, body: body, status: status, code: code}
+			return scenario{name: name, method: "POST", url: "/graphql", key: key, headers: h, body: body, status: status, code: code}
 		}
-		withContains := func(a apiScenario, c ...string) apiScenario { a.contains = c; return a }
+		withContains := func(a scenario, c ...string) scenario { a.contains = c; return a }
 		eleven := `{` + strings.TrimSuffix(strings.Repeat(`"x":["variables.file"],`, 11), ",") + `}`
 		for i := 0; i < 11; i++ {
 			eleven = strings.Replace(eleven, `"x"`, fmt.Sprintf(`"%d"`, i), 1)
 		}
-		bigOps := guField("operations", `{"query":"mutation { __typename }","variables":{"pad":"`+strings.Repeat("a", 1<<20)+`"}}`)
+		bigOps := formField("operations", `{"query":"mutation { __typename }","variables":{"pad":"`+strings.Repeat("a", 1<<20)+`"}}`)
 		garbageH := map[string]string{"Content-Type": "multipart/form-data; boundary=XyZ"}
 		truncated := func() (map[string]string, string) {
 			h, body := mp(ops, m, file("0", 2000))
@@ -295,7 +198,7 @@ func TestGraphQLUploadBadRequests(t *testing.T) {
 		th, tbody := truncated()
 		bigBody := strings.Repeat("z", 14<<20) // over 10 files x 1 MiB + 3 MiB
 
-		apiRunScenarios(t, s, []apiScenario{
+		runScenarios(t, s, []scenario{
 			// Authentication comes first, before the body is read.
 			sc("no key", "", 401, "UNAUTHENTICATED", ops, m, file("0", 10)),
 			sc("unknown key", "public_"+strings.Repeat("a", 43), 401, "UNAUTHENTICATED", ops, m, file("0", 10)),
@@ -313,35 +216,35 @@ func TestGraphQLUploadBadRequests(t *testing.T) {
 
 			// operations and map.
 			withContains(sc("map first", pub, 400, "BAD_USER_INPUT", m, ops, file("0", 10)), `must be \"operations\"`),
-			sc("operations not JSON", pub, 400, "BAD_USER_INPUT", guField("operations", "{query"), m, file("0", 10)),
-			sc("operations a string", pub, 400, "BAD_USER_INPUT", guField("operations", `"mutation { __typename }"`), m, file("0", 10)),
+			sc("operations not JSON", pub, 400, "BAD_USER_INPUT", formField("operations", "{query"), m, file("0", 10)),
+			sc("operations a string", pub, 400, "BAD_USER_INPUT", formField("operations", `"mutation { __typename }"`), m, file("0", 10)),
 			withContains(sc("batched operations", pub, 400, "BAD_USER_INPUT",
-				guField("operations", `[{"query":"mutation($file: Upload!) { uploadFile(file: $file) { id } }","variables":{"file":null}}]`),
-				guField("map", `{"0":["0.variables.file"]}`), file("0", 10)), "batched"),
-			sc("operations over 1 MiB", pub, 413, "TOO_LARGE", bigOps, guField("map", `{}`)),
+				formField("operations", `[{"query":"mutation($file: Upload!) { uploadFile(file: $file) { id } }","variables":{"file":null}}]`),
+				formField("map", `{"0":["0.variables.file"]}`), file("0", 10)), "batched"),
+			sc("operations over 1 MiB", pub, 413, "TOO_LARGE", bigOps, formField("map", `{}`)),
 			withContains(sc("no map", pub, 400, "BAD_USER_INPUT", ops, file("0", 10)), `must be \"map\"`),
-			sc("map not JSON", pub, 400, "BAD_USER_INPUT", ops, guField("map", `{"0":`), file("0", 10)),
-			sc("map an array", pub, 400, "BAD_USER_INPUT", ops, guField("map", `[["variables.file"]]`), file("0", 10)),
-			sc("map value not an array", pub, 400, "BAD_USER_INPUT", ops, guField("map", `{"0":"variables.file"}`), file("0", 10)),
-			sc("map value empty", pub, 400, "BAD_USER_INPUT", ops, guField("map", `{"0":[]}`), file("0", 10)),
-			sc("map names a file twice", pub, 400, "BAD_USER_INPUT", ops, guField("map", `{"0":["variables.file"],"0":["variables.file"]}`), file("0", 10)),
-			sc("map trailing garbage", pub, 400, "BAD_USER_INPUT", ops, guField("map", `{"0":["variables.file"]} x`), file("0", 10)),
-			withContains(sc("too many files", pub, 400, "BAD_USER_INPUT", ops, guField("map", eleven), file("0", 10)), "too many files"),
-			withContains(sc("map path not in the variables", pub, 400, "BAD_USER_INPUT", ops, guField("map", `{"0":["variables.nope"]}`), file("0", 10)),
+			sc("map not JSON", pub, 400, "BAD_USER_INPUT", ops, formField("map", `{"0":`), file("0", 10)),
+			sc("map an array", pub, 400, "BAD_USER_INPUT", ops, formField("map", `[["variables.file"]]`), file("0", 10)),
+			sc("map value not an array", pub, 400, "BAD_USER_INPUT", ops, formField("map", `{"0":"variables.file"}`), file("0", 10)),
+			sc("map value empty", pub, 400, "BAD_USER_INPUT", ops, formField("map", `{"0":[]}`), file("0", 10)),
+			sc("map names a file twice", pub, 400, "BAD_USER_INPUT", ops, formField("map", `{"0":["variables.file"],"0":["variables.file"]}`), file("0", 10)),
+			sc("map trailing garbage", pub, 400, "BAD_USER_INPUT", ops, formField("map", `{"0":["variables.file"]} x`), file("0", 10)),
+			withContains(sc("too many files", pub, 400, "BAD_USER_INPUT", ops, formField("map", eleven), file("0", 10)), "too many files"),
+			withContains(sc("map path not in the variables", pub, 400, "BAD_USER_INPUT", ops, formField("map", `{"0":["variables.nope"]}`), file("0", 10)),
 				"not in the operation's variables"),
-			sc("map path without variables.", pub, 400, "BAD_USER_INPUT", ops, guField("map", `{"0":["file"]}`), file("0", 10)),
-			sc("map path through a string", pub, 400, "BAD_USER_INPUT", guOps(guUploadQ, map[string]any{"file": nil, "input": map[string]any{"fileName": "x"}}),
-				guField("map", `{"0":["variables.input.fileName.0"]}`), file("0", 10)),
-			withContains(sc("map path at a non-null value", pub, 400, "BAD_USER_INPUT", guOps(guUploadQ, map[string]any{"file": "not null"}), m, file("0", 10)),
+			sc("map path without variables.", pub, 400, "BAD_USER_INPUT", ops, formField("map", `{"0":["file"]}`), file("0", 10)),
+			sc("map path through a string", pub, 400, "BAD_USER_INPUT", formOps(uploadFileQuery, map[string]any{"file": nil, "input": map[string]any{"fileName": "x"}}),
+				formField("map", `{"0":["variables.input.fileName.0"]}`), file("0", 10)),
+			withContains(sc("map path at a non-null value", pub, 400, "BAD_USER_INPUT", formOps(uploadFileQuery, map[string]any{"file": "not null"}), m, file("0", 10)),
 				"null placeholder"),
-			sc("two map paths at the same place", pub, 400, "BAD_USER_INPUT", ops, guField("map", `{"0":["variables.file"],"1":["variables.file"]}`),
+			sc("two map paths at the same place", pub, 400, "BAD_USER_INPUT", ops, formField("map", `{"0":["variables.file"],"1":["variables.file"]}`),
 				file("0", 10), file("1", 10)),
 			sc("map path at a String variable", pub, 400, "GRAPHQL_VALIDATION_FAILED",
-				guOps(guUploadQ, map[string]any{"file": nil, "input": map[string]any{"fileName": nil}}),
-				guField("map", `{"0":["variables.file"],"1":["variables.input.fileName"]}`), file("0", 10), file("1", 10)),
+				formOps(uploadFileQuery, map[string]any{"file": nil, "input": map[string]any{"fileName": nil}}),
+				formField("map", `{"0":["variables.file"],"1":["variables.input.fileName"]}`), file("0", 10), file("1", 10)),
 
 			// The file parts.
-			withContains(sc("mapped file never comes", pub, 400, "BAD_USER_INPUT", two, guField("map", `{"0":["variables.a"],"1":["variables.b"]}`), file("0", 500)),
+			withContains(sc("mapped file never comes", pub, 400, "BAD_USER_INPUT", two, formField("map", `{"0":["variables.a"],"1":["variables.b"]}`), file("0", 500)),
 				"no such part"),
 			sc("no file part at all", pub, 400, "BAD_USER_INPUT", ops, m),
 			withContains(sc("part not in the map", pub, 400, "BAD_USER_INPUT", ops, m, file("7", 10)), "not a file the map names"),
@@ -353,21 +256,21 @@ func TestGraphQLUploadBadRequests(t *testing.T) {
 			// Operation errors are GraphQL errors; the unread file is drained.
 			sc("MIME type the key refuses", imageKey, 200, "MIME_NOT_ALLOWED", ops, m, file("0", 600<<10)),
 			sc("bad file name in the input", pub, 200, "BAD_USER_INPUT",
-				guOps(guUploadQ, map[string]any{"file": nil, "input": map[string]any{"fileName": "a/b"}}), m, file("0", 600<<10)),
-			withContains(sc("one file at two paths", pub, 200, "BAD_USER_INPUT", two, guField("map", `{"0":["variables.a","variables.b"]}`), okFile("0", 100)),
+				formOps(uploadFileQuery, map[string]any{"file": nil, "input": map[string]any{"fileName": "a/b"}}), m, file("0", 600<<10)),
+			withContains(sc("one file at two paths", pub, 200, "BAD_USER_INPUT", two, formField("map", `{"0":["variables.a","variables.b"]}`), okFile("0", 100)),
 				"more than one path"),
 			withContains(sc("files read out of order", pub, 200, "BAD_USER_INPUT",
-				guOps(`mutation($a: Upload!, $b: Upload!) { b: uploadFile(file: $b) { id } a: uploadFile(file: $a) { id } }`, map[string]any{"a": nil, "b": nil}),
-				guField("map", `{"0":["variables.a"],"1":["variables.b"]}`), okFile("0", 100), okFile("1", 100)),
+				formOps(`mutation($a: Upload!, $b: Upload!) { b: uploadFile(file: $b) { id } a: uploadFile(file: $a) { id } }`, map[string]any{"a": nil, "b": nil}),
+				formField("map", `{"0":["variables.a"],"1":["variables.b"]}`), okFile("0", 100), okFile("1", 100)),
 				"order"),
 			withContains(sc("operation that reads no file", pub, 200, "",
-				guOps(`mutation { __typename }`, map[string]any{"file": nil}), m, file("0", 600<<10)),
+				formOps(`mutation { __typename }`, map[string]any{"file": nil}), m, file("0", 600<<10)),
 				`{"data":{"__typename":"Mutation"}}`),
 		})
 
 		// A file at exactly a limit is fine.
-		s.guUpload(t, smallKey, nil, guFile("0", "exact.bin", "application/octet-stream", guRandom(6, 1000)))
-		s.guUpload(t, pub, nil, guFile("0", "exact-server.bin", "application/octet-stream", guRandom(7, 1<<20)))
+		s.uploadFile(t, smallKey, nil, formFile("0", "exact.bin", "application/octet-stream", pseudoRandom(6, 1000)))
+		s.uploadFile(t, pub, nil, formFile("0", "exact-server.bin", "application/octet-stream", pseudoRandom(7, 1<<20)))
 
 		// Refused requests stored nothing (their files are all named bad-*).
 		code, r := s.gql(t, sec, `{ files(first: 1000) { edges { node { name } } } }`, nil)
@@ -377,9 +280,9 @@ func TestGraphQLUploadBadRequests(t *testing.T) {
 		if strings.Contains(string(r.Data), `"name":"bad-`) {
 			t.Errorf("a refused request stored a file: %s", r.Data)
 		}
-		s.apiStillServing(t)
+		s.stillServing(t)
 		want := []byte("still uploading over GraphQL")
-		s.guCheckStored(t, s.guUpload(t, pub, nil, guFile("0", "after.txt", "text/plain", want)), want)
+		s.checkStored(t, s.uploadFile(t, pub, nil, formFile("0", "after.txt", "text/plain", want)), want)
 	})
 }
 
@@ -405,7 +308,7 @@ func TestGraphQLUploadRefusedBeforeBody(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 401 || apiPayloadCode(t, data) != "UNAUTHENTICATED" {
+	if resp.StatusCode != 401 || payloadCode(t, data) != "UNAUTHENTICATED" {
 		t.Fatalf("%d %s", resp.StatusCode, data)
 	}
 }
@@ -499,7 +402,7 @@ func TestGraphQLUploadStreams(t *testing.T) {
 			select {
 			case r := <-done:
 				cancel()
-				t.Fatalf("the server answered before the body ended: %d %s %v", r.status, apiClip(r.body), r.err)
+				t.Fatalf("the server answered before the body ended: %d %s %v", r.status, clip(r.body), r.err)
 			default:
 			}
 			if time.Now().After(deadline) {
@@ -512,7 +415,7 @@ func TestGraphQLUploadStreams(t *testing.T) {
 		r := <-done
 		sum := <-sent
 		if r.err != nil || r.status != 200 {
-			t.Fatalf("upload: %d %s %v", r.status, apiClip(r.body), r.err)
+			t.Fatalf("upload: %d %s %v", r.status, clip(r.body), r.err)
 		}
 		var out struct {
 			Data struct {

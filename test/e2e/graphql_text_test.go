@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Strings that are not text (a NUL character, bytes that are not UTF-8) in
 // GraphQL arguments, written in the document or passed as variables,
@@ -18,9 +18,9 @@ func TestGraphQLStringsMustBeText(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
 		sec := s.keys.SecretKey
-		asGraphQL := apiWith(apiJsonHeaders, "Accept", "application/graphql-response+json")
-		asJSON := apiWith(apiJsonHeaders, "Accept", "application/json")
-		own := s.apiBasicUpload(t, sec, "own.txt", "text/plain", []byte("mine"))
+		asGraphQL := with(jsonHeaders, "Accept", "application/graphql-response+json")
+		asJSON := with(jsonHeaders, "Accept", "application/json")
+		own := s.basicUpload(t, sec, "own.txt", "text/plain", []byte("mine"))
 		if status, r := s.gql(t, sec, `mutation { createTransformation(input: {name: "thumb", width: 10}) { name } }`, nil); status != 200 || len(r.Errors) > 0 {
 			t.Fatalf("createTransformation: %d %+v", status, r.Errors)
 		}
@@ -64,31 +64,31 @@ func TestGraphQLStringsMustBeText(t *testing.T) {
 			{"transformation name on a file", `query($id: ID!) { file(id: $id) { transformation(name: "thumb\u0000") { url } } }`, map[string]any{"id": own}},
 			{"uploadParts file id", `query($id: ID!) { uploadParts(fileId: $id) { remainingUploadParts } }`, map[string]any{"id": "\x00"}},
 		}
-		var scenarios []apiScenario
+		var scenarios []scenario
 		for _, o := range ops {
-			body := apiGqlBody(o.query, o.vars)
+			body := gqlJSON(o.query, o.vars)
 			scenarios = append(scenarios,
-				apiScenario{name: o.name + ", graphql-response", method: "POST", url: "/graphql", key: sec, headers: asGraphQL, body: body,
+				scenario{name: o.name + ", graphql-response", method: "POST", url: "/graphql", key: sec, headers: asGraphQL, body: body,
 					status: 400, code: "BAD_USER_INPUT", notContains: []string{`"data"`}},
-				apiScenario{name: o.name + ", json", method: "POST", url: "/graphql", key: sec, headers: asJSON, body: body,
+				scenario{name: o.name + ", json", method: "POST", url: "/graphql", key: sec, headers: asJSON, body: body,
 					status: 200, code: "BAD_USER_INPUT", notContains: []string{`"data"`}})
 		}
 		// Bytes that are not UTF-8: a GET query may carry any byte in a
 		// string literal; a JSON body or variables must be UTF-8.
 		scenarios = append(scenarios,
-			apiScenario{name: "GET string literal not UTF-8", method: "GET", url: "/graphql?query=" + url.QueryEscape("{ file(id: \"\xff\xfe\") { id } }"), key: sec,
+			scenario{name: "GET string literal not UTF-8", method: "GET", url: "/graphql?query=" + url.QueryEscape("{ file(id: \"\xff\xfe\") { id } }"), key: sec,
 				headers: map[string]string{"Accept": "application/graphql-response+json"}, status: 400, code: "BAD_USER_INPUT"},
-			apiScenario{name: "GET variables not UTF-8", method: "GET", key: sec,
+			scenario{name: "GET variables not UTF-8", method: "GET", key: sec,
 				url:    "/graphql?query=" + url.QueryEscape("query($id: ID!) { file(id: $id) { id } }") + "&variables=" + url.QueryEscape("{\"id\":\"\xc3\"}"),
 				status: 400, code: "BAD_USER_INPUT"},
-			apiScenario{name: "POST variables not UTF-8", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
+			scenario{name: "POST variables not UTF-8", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
 				body: "{\"query\":\"query($n: String!) { deleteTransformation(name: $n) { name } }\",\"variables\":{\"n\":\"thumb\xff\"}}", status: 400, code: "BAD_USER_INPUT"},
 			// Text is fine, whatever its characters.
-			apiScenario{name: "text with other control characters and emoji", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
-				body:   apiGqlBody(`query($id: ID!) { file(id: $id) { id } }`, map[string]any{"id": "t\x01\u00e9\U0001F600"}),
+			scenario{name: "text with other control characters and emoji", method: "POST", url: "/graphql", key: sec, headers: asGraphQL,
+				body:   gqlJSON(`query($id: ID!) { file(id: $id) { id } }`, map[string]any{"id": "t\x01\u00e9\U0001F600"}),
 				status: 200, contains: []string{`"data":{"file":null}`}},
 		)
-		apiRunScenarios(t, s, scenarios)
+		runScenarios(t, s, scenarios)
 
 		// Nothing was created, changed or deleted.
 		if status, after := s.gql(t, sec, state, nil); status != http.StatusOK || len(after.Errors) > 0 || string(after.Data) != string(before.Data) {

@@ -1,9 +1,13 @@
-package main
+package e2e
+
+// Multipart sessions (DESIGN.md "GraphQL": beginMultipartUpload,
+// uploadPart, completeUploadPart): parts PUT in parallel and in reverse
+// order, ETags, an empty file, a part resumed over tus, Int64 arithmetic
+// past 2 GiB and expiry. On SQLite and on PostgreSQL.
 
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -19,86 +23,6 @@ import (
 	"satchel/internal/uploads"
 )
 
-type mpPart struct {
-	UploadPartIndex int
-	UploadURL       string
-	Range           struct{ InclusiveStart, InclusiveEnd int64 }
-}
-
-func (s *testServer) beginMultipart(t *testing.T, key string, size int64, name string) (string, int, mpPart) {
-	t.Helper()
-	_, r := s.gql(t, key, `mutation($in: BeginMultipartUploadInput!) { beginMultipartUpload(input: $in) {
-		fileId uploadParts { count first { uploadPartIndex uploadUrl range { inclusiveStart inclusiveEnd } } } } }`,
-		map[string]any{"in": map[string]any{"fileName": name, "fileSize": size, "mime": "application/octet-stream", "tags": []map[string]any{{"name": "mp"}}}})
-	if len(r.Errors) > 0 {
-		t.Fatalf("begin: %+v", r.Errors)
-	}
-	var out struct {
-		BeginMultipartUpload struct {
-			FileID      string
-			UploadParts struct {
-				Count int
-				First mpPart
-			}
-		}
-	}
-	if err := json.Unmarshal(r.Data, &out); err != nil {
-		t.Fatal(err)
-	}
-	b := out.BeginMultipartUpload
-	return b.FileID, b.UploadParts.Count, b.UploadParts.First
-}
-
-func (s *testServer) uploadPart(t *testing.T, key, fileID string, i int) (mpPart, gqlResponse) {
-	t.Helper()
-	_, r := s.gql(t, key, `query($f: ID!, $i: Int!) { uploadPart(fileId: $f, uploadPartIndex: $i) { uploadPartIndex uploadUrl range { inclusiveStart inclusiveEnd } } }`,
-		map[string]any{"f": fileID, "i": i})
-	var out struct{ UploadPart mpPart }
-	if len(r.Errors) == 0 {
-		json.Unmarshal(r.Data, &out)
-	}
-	return out.UploadPart, r
-}
-
-func (s *testServer) completePart(t *testing.T, key, fileID string, i int, etag string) ([]int, *string, gqlResponse) {
-	t.Helper()
-	_, r := s.gql(t, key, `mutation($in: CompleteUploadPartInput!) { completeUploadPart(input: $in) { remainingUploadParts file { id sha256 size name } } }`,
-		map[string]any{"in": map[string]any{"fileId": fileID, "uploadPartIndex": i, "etag": etag}})
-	var out struct {
-		CompleteUploadPart struct {
-			RemainingUploadParts []int
-			File                 *struct{ ID, SHA256 string }
-		}
-	}
-	if len(r.Errors) > 0 {
-		return nil, nil, r
-	}
-	json.Unmarshal(r.Data, &out)
-	var sha *string
-	if f := out.CompleteUploadPart.File; f != nil {
-		sha = &f.SHA256
-	}
-	return out.CompleteUploadPart.RemainingUploadParts, sha, r
-}
-
-func (s *testServer) remaining(t *testing.T, key, fileID string) []int {
-	t.Helper()
-	_, r := s.gql(t, key, `query($f: ID!) { uploadParts(fileId: $f) { remainingUploadParts } }`, map[string]any{"f": fileID})
-	if len(r.Errors) > 0 {
-		t.Fatalf("uploadParts: %+v", r.Errors)
-	}
-	var out struct {
-		UploadParts struct{ RemainingUploadParts []int }
-	}
-	json.Unmarshal(r.Data, &out)
-	return out.UploadParts.RemainingUploadParts
-}
-
-func (s *testServer) putPart(t *testing.T, url string, body []byte) (*http.Response, []byte) {
-	t.Helper()
-	return s.do(t, http.MethodPut, strings.TrimPrefix(url, s.URL), "", bytes.NewReader(body), nil)
-}
-
 func TestMultipartParallelReverse(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		s := newTestServer(t, b)
@@ -110,7 +34,7 @@ func TestMultipartParallelReverse(t *testing.T) {
 		if count != 3 || first.UploadPartIndex != 0 || first.Range.InclusiveStart != 0 || first.Range.InclusiveEnd != 5<<20-1 {
 			t.Fatalf("count %d first %+v", count, first)
 		}
-		parts := make([]mpPart, count)
+		parts := make([]sessionPart, count)
 		for i := range parts {
 			p, r := s.uploadPart(t, pk, fileID, i)
 			if len(r.Errors) > 0 {
@@ -222,20 +146,20 @@ func TestMultipartEmptyFileAndTusResume(t *testing.T) {
 				t.Fatalf("count %d", count)
 			}
 			second, _ := s.uploadPart(t, pk, fileID, 1)
-			head, _ := s.do(t, http.MethodHead, strings.TrimPrefix(first.UploadURL, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			head, _ := s.tusHead(t, idOf(first.UploadURL))
 			if head.Header.Get("Upload-Length") != fmt.Sprint(5<<20) || head.Header.Get("Upload-Offset") != "0" {
 				t.Fatalf("head: length %q offset %q", head.Header.Get("Upload-Length"), head.Header.Get("Upload-Offset"))
 			}
 			// First PATCH carries 1 MiB and stops (the client lost the link);
 			// HEAD tells where to resume; the rest finishes with an ETag.
-			if r, _ := s.tusPatch(t, first.UploadURL, 0, data[:1<<20]); r.StatusCode != 204 {
+			if r, _ := s.tusPatch(t, idOf(first.UploadURL), 0, data[:1<<20]); r.StatusCode != 204 {
 				t.Fatalf("patch 1: %d", r.StatusCode)
 			}
-			head, _ = s.do(t, http.MethodHead, strings.TrimPrefix(first.UploadURL, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			head, _ = s.tusHead(t, idOf(first.UploadURL))
 			if head.Header.Get("Upload-Offset") != fmt.Sprint(1<<20) {
 				t.Fatalf("offset after cut %q", head.Header.Get("Upload-Offset"))
 			}
-			r, _ := s.tusPatch(t, first.UploadURL, 1<<20, data[1<<20:5<<20])
+			r, _ := s.tusPatch(t, idOf(first.UploadURL), 1<<20, data[1<<20:5<<20])
 			if r.StatusCode != 204 || r.Header.Get("ETag") == "" {
 				t.Fatalf("patch 2: %d etag %q", r.StatusCode, r.Header.Get("ETag"))
 			}
@@ -252,7 +176,7 @@ func TestMultipartEmptyFileAndTusResume(t *testing.T) {
 
 		t.Run("parts cannot be deleted or concatenated by hand", func(t *testing.T) {
 			_, _, first := s.beginMultipart(t, pk, 10, "x")
-			r, body := s.do(t, http.MethodDelete, strings.TrimPrefix(first.UploadURL, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			r, body := s.tusDelete(t, idOf(first.UploadURL))
 			if r.StatusCode != 403 {
 				t.Fatalf("delete part: %d %s", r.StatusCode, body)
 			}
@@ -265,7 +189,7 @@ func TestMultipartEmptyFileAndTusResume(t *testing.T) {
 		t.Run("a PUT replaces an interrupted part", func(t *testing.T) {
 			data := []byte("0123456789")
 			fileID, _, first := s.beginMultipart(t, pk, 10, "r.txt")
-			if r, _ := s.tusPatch(t, first.UploadURL, 0, []byte("xxxx")); r.StatusCode != 204 {
+			if r, _ := s.tusPatch(t, idOf(first.UploadURL), 0, []byte("xxxx")); r.StatusCode != 204 {
 				t.Fatalf("patch: %d", r.StatusCode)
 			}
 			resp, _ := s.putPart(t, first.UploadURL, data)
@@ -294,7 +218,7 @@ func TestMultipartArithmeticAndExpiry(t *testing.T) {
 		if len(r.Errors) > 0 || last.Range.InclusiveStart != int64(count-1)*(5<<20) || last.Range.InclusiveEnd != size-1 {
 			t.Fatalf("last %+v %+v", last, r.Errors)
 		}
-		head, _ := s.do(t, http.MethodHead, strings.TrimPrefix(last.UploadURL, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+		head, _ := s.tusHead(t, idOf(last.UploadURL))
 		if head.Header.Get("Upload-Length") != fmt.Sprint(size-last.Range.InclusiveStart) {
 			t.Fatalf("last part length %q", head.Header.Get("Upload-Length"))
 		}
@@ -316,10 +240,9 @@ func TestMultipartArithmeticAndExpiry(t *testing.T) {
 			t.Fatalf("part rows: %d %v (want 2)", n, err)
 		}
 		// Never completed: the session expires, parts and all.
-		svc := s.app.Uploads
-		svc.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
-		n, err := svc.Sweep(t.Context())
-		svc.Now = nil
+		s.setNow(25 * time.Hour)
+		n, err := s.app.Uploads.Sweep(t.Context())
+		s.resetNow()
 		if err != nil || n != 3 {
 			t.Fatalf("sweep: %d %v (want 3: the session and its two parts)", n, err)
 		}

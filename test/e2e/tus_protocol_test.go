@@ -1,11 +1,16 @@
-package main
+package e2e
+
+// The tus protocol's extensions as Satchel serves them (creation,
+// creation-with-upload, deferred length, concatenation, termination,
+// expiration and the sweeper), the chunk path's queries, and termination
+// of finished and unfinished uploads. On SQLite and on PostgreSQL.
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,55 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"satchel/internal/auth"
 	"satchel/internal/testdb"
 	"satchel/models"
 )
-
-func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
-
-// tusCreate creates an upload and returns its location.
-func (s *testServer) tusCreate(t *testing.T, key string, headers map[string]string, body []byte) (*http.Response, []byte) {
-	t.Helper()
-	h := map[string]string{"Tus-Resumable": "1.0.0"}
-	for k, v := range headers {
-		h[k] = v
-	}
-	var rd *bytes.Reader
-	if body != nil {
-		h["Content-Type"] = "application/offset+octet-stream"
-		rd = bytes.NewReader(body)
-	} else {
-		rd = bytes.NewReader(nil)
-	}
-	return s.do(t, http.MethodPost, "/uploads/", key, rd, h)
-}
-
-func (s *testServer) tusPatch(t *testing.T, loc string, offset int, body []byte) (*http.Response, []byte) {
-	t.Helper()
-	return s.do(t, http.MethodPatch, strings.TrimPrefix(loc, s.URL), "", bytes.NewReader(body), map[string]string{
-		"Tus-Resumable": "1.0.0", "Upload-Offset": fmt.Sprint(offset), "Content-Type": "application/offset+octet-stream",
-	})
-}
-
-func idOf(loc string) string { return loc[strings.LastIndex(loc, "/")+1:] }
-
-func (s *testServer) fileSHA(t *testing.T, id string) (string, int64) {
-	t.Helper()
-	_, r := s.gql(t, s.keys.SecretKey, `query($id: ID!) { file(id: $id) { sha256 size } }`, map[string]any{"id": id})
-	var out struct {
-		File *struct {
-			SHA256 string `json:"sha256"`
-			Size   int64  `json:"size"`
-		} `json:"file"`
-	}
-	if err := jsonUnmarshal(r.Data, &out); err != nil || out.File == nil {
-		t.Fatalf("file %s: %s %+v", id, r.Data, r.Errors)
-	}
-	return out.File.SHA256, out.File.Size
-}
-
-func shaHex(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
 func TestTusProtocolExtensions(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
@@ -92,14 +51,14 @@ func TestTusProtocolExtensions(t *testing.T) {
 				t.Fatalf("Upload-Expires = %q", resp.Header.Get("Upload-Expires"))
 			}
 			loc := resp.Header.Get("Location")
-			if r, _ := s.tusPatch(t, loc, 0, data[:5]); r.StatusCode != 204 || r.Header.Get("Upload-Offset") != "5" {
+			if r, _ := s.tusPatch(t, idOf(loc), 0, data[:5]); r.StatusCode != 204 || r.Header.Get("Upload-Offset") != "5" {
 				t.Fatalf("patch 1: %d %s", r.StatusCode, r.Header.Get("Upload-Offset"))
 			}
-			head, _ := s.do(t, http.MethodHead, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			head, _ := s.tusHead(t, idOf(loc))
 			if head.Header.Get("Upload-Offset") != "5" || head.Header.Get("Upload-Expires") == "" {
 				t.Fatalf("head: offset %q expires %q", head.Header.Get("Upload-Offset"), head.Header.Get("Upload-Expires"))
 			}
-			if r, _ := s.tusPatch(t, loc, 5, data[5:]); r.StatusCode != 204 || r.Header.Get("X-File-Url") == "" {
+			if r, _ := s.tusPatch(t, idOf(loc), 5, data[5:]); r.StatusCode != 204 || r.Header.Get("X-File-Url") == "" {
 				t.Fatalf("patch 2: %d", r.StatusCode)
 			}
 			if sum, size := s.fileSHA(t, idOf(loc)); sum != shaHex(data) || size != 16 {
@@ -113,15 +72,11 @@ func TestTusProtocolExtensions(t *testing.T) {
 			if resp.StatusCode != 201 {
 				t.Fatalf("create: %d", resp.StatusCode)
 			}
-			r, _ := s.do(t, http.MethodPatch, strings.TrimPrefix(loc, s.URL), "", strings.NewReader("abc"), map[string]string{
-				"Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream",
-			})
+			r, _ := s.tusPatch(t, idOf(loc), 0, []byte("abc"))
 			if r.StatusCode != 204 {
 				t.Fatalf("patch: %d", r.StatusCode)
 			}
-			r, _ = s.do(t, http.MethodPatch, strings.TrimPrefix(loc, s.URL), "", strings.NewReader("def"), map[string]string{
-				"Tus-Resumable": "1.0.0", "Upload-Offset": "3", "Upload-Length": "6", "Content-Type": "application/offset+octet-stream",
-			})
+			r, _ = s.tusPatch(t, idOf(loc), 3, []byte("def"), "Upload-Length", "6")
 			if r.StatusCode != 204 {
 				t.Fatalf("final patch: %d", r.StatusCode)
 			}
@@ -161,15 +116,7 @@ func TestTusProtocolExtensions(t *testing.T) {
 		})
 
 		t.Run("concatenation of another account's parts is refused", func(t *testing.T) {
-			authSvc := &auth.Service{DB: s.app.DB}
-			acct, err := authSvc.CreateAccount(t.Context(), "other")
-			if err != nil {
-				t.Fatal(err)
-			}
-			otherKey, _, err := authSvc.CreateKey(t.Context(), acct.ID, models.KindPublic, auth.KeyOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, otherKey := s.newAccount(t, "other", models.KindPublic)
 			resp, _ := s.tusCreate(t, otherKey, map[string]string{"Upload-Length": "3", "Upload-Concat": "partial"}, []byte("xyz"))
 			if resp.StatusCode != 201 {
 				t.Fatalf("other partial: %d", resp.StatusCode)
@@ -185,14 +132,14 @@ func TestTusProtocolExtensions(t *testing.T) {
 		t.Run("termination of an unfinished upload", func(t *testing.T) {
 			resp, _ := s.tusCreate(t, pk, map[string]string{"Upload-Length": "10"}, []byte("12345"))
 			loc := resp.Header.Get("Location")
-			r, _ := s.do(t, http.MethodDelete, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			r, _ := s.tusDelete(t, idOf(loc))
 			if r.StatusCode != 204 {
 				t.Fatalf("delete: %d", r.StatusCode)
 			}
 			if _, err := s.app.Uploads.Pending(t.Context(), idOf(loc)); err == nil {
 				t.Fatal("row survived termination")
 			}
-			r, body := s.do(t, http.MethodHead, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"})
+			r, body := s.tusHead(t, idOf(loc))
 			if r.StatusCode != 404 {
 				t.Fatalf("head after delete: %d %s", r.StatusCode, body)
 			}
@@ -201,17 +148,16 @@ func TestTusProtocolExtensions(t *testing.T) {
 		t.Run("expired uploads are swept", func(t *testing.T) {
 			resp, _ := s.tusCreate(t, pk, map[string]string{"Upload-Length": "10"}, []byte("12345"))
 			id := idOf(resp.Header.Get("Location"))
-			svc := s.app.Uploads
-			svc.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
-			n, err := svc.Sweep(t.Context())
-			svc.Now = nil
+			s.setNow(25 * time.Hour)
+			n, err := s.app.Uploads.Sweep(t.Context())
+			s.resetNow()
 			if err != nil || n < 1 {
 				t.Fatalf("sweep: %d %v", n, err)
 			}
 			if _, err := os.Stat(filepath.Join(s.cfg.FilesDir(), id)); !os.IsNotExist(err) {
 				t.Fatalf("bytes of swept upload remain: %v", err)
 			}
-			r, _ := s.tusPatch(t, resp.Header.Get("Location"), 5, []byte("67890"))
+			r, _ := s.tusPatch(t, id, 5, []byte("67890"))
 			if r.StatusCode != 404 {
 				t.Fatalf("patch after sweep: %d", r.StatusCode)
 			}
@@ -247,21 +193,71 @@ func TestTusChunksMakeNoQueries(t *testing.T) {
 		loc := resp.Header.Get("Location")
 		before := s.app.Statements.Statements()
 		for i := range chunks - 1 {
-			if r, body := s.tusPatch(t, loc, i*size, data[i*size:(i+1)*size]); r.StatusCode != 204 {
+			if r, body := s.tusPatch(t, idOf(loc), i*size, data[i*size:(i+1)*size]); r.StatusCode != 204 {
 				t.Fatalf("patch %d: %d %s", i, r.StatusCode, body)
 			}
-			if r, _ := s.do(t, http.MethodHead, strings.TrimPrefix(loc, s.URL), "", nil, map[string]string{"Tus-Resumable": "1.0.0"}); r.StatusCode != 200 {
+			if r, _ := s.tusHead(t, idOf(loc)); r.StatusCode != 200 {
 				t.Fatalf("head %d: %d", i, r.StatusCode)
 			}
 		}
 		if n := s.app.Statements.Statements() - before; n > 4 {
 			t.Errorf("%d statements during %d PATCH and %d HEAD requests, want none per request", n, chunks-1, chunks-1)
 		}
-		if r, body := s.tusPatch(t, loc, (chunks-1)*size, data[(chunks-1)*size:]); r.StatusCode != 204 {
+		if r, body := s.tusPatch(t, idOf(loc), (chunks-1)*size, data[(chunks-1)*size:]); r.StatusCode != 204 {
 			t.Fatalf("last patch: %d %s", r.StatusCode, body)
 		}
 		if sum, n := s.fileSHA(t, idOf(loc)); sum != shaHex(data) || n != int64(len(data)) {
 			t.Fatalf("file: %s %d", sum, n)
+		}
+	})
+}
+
+func TestAPIBadInputTusTermination(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		s := newTestServer(t, b)
+		pub := s.keys.PublicKey
+		finished := s.tusUpload(t, pub, 5, tusMeta("filename", "done.txt"))
+		if resp, data := s.tusPatch(t, finished, 0, []byte("hello")); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("PATCH: %d %s", resp.StatusCode, data)
+		}
+		unfinished := s.tusUpload(t, pub, 10, tusMeta("filename", "half.txt"))
+		if resp, data := s.tusPatch(t, unfinished, 0, []byte("hello")); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("PATCH: %d %s", resp.StatusCode, data)
+		}
+		ctx := context.Background()
+		if _, err := models.GetUpload(ctx, s.app.DB, unfinished); err != nil {
+			t.Fatalf("unfinished upload row: %v", err)
+		}
+
+		runScenarios(t, s, []scenario{
+			{name: "DELETE finished upload", method: "DELETE", url: "/uploads/" + finished, headers: tusBase,
+				status: 403, code: "FORBIDDEN"},
+			{name: "DELETE finished upload apiWith a secret key", method: "DELETE", url: "/uploads/" + finished, key: s.keys.SecretKey, headers: tusBase,
+				status: 403, code: "FORBIDDEN"},
+			{name: "finished file still served", method: "GET", url: "/files/" + finished,
+				status: 200, contains: []string{"hello"}},
+			{name: "DELETE unfinished upload", method: "DELETE", url: "/uploads/" + unfinished, headers: tusBase,
+				status: 204},
+			{name: "HEAD deleted upload", method: "HEAD", url: "/uploads/" + unfinished, headers: tusBase,
+				status: 404, code: "NOT_FOUND"},
+			{name: "PATCH deleted upload", method: "PATCH", url: "/uploads/" + unfinished,
+				headers: with(tusBase, "Upload-Offset", "5", "Content-Type", "application/offset+octet-stream"), body: "world",
+				status: 404, code: "NOT_FOUND"},
+			{name: "DELETE deleted upload", method: "DELETE", url: "/uploads/" + unfinished, headers: tusBase,
+				status: 404, code: "NOT_FOUND"},
+		})
+
+		if _, err := models.GetUpload(ctx, s.app.DB, unfinished); !errors.Is(err, models.ErrNotFound) {
+			t.Fatalf("upload row after DELETE: %v, want not found", err)
+		}
+		for _, p := range []string{unfinished, unfinished + ".info", filepath.Join(".sha256", unfinished+".sha256")} {
+			if _, err := os.Stat(filepath.Join(s.cfg.FilesDir(), p)); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%s left in the filestore after DELETE: %v", p, err)
+			}
+		}
+		code, r := s.gql(t, s.keys.SecretKey, `query($id: ID!) { file(id: $id) { name size } }`, map[string]any{"id": finished})
+		if code != 200 || string(r.Data) != `{"file":{"name":"done.txt","size":5}}` {
+			t.Fatalf("finished file after refused DELETE: %d %s %+v", code, r.Data, r.Errors)
 		}
 	})
 }
