@@ -8,9 +8,8 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"satchel/internal/db"
+	"satchel/internal/dbtest"
 	"satchel/internal/testdb"
-	"satchel/migrations"
 	"satchel/models"
 )
 
@@ -19,14 +18,7 @@ import (
 func open(t *testing.T, b testdb.Backend) (*bun.DB, *sqlHook, string) {
 	t.Helper()
 	ctx := t.Context()
-	bdb, err := db.Open(ctx, b.URL, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bdb.Close() })
-	if _, err := migrations.Run(ctx, bdb); err != nil {
-		t.Fatal(err)
-	}
+	bdb := dbtest.Open(t, b)
 	const acct = "ModelsAccount000000001"
 	if err := models.InsertAccount(ctx, bdb, &models.Account{ID: acct, Name: "a", CreatedAt: 1}); err != nil {
 		t.Fatal(err)

@@ -8,10 +8,9 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"satchel/internal/db"
+	"satchel/internal/dbtest"
 	"satchel/internal/ids"
 	"satchel/internal/testdb"
-	"satchel/migrations"
 	"satchel/models"
 )
 
@@ -30,14 +29,7 @@ func (*queryCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
 func TestRenditions(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		ctx := context.Background()
-		bdb, err := db.Open(ctx, b.URL, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { bdb.Close() })
-		if _, err := migrations.Run(ctx, bdb); err != nil {
-			t.Fatal(err)
-		}
+		bdb := dbtest.Open(t, b)
 		acct, other := ids.New(), ids.New()
 		for _, id := range []string{acct, other} {
 			if err := models.InsertAccount(ctx, bdb, &models.Account{ID: id, Name: id, CreatedAt: 1}); err != nil {

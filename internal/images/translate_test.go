@@ -13,11 +13,10 @@ import (
 	"github.com/tus/tusd/v2/pkg/handler"
 
 	"satchel/internal/apperr"
-	"satchel/internal/db"
+	"satchel/internal/dbtest"
 	"satchel/internal/ids"
 	"satchel/internal/storage"
 	"satchel/internal/testdb"
-	"satchel/migrations"
 	"satchel/models"
 	"satchel/transforms"
 )
@@ -111,14 +110,7 @@ func (c *countRenderer) Render(ctx context.Context, src []byte, p transforms.Pre
 func TestRenderRefusals(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		ctx := t.Context()
-		bdb, err := db.Open(ctx, b.URL, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { bdb.Close() })
-		if _, err := migrations.Run(ctx, bdb); err != nil {
-			t.Fatal(err)
-		}
+		bdb := dbtest.Open(t, b)
 		fs, err := storage.NewFile(t.TempDir())
 		if err != nil {
 			t.Fatal(err)

@@ -10,10 +10,9 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"satchel/internal/db"
+	"satchel/internal/dbtest"
 	"satchel/internal/ids"
 	"satchel/internal/testdb"
-	"satchel/migrations"
 	"satchel/models"
 )
 
@@ -24,14 +23,7 @@ import (
 func TestGroupCommit(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		ctx := t.Context()
-		bdb, err := db.Open(ctx, b.URL, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { bdb.Close() })
-		if _, err := migrations.Run(ctx, bdb); err != nil {
-			t.Fatal(err)
-		}
+		bdb := dbtest.Open(t, b)
 		acct := &models.Account{ID: ids.New(), Name: "a", CreatedAt: 1}
 		if err := models.InsertAccount(ctx, bdb, acct); err != nil {
 			t.Fatal(err)
@@ -154,14 +146,7 @@ func (panicHook) Finished(*models.File) {}
 func TestGroupCommitSurvivesPanic(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		ctx := t.Context()
-		bdb, err := db.Open(ctx, b.URL, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { bdb.Close() })
-		if _, err := migrations.Run(ctx, bdb); err != nil {
-			t.Fatal(err)
-		}
+		bdb := dbtest.Open(t, b)
 		acct := &models.Account{ID: ids.New(), Name: "a", CreatedAt: 1}
 		if err := models.InsertAccount(ctx, bdb, acct); err != nil {
 			t.Fatal(err)

@@ -9,9 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"satchel/internal/db"
+	"satchel/internal/dbtest"
 	"satchel/internal/testdb"
-	"satchel/migrations"
 	"satchel/models"
 )
 
@@ -25,14 +24,7 @@ var updateGolden = flag.Bool("update", false, "rewrite the golden files in testd
 func TestListSQL(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		ctx := t.Context()
-		bdb, err := db.Open(ctx, b.URL, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { bdb.Close() })
-		if _, err := migrations.Run(ctx, bdb); err != nil {
-			t.Fatal(err)
-		}
+		bdb := dbtest.Open(t, b)
 		const acct = "ListSQLAccount00000001"
 		if err := models.InsertAccount(ctx, bdb, &models.Account{ID: acct, Name: "a", CreatedAt: 1}); err != nil {
 			t.Fatal(err)
