@@ -1,9 +1,8 @@
 package graph
 
 import (
-	"math"
-
 	"satchel/graph/model"
+	"satchel/graph/transport"
 	"satchel/internal/uploads"
 )
 
@@ -14,10 +13,10 @@ import (
 func complexityFuncs() ComplexityRoot {
 	var c ComplexityRoot
 	c.Query.Files = func(child int, first *int, _ *string, last *int, _ *string, _ *model.FileFilter) int {
-		return satAdd(1, satMul(pageSize(first, last), child))
+		return transport.ConnectionCost(pageSize(first, last), child)
 	}
 	c.Mutation.DeleteFiles = func(child int, ids []string) int {
-		return satAdd(1+len(ids), child)
+		return transport.ItemsCost(len(ids), child)
 	}
 	return c
 }
@@ -36,22 +35,4 @@ func pageSize(first, last *int) int {
 		}
 	}
 	return min(n, uploads.MaxPageSize)
-}
-
-// satAdd and satMul saturate at math.MaxInt: a cost never wraps around.
-func satAdd(a, b int) int {
-	if a > math.MaxInt-b {
-		return math.MaxInt
-	}
-	return a + b
-}
-
-func satMul(a, b int) int {
-	if a <= 0 || b <= 0 {
-		return 0
-	}
-	if a > math.MaxInt/b {
-		return math.MaxInt
-	}
-	return a * b
 }

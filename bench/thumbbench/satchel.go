@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,29 +43,7 @@ func newSatchel(o options) (*satchel, error) {
 }
 
 func (s *satchel) graphql(key, query string, vars map[string]any, out any) error {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, err := http.NewRequest(http.MethodPost, s.base+"/graphql", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var env struct {
-		Data   json.RawMessage
-		Errors []struct{ Message string }
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
-		return fmt.Errorf("graphql: status %d: %w", resp.StatusCode, err)
-	}
-	if len(env.Errors) > 0 {
-		return fmt.Errorf("graphql: %s", env.Errors[0].Message)
-	}
-	return json.Unmarshal(env.Data, out)
+	return benchkit.GraphQL(context.Background(), s.client, s.base+"/graphql", "Bearer "+key, query, vars, out)
 }
 
 func (s *satchel) createPreset() error {

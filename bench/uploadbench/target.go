@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"satchel/bench/internal/benchkit"
 )
 
 // target is one server under test.
@@ -155,32 +156,8 @@ func (t *target) graphql(ctx context.Context, query string, vars map[string]any,
 
 // graphqlAs runs a query on Satchel with the Authorization header auth.
 func (t *target) graphqlAs(ctx context.Context, auth, query string, vars map[string]any, out any) error {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	gu := t.endpoint.ResolveReference(&url.URL{Path: "/graphql"})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, gu.String(), bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", auth)
-	resp, err := t.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var env struct {
-		Data   json.RawMessage
-		Errors []struct{ Message string }
-	}
-	dec := json.NewDecoder(resp.Body)
-	dec.UseNumber()
-	if err := dec.Decode(&env); err != nil {
-		return fmt.Errorf("graphql: status %d: %w", resp.StatusCode, err)
-	}
-	if len(env.Errors) > 0 {
-		return fmt.Errorf("graphql: %s", env.Errors[0].Message)
-	}
-	return json.Unmarshal(env.Data, out)
+	return benchkit.GraphQL(ctx, t.client, gu.String(), auth, query, vars, out)
 }
 
 // remove deletes a finished upload: tus termination on tusd, deleteFile on

@@ -95,6 +95,16 @@ func (w *costWalker) field(f *ast.Field) int {
 	return cost
 }
 
+// ConnectionCost is the cost of a connection field: 1, plus its selection
+// once per node of a page of pageSize. Costs saturate at math.MaxInt.
+func ConnectionCost(pageSize, child int) int {
+	return satAdd(1, satMul(pageSize, child), math.MaxInt)
+}
+
+// ItemsCost is the cost of a field that works on n items (deleteFiles):
+// 1 per item, plus its selection once.
+func ItemsCost(n, child int) int { return satAdd(1+n, child, math.MaxInt) }
+
 func satMul(a, b int) int {
 	if a <= 0 || b <= 0 {
 		return 0

@@ -4,7 +4,10 @@ package benchkit
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -62,4 +65,35 @@ func Yes(ok bool) string {
 		return "yes"
 	}
 	return "NO"
+}
+
+// GraphQL runs query with vars on endpoint (Satchel's /graphql) with the
+// Authorization header auth, and decodes its data into out; the first
+// GraphQL error is returned as an error.
+func GraphQL(ctx context.Context, client *http.Client, endpoint, auth, query string, vars map[string]any, out any) error {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", auth)
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var env struct {
+		Data   json.RawMessage
+		Errors []struct{ Message string }
+	}
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	if err := dec.Decode(&env); err != nil {
+		return fmt.Errorf("graphql: status %d: %w", resp.StatusCode, err)
+	}
+	if len(env.Errors) > 0 {
+		return fmt.Errorf("graphql: %s", env.Errors[0].Message)
+	}
+	return json.Unmarshal(env.Data, out)
 }
