@@ -32,3 +32,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 command -v go >/dev/null || { echo "deps: Go is required (https://go.dev/dl)" >&2; exit 1; }
+
+# The tests and `make bench-s3` run against a real S3 server: versitygw,
+# installed into tools/bin (git-ignored) from the Go module proxy, once.
+case "${1:-run}" in
+  test|bench) bash "$(dirname "$0")/versitygw.sh" >/dev/null ;;
+esac
