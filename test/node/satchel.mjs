@@ -1,11 +1,16 @@
 // Starting and stopping the satchel binary for the Node end-to-end tests.
 // The binary is $SATCHEL_BIN, or ../../bin/satchel relative to this file.
+// With SATCHEL_TEST_STORE=s3 each server keeps its bytes in a bucket of its
+// own on a real S3 server: versitygw ($SATCHEL_VERSITYGW, or
+// ../../tools/bin/versitygw, installed by scripts/versitygw.sh), started
+// once per test process on 127.0.0.1 with a temporary folder and random keys.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +37,52 @@ function freePort() {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** The store the servers use: 'file' (the default) or 's3'. */
+export const STORE = process.env.SATCHEL_TEST_STORE || 'file';
+
+let s3 = null; // { endpoint, root, env } once started
+
+/** Starts versitygw once for this process; every server gets a bucket. */
+async function s3Server() {
+  if (s3) return s3;
+  const bin = process.env.SATCHEL_VERSITYGW || path.resolve(here, '../../tools/bin/versitygw');
+  assert.ok(existsSync(bin), `versitygw not found at ${bin}: run scripts/versitygw.sh`);
+  const root = await mkdtemp(path.join(os.tmpdir(), 'satchel-node-s3-'));
+  const port = await freePort();
+  const env = {
+    AWS_ACCESS_KEY_ID: 'satchel' + randomBytes(8).toString('hex'),
+    AWS_SECRET_ACCESS_KEY: randomBytes(20).toString('hex'),
+    AWS_REGION: 'us-east-1',
+  };
+  const child = spawn(bin, ['--port', `127.0.0.1:${port}`, '--access', env.AWS_ACCESS_KEY_ID,
+    '--secret', env.AWS_SECRET_ACCESS_KEY, '--region', env.AWS_REGION, 'posix', root],
+  { stdio: 'ignore' });
+  process.on('exit', () => child.kill('SIGKILL'));
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const up = await new Promise((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => { c.end(); resolve(true); });
+      c.on('error', () => resolve(false));
+    });
+    if (up) break;
+    assert.ok(Date.now() < deadline, 'versitygw did not listen');
+    await sleep(50);
+  }
+  s3 = { endpoint: `http://127.0.0.1:${port}`, root, env };
+  return s3;
+}
+
+/** The environment that puts a server's bytes where STORE says. */
+async function storeEnv() {
+  if (STORE !== 's3') return {};
+  const srv = await s3Server();
+  // A bucket of versitygw's posix backend is a directory of its root.
+  const bucket = 'satchel-node-' + randomBytes(6).toString('hex');
+  await mkdir(path.join(srv.root, bucket));
+  const q = new URLSearchParams({ endpoint: srv.endpoint, region: srv.env.AWS_REGION });
+  return { ...srv.env, SATCHEL_STORAGE: `s3://${bucket}?${q}` };
+}
+
 /**
  * Starts satchel and waits until GET /readyz answers 200 and the bootstrap
  * keys are on disk. Returns { base, keys, child, dataDir, logs() }.
@@ -40,6 +91,7 @@ export async function startSatchel() {
   assert.ok(existsSync(SATCHEL_BIN),
     `satchel binary not found at ${SATCHEL_BIN}: run "go build -o bin/satchel ." in the module root or set SATCHEL_BIN`);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'satchel-node-e2e-'));
+  const stored = await storeEnv();
   let lastErr;
   // A free port can be taken by someone else between probing and binding:
   // try a few times before giving up.
@@ -54,6 +106,7 @@ export async function startSatchel() {
         SATCHEL_ADDR: `127.0.0.1:${port}`,
         SATCHEL_PUBLIC_URL: base,
         SATCHEL_LOG_LEVEL: process.env.SATCHEL_LOG_LEVEL || 'warn',
+        ...stored,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
