@@ -100,7 +100,7 @@ func newS3(cfg S3Config, locker handler.Locker) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage s3: %w", err)
 	}
-	ts := s3store.New(cfg.Bucket, api)
+	ts := s3store.New(cfg.Bucket, bareObjects{api})
 	ts.ObjectPrefix = cfg.Prefix
 	ts.MinPartSize = minPartSize
 	ts.PreferredPartSize = partSize
@@ -118,6 +118,19 @@ func newS3(cfg S3Config, locker handler.Locker) (*Store, error) {
 	c.UseLengthDeferrer(hs)
 	c.UseLocker(locker)
 	return &Store{hashing: hs, composer: c, bytes: st}, nil
+}
+
+// bareObjects is the client s3store gets: it creates objects without the
+// upload's metadata. s3store would send each Upload-Metadata pair as an S3
+// user-metadata header, which a key like "café" is not allowed to be (and
+// S3 caps all of them at 2 KB); Satchel keeps the metadata in the upload's
+// info object and its rows, and serves files with its own headers.
+type bareObjects struct{ s3API }
+
+func (b bareObjects) CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error) {
+	bare := *in
+	bare.Metadata, bare.ContentType = nil, nil
+	return b.s3API.CreateMultipartUpload(ctx, &bare, opts...)
 }
 
 // newS3Client builds the S3 client: credentials and settings from the AWS

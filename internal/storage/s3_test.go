@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -143,7 +144,10 @@ func TestS3UploadAcrossInstances(t *testing.T) {
 		id := e.begin(t, int64(len(data)))
 
 		a := e.open(t)
-		up, err := a.NewUpload(ctx, handler.FileInfo{ID: id, Size: int64(len(data)), MetaData: handler.MetaData{"filename": "ü.bin"}})
+		// Any metadata: keys that are no header name, and more than S3
+		// takes as user metadata.
+		meta := handler.MetaData{"filename": "ü.bin", "café": "crème", "long": strings.Repeat("x", 3000)}
+		up, err := a.NewUpload(ctx, handler.FileInfo{ID: id, Size: int64(len(data)), MetaData: meta})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +194,7 @@ func TestS3UploadAcrossInstances(t *testing.T) {
 		if err != nil {
 			t.Fatalf("finished upload: %v", err)
 		}
-		if info, err := up.GetInfo(ctx); err != nil || info.ID != id || info.Offset != info.Size || info.Size != int64(len(data)) || info.MetaData["filename"] != "ü.bin" {
+		if info, err := up.GetInfo(ctx); err != nil || info.ID != id || info.Offset != info.Size || info.Size != int64(len(data)) || !maps.Equal(info.MetaData, meta) {
 			t.Fatalf("finished upload's info: %+v, %v", info, err)
 		}
 		if _, err := a.GetUpload(ctx, ids.New()); !errors.Is(err, ErrNotFound) {
