@@ -73,9 +73,12 @@ func (o *s3Object) fetch(at int64) error {
 		return err
 	}
 	start, end, total, err := contentRange(aws.ToString(out.ContentRange), aws.ToInt64(out.ContentLength))
-	if err != nil || start != at {
+	if err == nil && start != at {
+		err = errors.New("it starts elsewhere")
+	}
+	if err != nil {
 		out.Body.Close()
-		return fmt.Errorf("read %s from %d: the answer's range %q: %v", o.key, at, aws.ToString(out.ContentRange), err)
+		return fmt.Errorf("read %s from %d: the answer's range %q: %w", o.key, at, aws.ToString(out.ContentRange), err)
 	}
 	if o.size < 0 {
 		o.size = total

@@ -245,3 +245,21 @@ func (c *countingAPI) PutObject(ctx context.Context, in *s3.PutObjectInput, opts
 	c.calls.add("PutObject", aws.ToString(in.Key))
 	return c.s3API.PutObject(ctx, in, opts...)
 }
+
+func TestContentRange(t *testing.T) {
+	for cr, want := range map[string][3]int64{
+		"bytes 0-9/100":   {0, 10, 100},
+		"bytes 90-99/100": {90, 100, 100},
+		"":                {0, 42, 42}, // the whole object
+	} {
+		start, end, total, err := contentRange(cr, 42)
+		if err != nil || [3]int64{start, end, total} != want {
+			t.Errorf("%q: %d %d %d %v", cr, start, end, total, err)
+		}
+	}
+	for _, bad := range []string{"bytes */100", "items 0-1/2", "bytes 0-x/2", "bytes 0-1"} {
+		if _, _, _, err := contentRange(bad, 0); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
