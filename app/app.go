@@ -19,6 +19,7 @@ import (
 	"satchel/internal/images"
 	"satchel/internal/reqlog"
 	"satchel/internal/storage"
+	"satchel/internal/storedb"
 	"satchel/internal/uploads"
 	"satchel/migrations"
 	"satchel/transforms"
@@ -76,6 +77,23 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 	return a, nil
 }
 
+// storageConfig is the byte store cfg names: the filestore under the data
+// dir, or an S3 bucket with its bookkeeping in the database d.
+func storageConfig(cfg config.Config, d *bun.DB) storage.Config {
+	if cfg.S3 == nil {
+		return storage.Config{Kind: "file", Dir: cfg.FilesDir()}
+	}
+	return storage.Config{Kind: "s3", S3: storage.S3Config{
+		Bucket: cfg.S3.Bucket, Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, Prefix: cfg.S3.Prefix,
+		PartSize: cfg.S3PartSize, IDs: storedb.BackendIDs{DB: d}, States: storedb.Digests{DB: d},
+	}}
+}
+
+var (
+	_ storage.BackendIDs = storedb.BackendIDs{}
+	_ storage.HashStates = storedb.Digests{}
+)
+
 // Close closes the database.
 func (a *App) Close() error { return a.DB.Close() }
 
@@ -91,7 +109,7 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wr
 		fmt.Fprintf(stdout, "Created account %s (\"default\"). These keys are shown once and saved to %s/bootstrap-keys.json:\n  public key: %s\n  secret key: %s\n",
 			boot.AccountID, cfg.DataDir, boot.PublicKey, boot.SecretKey)
 	}
-	store, err := storage.Open(storage.Config{Kind: cfg.Storage, Dir: cfg.FilesDir()})
+	store, err := storage.Open(storageConfig(cfg, d))
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,10 @@ type Upload struct {
 	// MimeRules are the type patterns its bytes must meet, one list per
 	// rule (the key's, the upload ID's); every list must allow the type.
 	MimeRules [][]string `bun:"mime_rules,type:text,notnull"`
+	// BackendID is the byte store's own name for the upload when it has
+	// one (S3: "<id>+<multipart upload ID>"); empty until the store created
+	// it. Only the store reads and writes it (UploadBackendID).
+	BackendID string `bun:"backend_id,notnull"`
 }
 
 // InsertUploads inserts ups in one statement.
@@ -93,6 +97,21 @@ func DeleteUploadsReturning(c ctx, db bun.IDB, ids []string) ([]string, error) {
 		err = nil
 	}
 	return deleted, err
+}
+
+// UploadBackendID returns the store's name for unfinished upload id (empty for
+// none yet), or ErrNotFound when id has no row.
+func UploadBackendID(c ctx, db bun.IDB, id string) (string, error) {
+	var backendID string
+	err := db.NewSelect().Model((*Upload)(nil)).Column("backend_id").Where("id = ?", id).Scan(c, &backendID)
+	return backendID, notFound(err)
+}
+
+// SetUploadBackendID records the store's name for unfinished upload id (no
+// row: nothing to record, and no error).
+func SetUploadBackendID(c ctx, db bun.IDB, id, backendID string) error {
+	_, err := db.NewUpdate().Model((*Upload)(nil)).Set("backend_id = ?", backendID).Where("id = ?", id).Exec(c)
+	return err
 }
 
 // SetSessionParts makes upload id the final upload of a multipart session of

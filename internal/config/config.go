@@ -26,8 +26,23 @@ type Config struct {
 	// default: SQLite at $DataDir/satchel.db.
 	DatabaseURL string
 	// Storage selects the byte store. SATCHEL_STORAGE, --storage; default "file"
-	// (tusd filestore under $DataDir/files).
+	// (tusd filestore under $DataDir/files), or an S3 bucket:
+	// s3://BUCKET?endpoint=URL&region=R&prefix=P (endpoint for S3-compatible
+	// servers, addressed path-style; credentials from the AWS environment).
 	Storage string
+	// S3 is Storage parsed when it names a bucket (nil for "file"); Validate
+	// fills it in.
+	S3 *S3
+	// S3PartSize is the size of the parts an S3 upload is buffered in on
+	// disk and sent to S3 as (at least 5MiB). SATCHEL_S3_PART_SIZE,
+	// --s3-part-size; default 16MiB. It bounds what an upload being written
+	// holds: on disk, under $TMPDIR/satchel-s3/<pid>, at most 4 parts
+	// waiting plus the one being filled (5 x 16 MiB = 80 MiB by default),
+	// plus the parts on their way to S3, at most 10 across the process
+	// (160 MiB); a PATCH carrying Upload-Checksum is also spooled there
+	// first, up to what is left of its upload. Memory stays small: parts
+	// are files, not buffers.
+	S3PartSize int64
 	// PublicURL is the externally visible base URL used in fileUrl and upload
 	// URLs. SATCHEL_PUBLIC_URL, --public-url; default http://{Addr}.
 	PublicURL string
@@ -100,6 +115,7 @@ func Default() Config {
 		Addr:                "localhost:8080",
 		DataDir:             "./data",
 		Storage:             "file",
+		S3PartSize:          DefaultS3PartSize,
 		MaxUploadSize:       10 << 30,
 		UploadTTL:           24 * time.Hour,
 		LogLevel:            "info",
@@ -122,8 +138,13 @@ func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		return errors.New("data dir must not be empty")
 	}
-	if c.Storage != "file" {
-		return fmt.Errorf("storage %q: only \"file\" is supported", c.Storage)
+	s3, err := ParseStorage(c.Storage)
+	if err != nil {
+		return err
+	}
+	c.S3 = s3
+	if c.S3PartSize < MinS3PartSize || c.S3PartSize > maxS3PartSize {
+		return fmt.Errorf("s3 part size %d: want 5MiB to 5GiB (S3's part sizes)", c.S3PartSize)
 	}
 	if c.MaxUploadSize < 0 {
 		return errors.New("max upload size must not be negative")

@@ -29,6 +29,7 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	env("SATCHEL_METRICS_TOKEN", &c.MetricsToken)
 	maxSize, ttl, shutdown, maint, maxPixels, maxImage := "", "", "", "", "", ""
 	introspection, playground, quota, pending, bodyIdle, bodyReaders := "", "", "", "", "", ""
+	partSize := ""
 	env("SATCHEL_MAX_UPLOAD_SIZE", &maxSize)
 	env("SATCHEL_UPLOAD_TTL", &ttl)
 	env("SATCHEL_SHUTDOWN_TIMEOUT", &shutdown)
@@ -41,6 +42,7 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	env("SATCHEL_MAX_PENDING_UPLOADS", &pending)
 	env("SATCHEL_BODY_IDLE_TIMEOUT", &bodyIdle)
 	env("SATCHEL_MAX_BODY_READERS", &bodyReaders)
+	env("SATCHEL_S3_PART_SIZE", &partSize)
 	if err := c.GraphQL.load(getenv); err != nil {
 		return c, err
 	}
@@ -50,7 +52,8 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (SATCHEL_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory (SATCHEL_DATA_DIR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres://... or sqlite path (DATABASE_URL)")
-	fs.StringVar(&c.Storage, "storage", c.Storage, "byte store: file (SATCHEL_STORAGE)")
+	fs.StringVar(&c.Storage, "storage", c.Storage, "byte store: file, or s3://BUCKET?endpoint=URL&region=R&prefix=P (SATCHEL_STORAGE)")
+	fs.StringVar(&partSize, "s3-part-size", partSize, "size of the parts S3 uploads are buffered in, at least 5MiB (SATCHEL_S3_PART_SIZE)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "external base URL (SATCHEL_PUBLIC_URL)")
 	fs.StringVar(&maxSize, "max-upload-size", maxSize, "largest upload, e.g. 10GiB (SATCHEL_MAX_UPLOAD_SIZE)")
 	fs.StringVar(&ttl, "upload-ttl", ttl, "lifetime of unfinished uploads (SATCHEL_UPLOAD_TTL)")
@@ -75,6 +78,11 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	if maxSize != "" {
 		if c.MaxUploadSize, err = ParseSize(maxSize); err != nil {
 			return c, fmt.Errorf("max upload size: %w", err)
+		}
+	}
+	if partSize != "" {
+		if c.S3PartSize, err = ParseSize(partSize); err != nil {
+			return c, fmt.Errorf("s3 part size: %w", err)
 		}
 	}
 	if ttl != "" {

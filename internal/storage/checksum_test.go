@@ -129,10 +129,10 @@ func TestChunkChecksum(t *testing.T) {
 						t.Fatalf("matching last chunk: %d, %v", n, err)
 					}
 
-					if left, _ := filepath.Glob(filepath.Join(s.dir, "*", "*"+unverifiedSuffix)); len(left) != 0 {
+					if left, _ := filepath.Glob(filepath.Join(s.bytes.(*fileStore).dir, "*", "*"+unverifiedSuffix)); len(left) != 0 {
 						t.Fatalf("records of unverified writes left behind: %v", left)
 					}
-					if fi, err := os.Stat(filepath.Join(s.dir, id)); err != nil || fi.Size() != int64(size) {
+					if fi, err := os.Stat(filepath.Join(s.bytes.(*fileStore).dir, id)); err != nil || fi.Size() != int64(size) {
 						t.Fatalf("file is %v bytes (%v), want %d", fi.Size(), err, size)
 					}
 					want := sha256.Sum256(data)

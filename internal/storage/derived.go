@@ -14,11 +14,34 @@ import (
 
 // Derived results (transformations) live beside the originals, under
 // derived/<fileID>/<key>; deleting a file deletes them.
-func (s *Store) derivedPath(fileID, key string) (string, bool) {
+
+// PutDerived stores a derived object, whole or not at all.
+func (s *Store) PutDerived(ctx context.Context, fileID, key string, data []byte) error {
 	if !ids.Valid(fileID) || !validKey(key) {
-		return "", false
+		return fmt.Errorf("put derived: bad key %q/%q", fileID, key)
 	}
-	return filepath.Join(s.dir, "derived", fileID, key), true
+	return s.bytes.putDerived(ctx, fileID, key, data)
+}
+
+// OpenDerived opens a derived object.
+func (s *Store) OpenDerived(ctx context.Context, fileID, key string) (Object, error) {
+	if !ids.Valid(fileID) || !validKey(key) {
+		return nil, ErrNotFound
+	}
+	return s.bytes.openDerived(ctx, fileID, key)
+}
+
+// DeleteDerived removes a file's derived objects whose key starts with
+// prefix ("" removes them all).
+func (s *Store) DeleteDerived(ctx context.Context, fileID, prefix string) error {
+	if !ids.Valid(fileID) {
+		return nil
+	}
+	return s.bytes.deleteDerived(ctx, fileID, prefix)
+}
+
+func (f *fileStore) derivedPath(fileID, key string) string {
+	return filepath.Join(f.dir, "derived", fileID, key)
 }
 
 // validKey allows keys of [a-z0-9_.-], not starting with a dot.
@@ -35,12 +58,9 @@ func validKey(k string) bool {
 	return true
 }
 
-// PutDerived stores a derived object atomically (write, then rename).
-func (s *Store) PutDerived(ctx context.Context, fileID, key string, data []byte) error {
-	path, ok := s.derivedPath(fileID, key)
-	if !ok {
-		return fmt.Errorf("put derived: bad key %q/%q", fileID, key)
-	}
+// putDerived writes, then renames: a reader sees the whole object or none.
+func (f *fileStore) putDerived(_ context.Context, fileID, key string, data []byte) error {
+	path := f.derivedPath(fileID, key)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("put derived: %w", err)
 	}
@@ -64,26 +84,16 @@ func (s *Store) PutDerived(ctx context.Context, fileID, key string, data []byte)
 	return nil
 }
 
-// OpenDerived opens a derived object.
-func (s *Store) OpenDerived(ctx context.Context, fileID, key string) (Object, error) {
-	path, ok := s.derivedPath(fileID, key)
-	if !ok {
-		return nil, ErrNotFound
-	}
-	f, err := os.Open(path)
+func (f *fileStore) openDerived(_ context.Context, fileID, key string) (Object, error) {
+	file, err := os.Open(f.derivedPath(fileID, key))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNotFound
 	}
-	return f, err
+	return file, err
 }
 
-// DeleteDerived removes a file's derived objects whose key starts with
-// prefix ("" removes them all).
-func (s *Store) DeleteDerived(ctx context.Context, fileID, prefix string) error {
-	if !ids.Valid(fileID) {
-		return nil
-	}
-	dir := filepath.Join(s.dir, "derived", fileID)
+func (f *fileStore) deleteDerived(_ context.Context, fileID, prefix string) error {
+	dir := filepath.Join(f.dir, "derived", fileID)
 	if prefix == "" {
 		return os.RemoveAll(dir)
 	}

@@ -42,8 +42,52 @@ func newFile(dir string, locker handler.Locker) (*Store, error) {
 	c.UseConcater(hs)
 	c.UseLengthDeferrer(hs)
 	c.UseLocker(locker)
-	return &Store{dir: dir, hashing: hs, composer: c}, nil
+	return &Store{hashing: hs, composer: c, bytes: &fileStore{dir: dir}}, nil
 }
+
+// fileStore keeps each upload's bytes in the file <dir>/<id> (beside tusd's
+// <id>.info) and derived results under <dir>/derived/<id>/.
+type fileStore struct{ dir string }
+
+var _ backend = (*fileStore)(nil)
+
+func (f *fileStore) open(_ context.Context, id string) (Object, error) {
+	file, err := os.Open(filepath.Join(f.dir, id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	return file, err
+}
+
+func (f *fileStore) exists(_ context.Context, id string) (bool, error) {
+	_, err := os.Stat(filepath.Join(f.dir, id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (f *fileStore) remove(ctx context.Context, id string) error {
+	for _, p := range []string{id, id + ".info"} {
+		if err := os.Remove(filepath.Join(f.dir, p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("delete %s: %w", p, err)
+		}
+	}
+	return f.deleteDerived(ctx, id, "")
+}
+
+func (f *fileStore) ping(context.Context) error {
+	file, err := os.CreateTemp(f.dir, ".ping-*")
+	if err != nil {
+		return fmt.Errorf("storage not writable: %w", err)
+	}
+	name := file.Name()
+	file.Close()
+	return os.Remove(name)
+}
+
+// declared has nothing to do: the file is whole as it is written.
+func (f *fileStore) declared(context.Context, handler.Upload) error { return nil }
 
 const hashSuffix = ".sha256"
 

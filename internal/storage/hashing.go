@@ -21,8 +21,17 @@ import (
 type hashingStore struct {
 	inner  handler.DataStore
 	states HashStates
-	// takeBack takes back the chunks that fail their ChunkChecksum.
+	// shared says that other instances read and write states too (S3's,
+	// in the database): no upload is assumed to have none, and a new
+	// upload starts by dropping any.
+	shared bool
+	// takeBack takes back the chunks that fail their ChunkChecksum (the
+	// filestore), unless spool is set.
 	takeBack takeBack
+	// spool, when set, is the directory where a chunk with a
+	// ChunkChecksum is kept and verified before the store gets it (S3,
+	// which cannot take a chunk back).
+	spool string
 	// recorded holds the uploads whose takeBack record could not be
 	// removed after a checked write (id -> struct{}).
 	recorded sync.Map
@@ -55,6 +64,12 @@ type hashingUpload struct {
 }
 
 func (s *hashingStore) NewUpload(ctx context.Context, info handler.FileInfo) (handler.Upload, error) {
+	if s.shared && info.ID != "" {
+		// An upload created again starts empty: its old state must go.
+		if err := s.states.Delete(ctx, info.ID); err != nil {
+			return nil, fmt.Errorf("new upload %s: drop its digest: %w", info.ID, err)
+		}
+	}
 	up, err := s.inner.NewUpload(ctx, info)
 	if err != nil {
 		return nil, err
@@ -63,7 +78,9 @@ func (s *hashingStore) NewUpload(ctx context.Context, info handler.FileInfo) (ha
 	if err != nil {
 		return nil, err
 	}
-	s.stateless.Store(info.ID, struct{}{})
+	if !s.shared {
+		s.stateless.Store(info.ID, struct{}{})
+	}
 	return &hashingUpload{Upload: up, id: info.ID, store: s}, nil
 }
 
@@ -103,6 +120,9 @@ func (c *countingHash) Write(p []byte) (int, error) {
 func (u *hashingUpload) WriteChunk(ctx context.Context, offset int64, src io.Reader) (int64, error) {
 	var cr *checkedReader
 	if c := chunkChecksumFrom(ctx); c != nil {
+		if u.store.spool != "" {
+			return u.writeVerified(ctx, offset, src, c)
+		}
 		if err := u.store.takeBack.begin(u.id, offset); err != nil {
 			return 0, fmt.Errorf("checked write to %s: %w", u.id, err)
 		}
@@ -144,12 +164,22 @@ func (u *hashingUpload) WriteChunk(ctx context.Context, offset int64, src io.Rea
 	state, merr := h.(encoding.BinaryMarshaler).MarshalBinary()
 	if merr == nil {
 		u.store.stateless.Delete(u.id)
-		merr = u.store.states.Save(ctx, u.id, offset+n, state)
+		merr = u.store.states.Save(u.store.stateCtx(ctx), u.id, offset+n, state)
 	}
 	if merr != nil {
-		_ = u.store.dropState(ctx, u.id)
+		_ = u.store.dropState(u.store.stateCtx(ctx), u.id)
 	}
 	return n, err
+}
+
+// stateCtx is the context states are saved under after a write: shared
+// states outlive the request (the client may have gone, the bytes it sent
+// are stored all the same).
+func (s *hashingStore) stateCtx(ctx context.Context) context.Context {
+	if s.shared {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // settle keeps a checked write of n bytes at offset, or takes it back:

@@ -1,6 +1,8 @@
 // Package storage is where bytes live: the tusd data store (with a streaming
 // SHA-256 wrapped around it, and chunks checked against a client's checksum
-// when one is given), the upload locker, and reads for delivery.
+// when one is given), the upload locker, and reads for delivery. Two stores:
+// tusd's filestore under a local folder, and tusd's s3store in an S3 bucket
+// (s3.go); Open chooses.
 package storage
 
 import (
@@ -8,9 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/tus/tusd/v2/pkg/handler"
 
@@ -23,9 +22,32 @@ var ErrNotFound = errors.New("storage: not found")
 // Store is the byte store: a tusd composer for uploads plus direct access for
 // delivery, checksums and deletion.
 type Store struct {
-	dir      string
 	hashing  *hashingStore
 	composer *handler.StoreComposer
+	bytes    backend
+}
+
+// backend is what differs between the stores beyond tusd's DataStore: the
+// whole bytes of an upload, their deletion, reachability, concatenation and
+// the derived results. IDs and keys are valid when they get here.
+type backend interface {
+	// open opens id's bytes for reading (ErrNotFound when missing).
+	open(ctx context.Context, id string) (Object, error)
+	// exists reports whether id's bytes are stored whole, as one object.
+	exists(ctx context.Context, id string) (bool, error)
+	// remove removes id's bytes, the store's bookkeeping of the upload and
+	// its derived results; missing parts are fine.
+	remove(ctx context.Context, id string) error
+	ping(ctx context.Context) error
+	// concat appends the bytes of parts to final, in order, and returns
+	// the SHA-256 of the result ("" when it could not be computed).
+	concat(ctx context.Context, final handler.Upload, parts []handler.Upload) (sum string, err error)
+	// declared follows a deferred length's declaration outside tusd:
+	// the upload, complete now, is made whole.
+	declared(ctx context.Context, up handler.Upload) error
+	putDerived(ctx context.Context, fileID, key string, data []byte) error
+	openDerived(ctx context.Context, fileID, key string) (Object, error)
+	deleteDerived(ctx context.Context, fileID, prefix string) error
 }
 
 // Composer is the tusd store composer (core, terminater, concater,
@@ -64,11 +86,18 @@ func (s *Store) Open(ctx context.Context, id string) (Object, error) {
 	if !ids.Valid(id) {
 		return nil, ErrNotFound
 	}
-	f, err := os.Open(filepath.Join(s.dir, id))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, ErrNotFound
+	return s.bytes.open(ctx, id)
+}
+
+// Exists reports whether the bytes of upload id are stored whole, ready to
+// be read as a file. On S3, an upload whose bytes were all stored but whose
+// multipart upload was never completed (the process died in between) is
+// completed first.
+func (s *Store) Exists(ctx context.Context, id string) (bool, error) {
+	if !ids.Valid(id) {
+		return false, nil
 	}
-	return f, err
+	return s.bytes.exists(ctx, id)
 }
 
 // Delete removes an upload's bytes and bookkeeping; missing parts are fine.
@@ -79,12 +108,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := s.hashing.forget(ctx, id); err != nil {
 		return fmt.Errorf("delete %s: %w", id, err)
 	}
-	for _, p := range []string{id, id + ".info"} {
-		if err := os.Remove(filepath.Join(s.dir, p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("delete %s: %w", p, err)
-		}
-	}
-	return s.DeleteDerived(ctx, id, "")
+	return s.bytes.remove(ctx, id)
 }
 
 // Forget drops the running digest of an upload (finished, or starting over).
@@ -93,19 +117,14 @@ func (s *Store) Forget(ctx context.Context, id string) error {
 }
 
 // Ping checks that the store is reachable and writable.
-func (s *Store) Ping(ctx context.Context) error {
-	f, err := os.CreateTemp(s.dir, ".ping-*")
-	if err != nil {
-		return fmt.Errorf("storage not writable: %w", err)
-	}
-	name := f.Name()
-	f.Close()
-	return os.Remove(name)
-}
+func (s *Store) Ping(ctx context.Context) error { return s.bytes.ping(ctx) }
 
 // DeclareLength fixes the length of an upload created with a deferred length.
 func (s *Store) DeclareLength(ctx context.Context, up handler.Upload, length int64) error {
-	return s.hashing.AsLengthDeclarableUpload(up).DeclareLength(ctx, length)
+	if err := s.hashing.AsLengthDeclarableUpload(up).DeclareLength(ctx, length); err != nil {
+		return err
+	}
+	return s.bytes.declared(ctx, unwrap(up))
 }
 
 // NewLock returns the upload lock for id from the store's locker, the same

@@ -82,6 +82,15 @@ func (s *Service) repair(ctx context.Context, u *models.Upload) (done bool, err 
 	if info.SizeIsDeferred || info.Offset != info.Size || info.IsPartial {
 		return false, nil
 	}
+	// Complete by its info is not enough on S3: the file must be there
+	// (a multipart upload that vanished reads as complete to s3store).
+	ok, err := s.Bytes.Exists(ctx, u.ID)
+	if err != nil {
+		return false, fmt.Errorf("check its bytes: %w", err)
+	}
+	if !ok {
+		return false, nil
+	}
 	if _, err := s.Finish(ctx, u.ID); err != nil {
 		if apperr.CodeOf(err) != apperr.Internal {
 			// Refused for a reason of its own (a limit, a spent upload

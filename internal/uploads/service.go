@@ -24,6 +24,9 @@ type Bytes interface {
 	GetUpload(ctx context.Context, id string) (handler.Upload, error)
 	Checksum(ctx context.Context, id string, size int64) (string, error)
 	Open(ctx context.Context, id string) (storage.Object, error)
+	// Exists reports whether an upload's bytes are stored whole, as the
+	// file they are to become (on S3: one object, not a multipart upload).
+	Exists(ctx context.Context, id string) (bool, error)
 	Delete(ctx context.Context, id string) error
 	Forget(ctx context.Context, id string) error
 }
