@@ -24,6 +24,12 @@
 //     MB/s. A second multipart client, which completes each part right after
 //     its PUT, is measured in the same rotation. Written to -multipart-md.
 //
+// With -gateway-pid (an S3 store, bench/upload.sh with BENCH_STORE=s3) the
+// gateway's CPU time is reported beside each server's, and with
+// -satchel-tmp and -tusd-tmp the peak of what each server's temp dir holds
+// (s3store buffers parts there); the driver's own CPU time is always
+// reported, to show that the client is not the bottleneck.
+//
 // Correctness is checked on the way: every response's status and
 // Upload-Offset; after each large upload a HEAD must show Upload-Offset equal
 // to the size, and for Satchel the File's size and sha256 (GraphQL, secret
@@ -69,6 +75,18 @@ type options struct {
 	scratchDir              string
 	partWorkers             int
 	multipartMD             string
+	// The byte store both servers write to, for the report: store names
+	// it ("filestore", or the S3 server), satchelStore and tusdStore
+	// describe each server's settings ("" for the filestore's defaults).
+	store, satchelStore, tusdStore string
+	// The S3 gateway's process ID (0 for none): its CPU time is reported
+	// beside each server's.
+	gatewayPID int
+	// The servers' temp dirs ("" for none): the peak size of what they
+	// hold during (1), (3) and (5) is reported (S3: buffered parts).
+	satchelTmp, tusdTmp string
+	// smallGoal is the goal of (2), as a fraction of tusd's rate.
+	smallGoal float64
 }
 
 func main() {
@@ -96,6 +114,13 @@ func main() {
 	flag.StringVar(&o.scratchDir, "scratch-dir", "", "where to write the scratch file before each run (default: the parent of -satchel-data)")
 	flag.IntVar(&o.partWorkers, "part-workers", 4, "parts in flight in (5)")
 	flag.StringVar(&o.multipartMD, "multipart-md", "bench/out/multipart-results.md", "where to write the Markdown results of (5)")
+	flag.StringVar(&o.store, "store", "filestore", "the byte store both servers use, to report (e.g. \"S3: versitygw v1.7.0 on 127.0.0.1\")")
+	flag.StringVar(&o.satchelStore, "satchel-store", "", "Satchel's store settings, to report (default: the filestore's)")
+	flag.StringVar(&o.tusdStore, "tusd-store", "", "tusd's store flags, to report (default: the filestore's)")
+	flag.IntVar(&o.gatewayPID, "gateway-pid", 0, "the S3 gateway's process ID, for its CPU time during each run (0: none)")
+	flag.StringVar(&o.satchelTmp, "satchel-tmp", "", "Satchel's temp dir, for the peak of what it holds during (1), (3) and (5)")
+	flag.StringVar(&o.tusdTmp, "tusd-tmp", "", "tusd's temp dir, likewise")
+	flag.Float64Var(&o.smallGoal, "small-goal", 0.7, "the goal of (2), as Satchel's share of tusd's uploads/s")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "uploadbench:", err)

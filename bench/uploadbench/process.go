@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,10 +58,49 @@ func readRSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("read RSS: no VmRSS in /proc/%d/status", pid)
 }
 
-// rssStats are in KiB.
+// rssStats are in KiB. The sampler that takes them also follows, over the
+// same span, what watched names for the server: the peak of its temp dir
+// and the CPU time of the S3 gateway, and the driver's own CPU time.
 type rssStats struct {
 	idle, peak int64
 	samples    int
+	// tmpPeak is the largest total size, in bytes, of the files under the
+	// server's temp dir at any sample (S3: the parts it buffers on disk).
+	tmpPeak int64
+	// gwCPU is the gateway's CPU time, selfCPU the driver's.
+	gwCPU, selfCPU time.Duration
+}
+
+// watch is what the sampler follows beside a server's RSS.
+type watch struct {
+	tmpDir     string // the server's temp dir ("" for none)
+	gatewayPID int    // the S3 gateway's process ID (0 for none)
+}
+
+// watched is, by server pid, what the sampler follows beside it; filled by
+// run before the first measure and only read afterwards.
+var watched = map[int]watch{}
+
+// gatewayCPU is the S3 gateway's CPU time so far (0 without one).
+func gatewayCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	return benchkit.CPUTime(strconv.Itoa(pid))
+}
+
+// dirBytes is the total size of the regular files under dir.
+func dirBytes(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }
 
 func (r rssStats) delta() int64 { return r.peak - r.idle }
@@ -81,17 +122,23 @@ func idleRSS(pid int) int64 {
 	return s[len(s)/2]
 }
 
-// sampler records the peak VmRSS of pid every 20 ms until stopped.
+// sampler records the peak VmRSS of pid every 20 ms until stopped, and
+// what watched names for pid.
 type sampler struct {
 	pid     int
+	w       watch
 	peak    atomic.Int64
+	tmpPeak atomic.Int64
 	samples atomic.Int64
+	gw0     time.Duration
+	self0   time.Duration
 	stop    chan struct{}
 	done    chan struct{}
 }
 
 func startSampler(pid int) *sampler {
-	s := &sampler{pid: pid, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &sampler{pid: pid, w: watched[pid], stop: make(chan struct{}), done: make(chan struct{})}
+	s.gw0, s.self0 = gatewayCPU(s.w.gatewayPID), benchkit.CPUTime("self")
 	s.sample()
 	go func() {
 		defer close(s.done)
@@ -112,11 +159,18 @@ func startSampler(pid int) *sampler {
 func (s *sampler) sample() {
 	if v, err := readRSS(s.pid); err == nil {
 		s.samples.Add(1)
-		for {
-			p := s.peak.Load()
-			if v <= p || s.peak.CompareAndSwap(p, v) {
-				break
-			}
+		storeMax(&s.peak, v)
+	}
+	if s.w.tmpDir != "" {
+		storeMax(&s.tmpPeak, dirBytes(s.w.tmpDir))
+	}
+}
+
+func storeMax(a *atomic.Int64, v int64) {
+	for {
+		p := a.Load()
+		if v <= p || a.CompareAndSwap(p, v) {
+			return
 		}
 	}
 }
@@ -125,5 +179,6 @@ func (s *sampler) finish(idle int64) rssStats {
 	s.sample()
 	close(s.stop)
 	<-s.done
-	return rssStats{idle: idle, peak: s.peak.Load(), samples: int(s.samples.Load())}
+	return rssStats{idle: idle, peak: s.peak.Load(), samples: int(s.samples.Load()), tmpPeak: s.tmpPeak.Load(),
+		gwCPU: gatewayCPU(s.w.gatewayPID) - s.gw0, selfCPU: benchkit.CPUTime("self") - s.self0}
 }

@@ -16,7 +16,8 @@ type report struct {
 	started time.Time
 	load    [2]string // load average at the start and at the end
 	wall    time.Duration
-	others  time.Duration // CPU time of everything but the two servers and the driver
+	others  time.Duration // CPU time of everything but the two servers, the gateway and the driver
+	gateway time.Duration // the S3 gateway's CPU time over the whole run (0 without one)
 	big     [2][]bigResult
 	small   [2][]countResult
 	open    [2][]countResult
@@ -72,6 +73,18 @@ func worstRSS(rs []rssStats) rssStats {
 
 func mi(v int64) string { return fmt.Sprintf("%.1f", float64(v)/1024) }
 
+// mib renders a byte count in MiB.
+func inMiB(v int64) string { return fmt.Sprintf("%.1f MiB", float64(v)/(1<<20)) }
+
+// perGiB is d per GiB of size bytes, in seconds.
+func perGiB(d time.Duration, size int64) float64 { return d.Seconds() / (float64(size) / (1 << 30)) }
+
+// gw says whether an S3 gateway's CPU time was measured.
+func (r *report) gw() bool { return r.opts.gatewayPID > 0 }
+
+// tmp says whether the servers' temp dirs were watched.
+func (r *report) tmp() bool { return r.opts.satchelTmp != "" || r.opts.tusdTmp != "" }
+
 func medianOf[T any](xs []T, f func(T) float64) float64 {
 	v := make([]float64, len(xs))
 	for i, x := range xs {
@@ -83,7 +96,7 @@ func medianOf[T any](xs []T, f func(T) float64) float64 {
 // title names the servers compared, for the printed tables.
 func (r *report) title(what string) string {
 	o := r.opts
-	return fmt.Sprintf("%s: satchel %s on %s (%s mode)", what, o.satchelRev, o.satchelDB, o.mode)
+	return fmt.Sprintf("%s: satchel %s on %s, %s (%s mode)", what, o.satchelRev, o.satchelDB, o.store, o.mode)
 }
 
 // fsType names the file system that holds dir.

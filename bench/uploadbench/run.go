@@ -49,6 +49,16 @@ func run(o options) error {
 		}
 	}
 
+	if o.gatewayPID > 0 {
+		if _, err := readRSS(o.gatewayPID); err != nil {
+			return fmt.Errorf("gateway: %w", err)
+		}
+	}
+	watched[sat.pid] = watch{tmpDir: o.satchelTmp, gatewayPID: o.gatewayPID}
+	if tusd != nil {
+		watched[tusd.pid] = watch{tmpDir: o.tusdTmp, gatewayPID: o.gatewayPID}
+	}
+
 	sum, err := ensureFile(o.file, o.size)
 	if err != nil {
 		return err
@@ -56,7 +66,7 @@ func run(o options) error {
 	benchkit.Logf("source file %s: %s, sha256 %s", o.file, human(o.size), sum[:16]+"...")
 
 	rep := &report{opts: o, started: time.Now(), load: [2]string{benchkit.LoadAvg()}}
-	busy0, self0, sat0, tusd0 := machineBusy(), benchkit.CPUTime("self"), sat.cpu(), tusd.cpu()
+	busy0, self0, sat0, tusd0, gw0 := machineBusy(), benchkit.CPUTime("self"), sat.cpu(), tusd.cpu(), gatewayCPU(o.gatewayPID)
 
 	// Warm up: first requests pay for connections, database handles, code
 	// paging; none of that is measured.
@@ -73,7 +83,7 @@ func run(o options) error {
 			if err != nil {
 				return fmt.Errorf("phase 1, %s run %d: %w", t.name, i+1, err)
 			}
-			benchkit.Logf("1 big upload     %-7s run %d: %7.1f MB/s  (%v, server CPU %v; RSS idle %s, peak %s)", t.name, i+1, r.mbps(), r.dur.Round(time.Millisecond), r.cpu, kib(r.rss.idle), kib(r.rss.peak))
+			benchkit.Logf("1 big upload     %-7s run %d: %7.1f MB/s  (%v, server CPU %v%s; RSS idle %s, peak %s%s)", t.name, i+1, r.mbps(), r.dur.Round(time.Millisecond), r.cpu, o.gwLog(r.rss.gwCPU), kib(r.rss.idle), kib(r.rss.peak), tmpLog(t, r.rss))
 			rep.big[idx(t)] = append(rep.big[idx(t)], r)
 		}
 	}
@@ -95,7 +105,7 @@ func run(o options) error {
 			if r.commits > 0 {
 				db = fmt.Sprintf("; %.1f SQL statements per upload, %.1f writes per commit", r.statements/float64(r.n), r.writes/r.commits)
 			}
-			benchkit.Logf("2 creation+body  %-7s run %d: %7.1f uploads/s  (%d in %v, server CPU %v, %d errors%s)", t.name, i+1, r.rate(), r.n, r.dur.Round(time.Millisecond), r.cpu, r.errs, db)
+			benchkit.Logf("2 creation+body  %-7s run %d: %7.1f uploads/s  (%d in %v, server CPU %v%s, %d errors%s)", t.name, i+1, r.rate(), r.n, r.dur.Round(time.Millisecond), r.cpu, o.gwLog(r.gwCPU), r.errs, db)
 			rep.small[idx(t)] = append(rep.small[idx(t)], r)
 		}
 	}
@@ -103,7 +113,7 @@ func run(o options) error {
 	for i := range o.runsOf('3') {
 		for _, t := range targets {
 			r := openUploads(t, o.n, o.workers, o.scratchDir)
-			benchkit.Logf("3 open uploads   %-7s run %d: %d uploads, %d errors, %v  (server CPU %v; RSS idle %s, peak %s)", t.name, i+1, r.n, r.errs, r.dur.Round(time.Millisecond), r.cpu, kib(r.rss.idle), kib(r.rss.peak))
+			benchkit.Logf("3 open uploads   %-7s run %d: %d uploads, %d errors, %v  (server CPU %v%s; RSS idle %s, peak %s%s)", t.name, i+1, r.n, r.errs, r.dur.Round(time.Millisecond), r.cpu, o.gwLog(r.rss.gwCPU), kib(r.rss.idle), kib(r.rss.peak), tmpLog(t, r.rss))
 			rep.open[idx(t)] = append(rep.open[idx(t)], r)
 		}
 	}
@@ -118,7 +128,7 @@ func run(o options) error {
 				if err != nil {
 					return fmt.Errorf("phase 5, multipart (inline completes: %v) run %d: %w", inline, i+1, err)
 				}
-				benchkit.Logf("5 multipart      %-7s run %d: %7.1f MB/s  (%s; server CPU %v; RSS idle %s, peak %s)", mpName(inline), i+1, r.mbps(), r.phases(), r.cpu, kib(r.rss.idle), kib(r.rss.peak))
+				benchkit.Logf("5 multipart      %-7s run %d: %7.1f MB/s  (%s; server CPU %v%s; RSS idle %s, peak %s%s)", mpName(inline), i+1, r.mbps(), r.phases(), r.cpu, o.gwLog(r.rss.gwCPU), kib(r.rss.idle), kib(r.rss.peak), tmpLog(sat, r.rss))
 				if inline {
 					rep.mpInline = append(rep.mpInline, r)
 				} else {
@@ -129,7 +139,7 @@ func run(o options) error {
 				if err != nil {
 					return fmt.Errorf("phase 5, one PATCH run %d: %w", i+1, err)
 				}
-				benchkit.Logf("5 one PATCH      %-7s run %d: %7.1f MB/s  (%v, server CPU %v; RSS idle %s, peak %s)", sat.name, i+1, r.mbps(), r.dur.Round(time.Millisecond), r.cpu, kib(r.rss.idle), kib(r.rss.peak))
+				benchkit.Logf("5 one PATCH      %-7s run %d: %7.1f MB/s  (%v, server CPU %v%s; RSS idle %s, peak %s%s)", sat.name, i+1, r.mbps(), r.dur.Round(time.Millisecond), r.cpu, o.gwLog(r.rss.gwCPU), kib(r.rss.idle), kib(r.rss.peak), tmpLog(sat, r.rss))
 				rep.mpTus = append(rep.mpTus, r)
 			}
 		}
@@ -137,7 +147,8 @@ func run(o options) error {
 
 	rep.wall = time.Since(rep.started)
 	rep.load[1] = benchkit.LoadAvg()
-	rep.others = machineBusy() - busy0 - (benchkit.CPUTime("self") - self0) - (sat.cpu() - sat0) - (tusd.cpu() - tusd0)
+	rep.gateway = gatewayCPU(o.gatewayPID) - gw0
+	rep.others = machineBusy() - busy0 - (benchkit.CPUTime("self") - self0) - (sat.cpu() - sat0) - (tusd.cpu() - tusd0) - rep.gateway
 	if o.vsTusd() {
 		md := rep.markdown()
 		fmt.Println()
@@ -154,6 +165,23 @@ func run(o options) error {
 		}
 	}
 	return nil
+}
+
+// gwLog is the gateway's CPU time for a log line ("" without a gateway).
+func (o options) gwLog(d time.Duration) string {
+	if o.gatewayPID <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(", gateway CPU %v", d)
+}
+
+// tmpLog is the peak of the server's temp dir for a log line ("" when it
+// is not watched).
+func tmpLog(t *target, r rssStats) string {
+	if watched[t.pid].tmpDir == "" {
+		return ""
+	}
+	return "; temp dir peak " + inMiB(r.tmpPeak)
 }
 
 // vsTusd reports whether a measure that compares with tusd is selected.

@@ -20,8 +20,11 @@ type countResult struct {
 	n, errs int
 	dur     time.Duration
 	cpu     time.Duration // the server's CPU time during the run
-	rss     rssStats
-	open    int // uploads open at once (phase 3)
+	// gwCPU and selfCPU are the S3 gateway's and the driver's CPU time
+	// during the run (phase 2; phase 3 has them in rss).
+	gwCPU, selfCPU time.Duration
+	rss            rssStats
+	open           int // uploads open at once (phase 3)
 	// Satchel's database counters over the run (phase 2; zero for tusd).
 	statements, commits, writes float64
 }
@@ -60,6 +63,8 @@ func smallUploads(t *target, n, conc int) countResult {
 	var errs errLog
 	var wg sync.WaitGroup
 	m0 := t.dbCounters(ctx)
+	gw := watched[t.pid].gatewayPID
+	gw0, self0 := gatewayCPU(gw), benchkit.CPUTime("self")
 	cpu0, start := t.cpu(), time.Now()
 	for range conc {
 		wg.Go(func() {
@@ -72,9 +77,11 @@ func smallUploads(t *target, n, conc int) countResult {
 	}
 	wg.Wait()
 	dur, cpu := time.Since(start), t.cpu()-cpu0
+	gwCPU, selfCPU := gatewayCPU(gw)-gw0, benchkit.CPUTime("self")-self0
 	m1 := t.dbCounters(ctx)
 	t.idle()
 	return countResult{n: n, errs: errs.report(t.name, "creation-with-upload"), dur: dur, cpu: cpu,
+		gwCPU: gwCPU, selfCPU: selfCPU,
 		statements: m1[0] - m0[0], commits: m1[1] - m0[1], writes: m1[2] - m0[2]}
 }
 
