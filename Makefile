@@ -92,6 +92,16 @@ bench: deps
 bench-postgres: deps
 	BENCH_DB=postgres bash bench/upload.sh
 
+# The same on S3: both servers on one versitygw (127.0.0.1, a bucket each,
+# 16 MiB parts; BENCH_S3_PART_SIZE for another size), Satchel's multipart
+# session too; gateway CPU and buffered parts reported. Installs versitygw
+# into tools/bin first. Writes bench/RESULTS-upload-s3.md and
+# bench/RESULTS-multipart-s3.md; BENCH_QUICK=1 for a smoke run.
+.PHONY: bench-s3
+bench-s3:
+	@bash scripts/deps.sh bench
+	BENCH_STORE=s3 bash bench/upload.sh
+
 # Multipart upload (1 GiB as 5 MiB parts, 4 in flight) against one tus PATCH
 # of the same file, on Satchel only: MB/s and the ratio, per-step times.
 # Writes bench/RESULTS-multipart.md; BENCH_QUICK=1 for a 256 MiB smoke run.
