@@ -391,18 +391,27 @@ if [[ $STORE == s3 ]]; then
 	log "disk use at the end: gateway root $(du -sh "$S3ROOT" | cut -f1) (the objects of the warm-up, (2) and (3)), temp dirs: satchel $(du -sh "$STMP" | cut -f1), tusd $(du -sh "$TTMP" | cut -f1)"
 fi
 
-if [[ $MODE == full && $# == 0 && $PHASES == "$DEFAULT_PHASES" && $CUSTOM_SIZE == 0 ]]; then
+# Only a run with the default settings rewrites the tracked results: no
+# quick mode, driver arguments, other size, run count or part size, and no
+# profiler or request log slowing the servers down.
+DEFAULTS=0
+if [[ $MODE == full && $# == 0 && $CUSTOM_SIZE == 0 && -z "${BENCH_RUNS:-}" && "${BENCH_PERF:-0}" != 1 &&
+	-z "${BENCH_S3_PART_SIZE:-}" && "${BENCH_S3_ACCESS_LOG:-0}" != 1 ]]; then
+	DEFAULTS=1
+fi
+NOT_DEFAULT="quick mode, BENCH_SIZE, BENCH_RUNS, BENCH_PERF, BENCH_S3_* or driver arguments"
+if ((DEFAULTS)) && [[ $PHASES == "$DEFAULT_PHASES" ]]; then
 	cp "$OUT/upload-results$SUFFIX.md" "$ROOT/bench/RESULTS-upload$SUFFIX.md"
 	log "wrote bench/RESULTS-upload$SUFFIX.md"
 elif ((VS_TUSD)); then
-	log "quick mode, BENCH_PHASES, BENCH_SIZE or driver arguments: bench/RESULTS-upload$SUFFIX.md left as it was"
+	log "$NOT_DEFAULT, or BENCH_PHASES: bench/RESULTS-upload$SUFFIX.md left as it was"
 fi
 if [[ $PHASES == *5* ]]; then
-	if [[ $MODE == full && $# == 0 && $CUSTOM_SIZE == 0 ]]; then
+	if ((DEFAULTS)); then
 		cp "$OUT/multipart-results$SUFFIX.md" "$ROOT/bench/RESULTS-multipart$SUFFIX.md"
 		log "wrote bench/RESULTS-multipart$SUFFIX.md"
 	else
-		log "quick mode, BENCH_SIZE or driver arguments: bench/RESULTS-multipart$SUFFIX.md left as it was"
+		log "$NOT_DEFAULT: bench/RESULTS-multipart$SUFFIX.md left as it was"
 	fi
 fi
 log "done in $((SECONDS - START)) s"
