@@ -308,7 +308,9 @@ if [[ $STORE == s3 ]]; then
 	STORE_LABEL="S3 on versitygw $VGW_VERSION (posix backend, 127.0.0.1, --keep-alive), $PART_NAME parts"
 	SATCHEL_STORE_DESC="tusd s3store (bucket satchel-bench, SATCHEL_S3_PART_SIZE=$PART_NAME, its fixed 4 buffered parts, 10 part uploads at once) + in-process locker"
 	TUSD_STORE_DESC="s3store \`${TUSD_STORE_ARGS[*]}\` (10 part uploads at once, content hashes on), its in-process locker"
-	STORE_DRIVER_ARGS=(-gateway-pid "$GPID" -satchel-tmp "$STMP" -tusd-tmp "$TTMP")
+	# What Satchel's temp dir may hold during one upload: the part being
+	# filled, 4 buffered and 10 on their way to S3 (README, "S3 storage").
+	STORE_DRIVER_ARGS=(-gateway-pid "$GPID" -satchel-tmp "$STMP" -tusd-tmp "$TTMP" -tmp-bound $((15 * PART_SIZE)))
 fi
 
 SPORT=$(free_port 18480)

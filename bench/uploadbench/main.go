@@ -85,6 +85,10 @@ type options struct {
 	// The servers' temp dirs ("" for none): the peak size of what they
 	// hold during (1), (3) and (5) is reported (S3: buffered parts).
 	satchelTmp, tusdTmp string
+	// tmpBound is what Satchel's temp dir may hold at most during one
+	// upload (S3: the part being filled, the buffered parts and those on
+	// their way, in bytes); 0 for no goal.
+	tmpBound int64
 	// smallGoal is the goal of (2), as a fraction of tusd's rate.
 	smallGoal float64
 }
@@ -120,6 +124,7 @@ func main() {
 	flag.IntVar(&o.gatewayPID, "gateway-pid", 0, "the S3 gateway's process ID, for its CPU time during each run (0: none)")
 	flag.StringVar(&o.satchelTmp, "satchel-tmp", "", "Satchel's temp dir, for the peak of what it holds during (1), (3) and (5)")
 	flag.StringVar(&o.tusdTmp, "tusd-tmp", "", "tusd's temp dir, likewise")
+	flag.Int64Var(&o.tmpBound, "tmp-bound", 0, "the most Satchel's temp dir may hold during (1), in bytes, as a goal (0: none)")
 	flag.Float64Var(&o.smallGoal, "small-goal", 0.7, "the goal of (2), as Satchel's share of tusd's uploads/s")
 	flag.Parse()
 	if err := run(o); err != nil {

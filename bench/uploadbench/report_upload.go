@@ -88,8 +88,12 @@ func (r *report) bigRows() (rows, rss []row) {
 				tp[i] = max(tp[i], x.rss.tmpPeak)
 			}
 		}
-		rows = append(rows, row{"    peak size of the server's temp dir (buffered parts), MiB, largest run",
-			fmt.Sprintf("%.1f", float64(tp[0])/(1<<20)), fmt.Sprintf("%.1f", float64(tp[1])/(1<<20)), ratio(float64(tp[0]), float64(tp[1])), "", ""})
+		x := row{"    peak size of the server's temp dir (buffered parts), MiB, largest run",
+			fmt.Sprintf("%.1f", float64(tp[0])/(1<<20)), fmt.Sprintf("%.1f", float64(tp[1])/(1<<20)), ratio(float64(tp[0]), float64(tp[1])), "", ""}
+		if o.tmpBound > 0 {
+			x.goal, x.met = fmt.Sprintf("Satchel <= %s", human(o.tmpBound)), benchkit.Yes(tp[0] <= o.tmpBound)
+		}
+		rows = append(rows, x)
 	}
 	return rows, rssRows("(1)", bigRSS, "Satchel < 64 MiB", bigRSS[0].delta() < 64<<10)
 }
