@@ -26,7 +26,6 @@ import (
 	"satchel/app"
 	"satchel/internal/config"
 	"satchel/internal/db"
-	"satchel/internal/testdb"
 	"satchel/internal/uploads"
 	"satchel/models"
 )
@@ -35,7 +34,7 @@ import (
 // bytes it had not stored; after a restart the upload resumes from the
 // offset on disk and completes with the right digest.
 func TestCrashMidUploadResumes(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachDatabase(t, func(t *testing.T, b backend) {
 		n := newNode(t, b)
 		p := n.start()
 		data := randomData(32 << 20)
@@ -66,7 +65,7 @@ func TestCrashMidUploadResumes(t *testing.T) {
 // commits leaves an upload the reconciler finishes at the next start: exactly
 // one File, however often the server restarts or the finish runs.
 func TestCrashBeforeCommitFinishesOnce(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachDatabase(t, func(t *testing.T, b backend) {
 		n := newNode(t, b)
 
 		// crashUpload uploads data completely to a server that dies in the
@@ -209,7 +208,7 @@ func concurrentFinish(t *testing.T, n *node, id string, want storedFile) {
 // SIGTERM stops the server cleanly and quickly even with a PATCH in flight;
 // what the PATCH delivered is kept and the upload resumes after a restart.
 func TestGracefulShutdownKeepsUploadResumable(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachDatabase(t, func(t *testing.T, b backend) {
 		n := newNode(t, b)
 		p := n.start()
 		data := randomData(32 << 20)
@@ -244,7 +243,7 @@ func TestGracefulShutdownKeepsUploadResumable(t *testing.T) {
 // One unreadable upload does not stop crash repair of the others: each is
 // repaired or set aside on its own, with a log line and a metric.
 func TestReconcileSetsAsideBadUploads(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		ctx := context.Background()
 		svc := s.app.Uploads
@@ -269,9 +268,7 @@ func TestReconcileSetsAsideBadUploads(t *testing.T) {
 				t.Fatal(err)
 			}
 			if i%3 == 0 {
-				if err := os.WriteFile(filepath.Join(s.cfg.FilesDir(), up.ID+".info"), []byte("{not json"), 0o600); err != nil {
-					t.Fatal(err)
-				}
+				s.corruptInfo(t, up.ID)
 				bad = append(bad, up.ID)
 				continue
 			}

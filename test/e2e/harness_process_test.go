@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"satchel/internal/auth"
-	"satchel/internal/testdb"
 )
 
 var (
@@ -90,7 +89,10 @@ type node struct {
 	hc      *http.Client // no keep-alive: a killed process leaves no stale connection
 }
 
-func newNode(t *testing.T, b testdb.Backend) *node {
+func newNode(t *testing.T, b backend) *node {
+	if b.Store != fileStore {
+		t.Fatalf("a node on the %s store", b.Store)
+	}
 	tr := &http.Transport{DisableKeepAlives: true}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &node{t: t, dataDir: t.TempDir(), dbURL: b.URL, hc: &http.Client{Transport: tr}}
