@@ -5,6 +5,7 @@ package e2e
 // to other origins, the playground and its switch.
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"strings"
@@ -12,6 +13,9 @@ import (
 
 	"satchel/internal/config"
 	"satchel/internal/testdb"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 func TestCORS(t *testing.T) {
@@ -71,6 +75,15 @@ func testHealthAndReadiness(t *testing.T, b backend) {
 	}
 	if resp, body := s.do(t, http.MethodGet, "/readyz", "", nil, nil); resp.StatusCode != 200 || !strings.Contains(string(body), `"database":"ok"`) || !strings.Contains(string(body), `"storage":"ok"`) {
 		t.Fatalf("readyz %d %s", resp.StatusCode, body)
+	}
+	// On S3, with the bucket gone, the instance is not ready.
+	if b.Store == s3Store {
+		if _, err := s.bucket.srv.Client().DeleteBucket(context.Background(), &s3.DeleteBucketInput{Bucket: aws.String(s.bucket.name)}); err != nil {
+			t.Fatal(err)
+		}
+		if resp, body := s.do(t, http.MethodGet, "/readyz", "", nil, nil); resp.StatusCode != 503 || !strings.Contains(string(body), `"storage":"unreachable"`) || !strings.Contains(string(body), `"database":"ok"`) {
+			t.Fatalf("readyz without the bucket: %d %s", resp.StatusCode, body)
+		}
 	}
 	// With the database gone, the instance is not ready (but alive).
 	s.app.DB.Close()
