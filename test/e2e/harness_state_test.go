@@ -67,7 +67,8 @@ type storeItem struct {
 	name string
 	size int64
 	// bytes: the item holds an upload's bytes (a file, the parts of an
-	// unfinished S3 multipart upload), not bookkeeping.
+	// unfinished S3 multipart upload, its incomplete part), not
+	// bookkeeping.
 	bytes bool
 }
 
@@ -140,8 +141,7 @@ func (b *s3Bucket) items(t testing.TB) []storeItem {
 		if !ok {
 			name = "outside the prefix: " + key
 		}
-		items = append(items, storeItem{name: name, size: size,
-			bytes: !strings.HasSuffix(name, ".info") && !strings.HasSuffix(name, ".part")})
+		items = append(items, storeItem{name: name, size: size, bytes: !strings.HasSuffix(name, ".info")})
 	}
 	for _, mu := range b.multipartUploads(t) {
 		name, _ := strings.CutPrefix(mu.key, b.prefix+"/")
@@ -205,7 +205,7 @@ func (s *testServer) largestStored(t testing.TB) int64 {
 	t.Helper()
 	sizes := map[string]int64{}
 	for _, it := range s.storeItems(t) {
-		if it.bytes || strings.HasSuffix(it.name, ".part") {
+		if it.bytes {
 			id := strings.TrimSuffix(strings.TrimSuffix(it.name, multipartSuffix), ".part")
 			sizes[id] += it.size
 		}
