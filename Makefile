@@ -1,12 +1,13 @@
 # Satchel. `make run` builds and starts the server on the embedded default
 # (SQLite + filestore under ./data); `make test` runs every test on SQLite
-# and PostgreSQL, the Node tus-js-client test included.
+# and PostgreSQL, over the filestore and over S3 (versitygw, or the S3 that
+# SATCHEL_TEST_S3 names), the Node tus-js-client test included.
 
 GO      ?= go
 BIN     := bin/satchel
 NODE_T  := test/node
 
-.PHONY: all run build deps deps-test test test-go test-node postgres generate check-generated bench bench-postgres bench-list fuzz vet clean
+.PHONY: all run build deps deps-test test test-go test-node s3-server postgres generate check-generated bench bench-postgres bench-list fuzz vet clean
 
 all: build
 
@@ -41,11 +42,23 @@ vet:
 postgres:
 	@bash scripts/ensure-postgres.sh
 
-test-go:
+# The tests' S3 server: versitygw in tools/bin (installed once), unless
+# SATCHEL_TEST_S3 names another S3 (with the AWS_* credentials).
+s3-server:
+	@if [ -z "$$SATCHEL_TEST_S3" ]; then bash scripts/versitygw.sh >/dev/null; fi
+
+test-go: s3-server
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-test-node: build
-	cd $(NODE_T) && npm ci --no-audit --no-fund --loglevel=error && SATCHEL_BIN=$(CURDIR)/$(BIN) node --test
+# The stores the Node tests run on: `node --test` once for each.
+NODE_STORES ?= file s3
+
+test-node: build s3-server
+	cd $(NODE_T) && npm ci --no-audit --no-fund --loglevel=error
+	@set -e; for store in $(NODE_STORES); do \
+	  echo "== node --test, SATCHEL_TEST_STORE=$$store"; \
+	  (cd $(NODE_T) && SATCHEL_BIN=$(CURDIR)/$(BIN) SATCHEL_TEST_STORE=$$store node --test); \
+	done
 
 # Regenerate gqlgen code; CI fails when this changes anything.
 generate:

@@ -24,7 +24,7 @@ import (
 )
 
 func TestAPIAuth(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		pub, sec := s.keys.PublicKey, s.keys.SecretKey
 		own := s.basicUpload(t, sec, "own.txt", "text/plain", []byte("mine"))
@@ -175,7 +175,7 @@ func TestAPIAuth(t *testing.T) {
 }
 
 func TestKeyRules(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		sec := s.keys.SecretKey
 
@@ -284,7 +284,7 @@ func TestKeyRules(t *testing.T) {
 }
 
 func TestKeyRulesManagement(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		sec := s.keys.SecretKey
 		_, otherSecret := s.newAccount(t, "other", models.KindSecret)
@@ -451,7 +451,7 @@ func TestKeyRulesManagement(t *testing.T) {
 }
 
 func TestSecretKeyOriginIsThePublicURL(t *testing.T) {
-	s := newTestServer(t, testdb.SQLite(t))
+	s := newTestServer(t, fileBackend(testdb.SQLite(t)))
 	query := strings.NewReader(`{"query":"{ files(first: 1) { edges { cursor } } }"}`)
 	send := func(origin, host string) int {
 		req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", query)
@@ -478,7 +478,7 @@ func TestSecretKeyOriginIsThePublicURL(t *testing.T) {
 }
 
 func TestBootstrapKeysFile(t *testing.T) {
-	s := newTestServer(t, testdb.SQLite(t))
+	s := newTestServer(t, fileBackend(testdb.SQLite(t)))
 	st, err := os.Stat(filepath.Join(s.dataDir, "bootstrap-keys.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -498,28 +498,49 @@ func TestBootstrapKeysFile(t *testing.T) {
 	}
 }
 
+// The data directory, the database and every stored file are private to
+// the service user. On S3 the bytes never touch the data directory (no
+// files/ is made there), and the directory where the process buffers parts
+// is private too.
 func TestDataDirIsPrivate(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "new", "data")
-	s := newTestServer(t, testdb.Backend{Name: "sqlite", URL: filepath.Join(dir, "satchel.db")}, func(c *config.Config) { c.DataDir = dir })
-	id := s.basicUpload(t, s.keys.PublicKey, "a.txt", "text/plain", []byte("private"))
-	for _, c := range []struct {
+	type private struct {
 		path string
 		mode os.FileMode
-	}{
-		{dir, 0o700},
-		{filepath.Join(dir, "satchel.db"), 0o600},
-		{filepath.Join(dir, "satchel.db-wal"), 0o600},
-		{filepath.Join(dir, "bootstrap-keys.json"), 0o600},
-		{s.cfg.FilesDir(), 0o700},
-		{filepath.Join(s.cfg.FilesDir(), id), 0o600},
-		{filepath.Join(s.cfg.FilesDir(), id+".info"), 0o600},
-	} {
-		st, err := os.Stat(c.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Mode().Perm()&^c.mode != 0 {
-			t.Errorf("%s: mode %v, want at most %v", c.path, st.Mode().Perm(), c.mode)
-		}
 	}
+	eachStore(t, func(t *testing.T, b backend) {
+		dir := filepath.Join(t.TempDir(), "new", "data")
+		b.URL = filepath.Join(dir, "satchel.db")
+		s := newTestServer(t, b, func(c *config.Config) { c.DataDir = dir })
+		id := s.basicUpload(t, s.keys.PublicKey, "a.txt", "text/plain", []byte("private"))
+		want := []private{
+			{dir, 0o700},
+			{filepath.Join(dir, "satchel.db"), 0o600},
+			{filepath.Join(dir, "satchel.db-wal"), 0o600},
+			{filepath.Join(dir, "bootstrap-keys.json"), 0o600},
+		}
+		switch b.Store {
+		case fileStore:
+			want = append(want,
+				private{s.cfg.FilesDir(), 0o700},
+				private{filepath.Join(s.cfg.FilesDir(), id), 0o600},
+				private{filepath.Join(s.cfg.FilesDir(), id+".info"), 0o600})
+		case s3Store:
+			if _, err := os.Stat(s.cfg.FilesDir()); !os.IsNotExist(err) {
+				t.Errorf("%s on S3: %v, want none", s.cfg.FilesDir(), err)
+			}
+			if stored := s.leftInStore(t, id); len(stored) != 2 {
+				t.Fatalf("the file in the bucket: %v, want its bytes and info", stored)
+			}
+			want = append(want, private{s3PartBuffers(), 0o700})
+		}
+		for _, c := range want {
+			st, err := os.Stat(c.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Mode().Perm()&^c.mode != 0 {
+				t.Errorf("%s: mode %v, want at most %v", c.path, st.Mode().Perm(), c.mode)
+			}
+		}
+	})
 }

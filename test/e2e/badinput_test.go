@@ -6,7 +6,8 @@ package e2e
 // mutations around them) answered with hostile or over-limit input, on
 // SQLite and PostgreSQL. Each case asserts the status and the code, and that
 // nothing was stored or spent: no file, no upload row, no part row, no
-// spent upload ID, no byte on disk, no change in any account's usage.
+// spent upload ID, no byte stored (on disk or in the bucket), no change in
+// any account's usage.
 // Then the whole-API table of malformed requests, and hostile file names
 // that must never reach the disk.
 
@@ -27,7 +28,6 @@ import (
 
 	"satchel/internal/config"
 	"satchel/internal/ids"
-	"satchel/internal/testdb"
 	"satchel/models"
 )
 
@@ -40,7 +40,7 @@ type badCase struct {
 }
 
 func TestBadInputStoresNothing(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		const limit = 6 << 20 // the server's limit: a multipart session of two parts fits
 		s := newTestServer(t, b, func(c *config.Config) { c.MaxUploadSize = limit })
 		pk, sk := s.keys.PublicKey, s.keys.SecretKey
@@ -396,7 +396,7 @@ func TestBadInputStoresNothing(t *testing.T) {
 }
 
 func TestAPIBadInput(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b, limitedUploads)
 		const limit = 1 << 20
 		pub, sec := s.keys.PublicKey, s.keys.SecretKey
@@ -677,7 +677,7 @@ func headerSafe(s string) bool {
 }
 
 func TestAPIBadInputHostileNamesStayInDataDir(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		pub := s.keys.PublicKey
 		var scenarios []scenario
@@ -737,15 +737,30 @@ func TestAPIBadInputHostileNamesStayInDataDir(t *testing.T) {
 			}
 		}
 		// Inside the data dir, the filestore holds only ID-named files
-		// (and the directory of digest states).
-		entry := regexp.MustCompile(`^([0-9A-Za-z]{22}(\.info)?|\.sha256)$`)
-		entries, err := os.ReadDir(s.cfg.FilesDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range entries {
-			if !entry.MatchString(e.Name()) {
-				t.Errorf("unexpected entry in the filestore: %q", e.Name())
+		// (and the directory of digest states); on S3 the bucket holds
+		// only ID-named keys under the prefix.
+		if b.Store == fileStore {
+			entry := regexp.MustCompile(`^([0-9A-Za-z]{22}(\.info)?|\.sha256)$`)
+			entries, err := os.ReadDir(s.cfg.FilesDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				if !entry.MatchString(e.Name()) {
+					t.Errorf("unexpected entry in the filestore: %q", e.Name())
+				}
+			}
+		} else {
+			key := regexp.MustCompile(`^e2e/([0-9A-Za-z]{22}(\.info|\.part)?|derived/[0-9A-Za-z]{22}/[^/]+)$`)
+			for _, k := range s.bucket.srv.Keys(t, s.bucket.name) {
+				if !key.MatchString(k) {
+					t.Errorf("unexpected key in the bucket: %q", k)
+				}
+			}
+			for _, mu := range s.bucket.multipartUploads(t) {
+				if !key.MatchString(mu.key) {
+					t.Errorf("unexpected multipart upload in the bucket: %q", mu.key)
+				}
 			}
 		}
 		// None of the refused uploads left a row behind.

@@ -3,8 +3,8 @@ package e2e
 // Crash-safety and graceful-shutdown tests. They run the real binary as a
 // subprocess (built once per test run; see harness_process_test.go), kill or
 // stop it at the interesting moments and restart it on the same data
-// directory and database, on SQLite and on PostgreSQL. And crash repair
-// in-process: the reconciler.
+// directory, database and store, on SQLite and on PostgreSQL, over the
+// filestore and over S3. And crash repair in-process: the reconciler.
 
 import (
 	"context"
@@ -14,7 +14,8 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,16 +27,16 @@ import (
 	"satchel/app"
 	"satchel/internal/config"
 	"satchel/internal/db"
-	"satchel/internal/testdb"
 	"satchel/internal/uploads"
 	"satchel/models"
 )
 
 // A process killed with SIGKILL in the middle of a PATCH loses at most the
 // bytes it had not stored; after a restart the upload resumes from the
-// offset on disk and completes with the right digest.
+// offset stored (on disk, or the parts in S3) and completes with the right
+// digest.
 func TestCrashMidUploadResumes(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		n := newNode(t, b)
 		p := n.start()
 		data := randomData(32 << 20)
@@ -48,6 +49,13 @@ func TestCrashMidUploadResumes(t *testing.T) {
 			t.Fatalf("the PATCH cut by SIGKILL got a response: %d %s", r.status, r.body)
 		}
 
+		// On S3, what the killed process buffered stays on disk until the
+		// next process starts, which removes it.
+		dead := strconv.Itoa(p.cmd.Process.Pid)
+		if n.bucket != nil && !slices.Contains(n.partBuffers(), dead) {
+			t.Fatalf("no part buffers of the killed process %s: %v", dead, n.partBuffers())
+		}
+
 		p = n.start()
 		off, length := n.head(p, id)
 		if length != int64(len(data)) || off < seen || off >= length {
@@ -55,6 +63,9 @@ func TestCrashMidUploadResumes(t *testing.T) {
 		}
 		n.checkStoredPrefix(id, off, data)
 		t.Logf("stored %d bytes before SIGKILL, resuming at %d", seen, off)
+		if n.bucket != nil && slices.Contains(n.partBuffers(), dead) {
+			t.Fatalf("the killed process's part buffers survive the restart: %v", n.partBuffers())
+		}
 
 		n.resume(p, id, off, data)
 		n.requireFile(p, id, data)
@@ -66,7 +77,7 @@ func TestCrashMidUploadResumes(t *testing.T) {
 // commits leaves an upload the reconciler finishes at the next start: exactly
 // one File, however often the server restarts or the finish runs.
 func TestCrashBeforeCommitFinishesOnce(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		n := newNode(t, b)
 
 		// crashUpload uploads data completely to a server that dies in the
@@ -83,8 +94,8 @@ func TestCrashBeforeCommitFinishesOnce(t *testing.T) {
 				t.Fatalf("want the process killed by SIGKILL in the finishing transaction, got %v", p.state)
 			}
 			// All bytes are stored; the upload row is there and no File row.
-			if st, err := os.Stat(filepath.Join(n.dataDir, "files", id)); err != nil || st.Size() != int64(len(data)) {
-				t.Fatalf("bytes on disk after the crash: %v %v, want %d", st, err, len(data))
+			if size, ok := n.storedSize(id); !ok || size != int64(len(data)) {
+				t.Fatalf("bytes stored after the crash: %d (%v), want %d", size, ok, len(data))
 			}
 			d, err := db.Open(context.Background(), n.dbURL, "")
 			if err != nil {
@@ -147,10 +158,12 @@ func TestCrashBeforeCommitFinishesOnce(t *testing.T) {
 func concurrentFinish(t *testing.T, n *node, id string, want storedFile) {
 	t.Helper()
 	cfg := config.Default()
-	cfg.DataDir = n.dataDir
-	cfg.DatabaseURL = n.dbURL
+	n.configure(&cfg)
 	cfg.PublicURL = "http://127.0.0.1:1"
 	cfg.LogLevel = "warn"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx := context.Background()
 	a, err := app.New(ctx, cfg, log, io.Discard)
@@ -209,7 +222,7 @@ func concurrentFinish(t *testing.T, n *node, id string, want storedFile) {
 // SIGTERM stops the server cleanly and quickly even with a PATCH in flight;
 // what the PATCH delivered is kept and the upload resumes after a restart.
 func TestGracefulShutdownKeepsUploadResumable(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		n := newNode(t, b)
 		p := n.start()
 		data := randomData(32 << 20)
@@ -244,7 +257,7 @@ func TestGracefulShutdownKeepsUploadResumable(t *testing.T) {
 // One unreadable upload does not stop crash repair of the others: each is
 // repaired or set aside on its own, with a log line and a metric.
 func TestReconcileSetsAsideBadUploads(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		ctx := context.Background()
 		svc := s.app.Uploads
@@ -269,9 +282,7 @@ func TestReconcileSetsAsideBadUploads(t *testing.T) {
 				t.Fatal(err)
 			}
 			if i%3 == 0 {
-				if err := os.WriteFile(filepath.Join(s.cfg.FilesDir(), up.ID+".info"), []byte("{not json"), 0o600); err != nil {
-					t.Fatal(err)
-				}
+				s.corruptInfo(t, up.ID)
 				bad = append(bad, up.ID)
 				continue
 			}

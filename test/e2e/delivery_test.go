@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"satchel/internal/testdb"
 )
 
 // Delivery: GET and HEAD /files/{id} answer each type with its
@@ -16,7 +14,7 @@ import (
 // would run), nosniff, ETag and Last-Modified, and conditional requests.
 
 func TestAPIDeliveryHeaders(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		sec := s.keys.SecretKey
 		type upload struct {

@@ -7,14 +7,12 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-
-	"satchel/internal/testdb"
 )
 
 // Every 500 is logged once, with its cause and the request's ID, whichever
 // edge answers it; the client sees the ID and nothing of the cause.
 func TestInternalErrorsAreLoggedOnce(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		var logs syncBuffer
 		s := newTestServerLogging(t, b, &logs, slog.LevelWarn)
 		// The public key is looked up (and cached) while the database is

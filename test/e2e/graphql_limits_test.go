@@ -16,8 +16,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"satchel/internal/testdb"
 )
 
 // gqlRepeat is "{ " + n copies of format (given the index) + " }".
@@ -43,7 +41,7 @@ func TestGraphQLLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	graphiql := string(raw)
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachDatabase(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		sec := s.keys.SecretKey
 		asJSON := with(jsonHeaders, "Accept", "application/json")

@@ -10,12 +10,10 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
-
-	"satchel/internal/testdb"
 )
 
 func TestGraphQLStringsMustBeText(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachDatabase(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		sec := s.keys.SecretKey
 		asGraphQL := with(jsonHeaders, "Accept", "application/graphql-response+json")

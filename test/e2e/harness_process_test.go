@@ -1,14 +1,17 @@
 package e2e
 
 // The real binary, for the tests that must kill it: built once per run with
-// its crash-test faults, run as `satchel serve` on a data directory and a
-// database that outlive its processes (a node), each process with the same
-// client, tus and GraphQL helpers as the in-process server.
+// its crash-test faults, run as `satchel serve` on a data directory, a
+// database and a byte store (the filestore, or a bucket) that outlive its
+// processes (a node), each process with the same client, tus and GraphQL
+// helpers as the in-process server.
 
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,8 +28,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"satchel/internal/auth"
-	"satchel/internal/testdb"
+	"satchel/internal/config"
 )
 
 var (
@@ -80,20 +86,79 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// node is one Satchel installation, a data directory and a database, that
-// outlives the processes started on it.
+// node is one Satchel installation, a data directory, a database and a
+// byte store, that outlives the processes started on it.
 type node struct {
 	t       *testing.T
 	dataDir string
 	dbURL   string
 	keys    auth.BootstrapKeys
 	hc      *http.Client // no keep-alive: a killed process leaves no stale connection
+	// On S3: the bucket, and the TMPDIR of the node's processes (where
+	// each buffers parts in satchel-s3/<pid>).
+	bucket *s3Bucket
+	tmpDir string
 }
 
-func newNode(t *testing.T, b testdb.Backend) *node {
+func newNode(t *testing.T, b backend) *node {
 	tr := &http.Transport{DisableKeepAlives: true}
 	t.Cleanup(tr.CloseIdleConnections)
-	return &node{t: t, dataDir: t.TempDir(), dbURL: b.URL, hc: &http.Client{Transport: tr}}
+	n := &node{t: t, dataDir: t.TempDir(), dbURL: b.URL, hc: &http.Client{Transport: tr}}
+	if b.Store == s3Store {
+		n.bucket = newS3Bucket(t)
+		n.tmpDir = t.TempDir()
+	}
+	return n
+}
+
+// storeEnv is the environment that puts a process's bytes in the node's
+// store: on S3 its bucket (in parts of S3's smallest size), the
+// credentials and a TMPDIR of the node's own.
+func (n *node) storeEnv() []string {
+	if n.bucket == nil {
+		return nil
+	}
+	srv := n.bucket.srv
+	return []string{
+		"SATCHEL_STORAGE=" + n.bucket.storage(),
+		"SATCHEL_S3_PART_SIZE=" + strconv.Itoa(e2ePartSize),
+		"AWS_ACCESS_KEY_ID=" + srv.AccessKey,
+		"AWS_SECRET_ACCESS_KEY=" + srv.SecretKey,
+		"AWS_REGION=" + srv.Region,
+		"TMPDIR=" + n.tmpDir,
+	}
+}
+
+// configure sets cfg to the node's database and store, for Satchel wired
+// in-process on the node.
+func (n *node) configure(cfg *config.Config) {
+	cfg.DataDir = n.dataDir
+	cfg.DatabaseURL = n.dbURL
+	if n.bucket != nil {
+		cfg.Storage = n.bucket.storage()
+		cfg.S3PartSize = e2ePartSize
+	}
+}
+
+// storedSize is how many bytes of upload id the node's store holds (see
+// testServer.storedSize).
+func (n *node) storedSize(id string) (int64, bool) {
+	n.t.Helper()
+	if n.bucket == nil {
+		return sizeOf(fileItems(filepath.Join(n.dataDir, "files")), id)
+	}
+	return sizeOf(n.bucket.items(n.t), id)
+}
+
+// partBuffers lists the directories of the node's processes under which
+// they buffer S3 parts, by pid.
+func (n *node) partBuffers() []string {
+	entries, _ := os.ReadDir(filepath.Join(n.tmpDir, "satchel-s3"))
+	var pids []string
+	for _, e := range entries {
+		pids = append(pids, e.Name())
+	}
+	return pids
 }
 
 // proc is one running `satchel serve`, and the client that talks to it (at
@@ -150,6 +215,7 @@ func (n *node) start(extraEnv ...string) *proc {
 			"DATABASE_URL="+n.dbURL,
 			"SATCHEL_LOG_LEVEL=warn",
 		)
+		p.cmd.Env = append(p.cmd.Env, n.storeEnv()...)
 		p.cmd.Env = append(p.cmd.Env, extraEnv...)
 		p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 		if err := p.cmd.Start(); err != nil {
@@ -346,20 +412,20 @@ func (n *node) startSlowPatch(p *proc, id string, offset, length int64) *slowPat
 }
 
 // feedUntilStored feeds data in 256 KiB pieces until the server has stored at
-// least want bytes of the upload on disk (so the PATCH is demonstrably in
-// flight, with bytes received), and returns the stored size seen.
+// least want bytes of the upload (on disk, or on S3 as parts; so the PATCH
+// is demonstrably in flight, with bytes received), and returns the stored
+// size seen.
 func (n *node) feedUntilStored(sp *slowPatch, id string, data []byte, want int64) int64 {
 	n.t.Helper()
 	const piece = 256 << 10
-	file := filepath.Join(n.dataDir, "files", id)
 	fed := 0
 	deadline := time.Now().Add(20 * time.Second)
 	// A write the server never reads must not hang the test.
 	stuck := time.AfterFunc(time.Until(deadline), func() { sp.pw.CloseWithError(errors.New("feeding timed out")) })
 	defer stuck.Stop()
 	for time.Now().Before(deadline) {
-		if st, err := os.Stat(file); err == nil && st.Size() >= want {
-			return st.Size()
+		if size, _ := n.storedSize(id); size >= want {
+			return size
 		}
 		// Never send everything: the PATCH must still be in flight.
 		if fed+piece <= len(data)/2 {
@@ -388,10 +454,16 @@ func (sp *slowPatch) result(t testing.TB) patchResult {
 	}
 }
 
-// checkStoredPrefix requires the reported offset to be what is on disk: the
-// file holds exactly offset bytes, and they are the first offset bytes sent.
+// checkStoredPrefix requires the reported offset to be what is stored: the
+// store holds exactly offset bytes of the upload, and they are the first
+// offset bytes sent. On S3 they are the parts of its multipart upload (each
+// checked by its ETag, the MD5 of its bytes) and its incomplete part.
 func (n *node) checkStoredPrefix(id string, offset int64, data []byte) {
 	n.t.Helper()
+	if n.bucket != nil {
+		n.checkStoredParts(id, offset, data)
+		return
+	}
 	stored, err := os.ReadFile(filepath.Join(n.dataDir, "files", id))
 	if err != nil {
 		n.t.Fatal(err)
@@ -401,6 +473,58 @@ func (n *node) checkStoredPrefix(id string, offset int64, data []byte) {
 	}
 	if !bytes.Equal(stored, data[:offset]) {
 		n.t.Fatalf("the %d bytes on disk are not the first %d bytes sent", len(stored), offset)
+	}
+}
+
+func (n *node) checkStoredParts(id string, offset int64, data []byte) {
+	t, b := n.t, n.bucket
+	t.Helper()
+	c, ctx := b.srv.Client(), context.Background()
+	var mu *multipartUpload
+	for _, u := range b.multipartUploads(t) {
+		if u.key == b.key(id) {
+			if mu != nil {
+				t.Fatalf("two multipart uploads of %s", id)
+			}
+			mu = &u
+		}
+	}
+	if mu == nil {
+		t.Fatalf("no multipart upload of %s in the bucket", id)
+	}
+	var at int64
+	parts := s3.NewListPartsPaginator(c, &s3.ListPartsInput{Bucket: aws.String(b.name), Key: aws.String(mu.key), UploadId: aws.String(mu.id)})
+	for parts.HasMorePages() {
+		page, err := parts.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range page.Parts {
+			size := aws.ToInt64(p.Size)
+			if at+size > offset {
+				t.Fatalf("HEAD says offset %d but part %d ends at %d", offset, aws.ToInt32(p.PartNumber), at+size)
+			}
+			sum := md5.Sum(data[at : at+size])
+			if etag := strings.Trim(aws.ToString(p.ETag), `"`); etag != hex.EncodeToString(sum[:]) {
+				t.Fatalf("part %d (bytes %d to %d): ETag %s is not the MD5 of the bytes sent there", aws.ToInt32(p.PartNumber), at, at+size, etag)
+			}
+			at += size
+		}
+	}
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.name), Key: aws.String(b.key(id + ".part"))})
+	if err == nil {
+		tail, err := io.ReadAll(out.Body)
+		out.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at+int64(len(tail)) > offset || !bytes.Equal(tail, data[at:at+int64(len(tail))]) {
+			t.Fatalf("the incomplete part (%d bytes at %d) is not what was sent there", len(tail), at)
+		}
+		at += int64(len(tail))
+	}
+	if at != offset {
+		t.Fatalf("HEAD says offset %d but %d bytes are stored", offset, at)
 	}
 }
 

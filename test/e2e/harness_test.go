@@ -2,13 +2,15 @@ package e2e
 
 // The harness: a Satchel wired exactly as `satchel serve` wires it (app.New),
 // in-process on httptest, over a real database (internal/testdb: SQLite or
-// PostgreSQL) and a real filestore, with its bootstrap keys; and the client
+// PostgreSQL) and a real byte store (the filestore, or a bucket on a real
+// S3 server), with its bootstrap keys; and the client
 // every test talks to a Satchel with, in-process or a child process; the
 // one-shot uploads, the assertions on answers and test content. The rest
 // of the harness: harness_tus_test.go (the tus client),
 // harness_graphql_test.go (the GraphQL client), harness_accounts_test.go
-// (accounts, keys, upload IDs), harness_state_test.go (what an upload
-// leaves behind), harness_scenario_test.go (whole-API tables),
+// (accounts, keys, upload IDs), harness_store_test.go (the databases and
+// stores a test runs on), harness_state_test.go (what an upload leaves
+// behind, on either store), harness_scenario_test.go (whole-API tables),
 // harness_process_test.go (the real binary, for the crash tests).
 
 import (
@@ -33,11 +35,10 @@ import (
 	"satchel/internal/auth"
 	"satchel/internal/config"
 	"satchel/internal/ids"
-	"satchel/internal/testdb"
 )
 
 // testServer is a Satchel wired exactly as `satchel serve` wires it, on
-// httptest, over a real database and a real filestore. Its client sends to
+// httptest, over a real database and a real byte store. Its client sends to
 // it; its render workers run until the test ends.
 type testServer struct {
 	*httptest.Server
@@ -46,18 +47,22 @@ type testServer struct {
 	cfg     config.Config
 	keys    auth.BootstrapKeys
 	dataDir string
+	// bucket is where the bytes are on S3 (nil on the filestore).
+	bucket *s3Bucket
 }
 
 // serverOption changes the configuration a test server starts with.
 type serverOption func(*config.Config)
 
-func newTestServer(t testing.TB, b testdb.Backend, opts ...serverOption) *testServer {
+// newTestServer starts a Satchel on b's database and store (on S3, a
+// fresh bucket of its own, in parts of S3's smallest size).
+func newTestServer(t testing.TB, b backend, opts ...serverOption) *testServer {
 	t.Helper()
 	return newTestServerLogging(t, b, os.Stderr, slog.LevelWarn, opts...)
 }
 
 // newTestServerLogging is newTestServer with its log written to w from level on.
-func newTestServerLogging(t testing.TB, b testdb.Backend, w io.Writer, level slog.Level, opts ...serverOption) *testServer {
+func newTestServerLogging(t testing.TB, b backend, w io.Writer, level slog.Level, opts ...serverOption) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	ts := httptest.NewUnstartedServer(nil)
@@ -67,6 +72,16 @@ func newTestServerLogging(t testing.TB, b testdb.Backend, w io.Writer, level slo
 	cfg.Addr = ts.Listener.Addr().String()
 	cfg.PublicURL = "http://" + cfg.Addr
 	cfg.LogLevel = "warn"
+	var bucket *s3Bucket
+	switch b.Store {
+	case fileStore:
+	case s3Store:
+		bucket = newS3Bucket(t)
+		cfg.Storage = bucket.storage()
+		cfg.S3PartSize = e2ePartSize
+	default:
+		t.Fatalf("unknown store %q", b.Store)
+	}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -90,7 +105,7 @@ func newTestServerLogging(t testing.TB, b testdb.Backend, w io.Writer, level slo
 		ts.Close()
 		a.Close()
 	})
-	s := &testServer{Server: ts, client: client{base: ts.URL, hc: ts.Client()}, app: a, cfg: cfg, dataDir: cfg.DataDir}
+	s := &testServer{Server: ts, client: client{base: ts.URL, hc: ts.Client()}, app: a, cfg: cfg, dataDir: cfg.DataDir, bucket: bucket}
 	raw, err := os.ReadFile(cfg.DataDir + "/bootstrap-keys.json")
 	if err != nil {
 		t.Fatal(err)

@@ -14,8 +14,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +23,7 @@ import (
 )
 
 func TestLimitsSniffedTypes(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		images, _ := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
 		basic := func(body []byte, ctype string) (*http.Response, []byte) {
@@ -103,7 +101,7 @@ func TestLimitsSniffedTypes(t *testing.T) {
 }
 
 func TestLimitsRevokedKeyUploadIDs(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		minter, rec := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "SECRET", "name": "backend"})
 		unused := s.newTicket(t, minter, nil)
@@ -128,7 +126,7 @@ func TestLimitsRevokedKeyUploadIDs(t *testing.T) {
 }
 
 func TestLimitsStorageQuota(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		s.setQuota(t, s.keys.AccountID, 100)
 		first := s.basicUpload(t, s.keys.PublicKey, "a.bin", "application/octet-stream", bytes.Repeat([]byte("a"), 60))
@@ -186,7 +184,7 @@ func TestLimitsStorageQuota(t *testing.T) {
 func TestLimitsStorageQuotaAtCommit(t *testing.T) {
 	// Two uploads that each fit when they begin but not together: the
 	// commit decides, exactly, and the second is refused with its bytes.
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		s.setQuota(t, s.keys.AccountID, 100)
 		a := s.tusUpload(t, s.keys.PublicKey, 60, "")
@@ -206,7 +204,7 @@ func TestLimitsStorageQuotaAtCommit(t *testing.T) {
 }
 
 func TestLimitsPendingUploadsPerKey(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		key, rec := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "maxPendingUploads": 2})
 		if rec.MaxPendingUploads == nil || *rec.MaxPendingUploads != 2 {
@@ -241,7 +239,11 @@ func TestLimitsPendingUploadsPerKey(t *testing.T) {
 }
 
 func TestLimitsStalledBodies(t *testing.T) {
-	s := newTestServer(t, testdb.SQLite(t), func(c *config.Config) { c.BodyIdleTimeout = 300 * time.Millisecond })
+	eachStore(t, testLimitsStalledBodies)
+}
+
+func testLimitsStalledBodies(t *testing.T, b backend) {
+	s := newTestServer(t, b, func(c *config.Config) { c.BodyIdleTimeout = 300 * time.Millisecond })
 	addr := s.Listener.Addr().String()
 	for _, c := range []struct{ name, head string }{
 		{"basic", "POST /files/basic HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.keys.PublicKey + "\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n"},
@@ -276,7 +278,7 @@ func TestLimitsStalledBodies(t *testing.T) {
 // unknown length, by stopping at the bound. Nothing over a limit commits,
 // and the upload ID is not spent.
 func TestLimitsDeferredLength(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b, func(c *config.Config) { c.MaxUploadSize = 1_000_000 })
 		small, _ := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "maxFileSize": 10})
 		deferred := func(key string, meta string) string {
@@ -337,9 +339,8 @@ func TestLimitsDeferredLength(t *testing.T) {
 			if got := offsetOf(id); got != "0" {
 				t.Fatalf("offset %s after eight refused 4 MiB PATCHes", got)
 			}
-			st, err := os.Stat(filepath.Join(s.cfg.FilesDir(), id))
-			if err != nil || st.Size() != 0 {
-				t.Fatalf("bytes on disk: %v %v", st, err)
+			if size, ok := s.storedSize(t, id); !ok || size != 0 {
+				t.Fatalf("bytes stored: %d (the upload's bytes there: %v)", size, ok)
 			}
 		})
 		t.Run("creation with upload", func(t *testing.T) {
@@ -368,7 +369,7 @@ func TestLimitsDeferredLength(t *testing.T) {
 // stored: the first PATCH of an HTML page declared as image/png is refused
 // and the upload dropped, long before its last byte.
 func TestLimitsTusHeadRefusedEarly(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		images, _ := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
 		before := s.state(t)
@@ -390,7 +391,7 @@ func TestLimitsTusHeadRefusedEarly(t *testing.T) {
 // Parts of a concatenation start anywhere in the file: the type rules apply
 // to the assembled file.
 func TestLimitsConcatenationTypes(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		images, _ := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
 		concat := func(content []byte) (*http.Response, []byte) {
@@ -423,7 +424,7 @@ func TestLimitsConcatenationTypes(t *testing.T) {
 // The GraphQL limits set in the configuration (SATCHEL_GRAPHQL_*) reach the
 // handler.
 func TestLimitsGraphQLSettings(t *testing.T) {
-	s := newTestServer(t, testdb.SQLite(t), func(c *config.Config) { c.GraphQL.MaxAliases = 2; c.GraphQL.MaxComplexity = 200 })
+	s := newTestServer(t, fileBackend(testdb.SQLite(t)), func(c *config.Config) { c.GraphQL.MaxAliases = 2; c.GraphQL.MaxComplexity = 200 })
 	if _, r := s.gql(t, s.keys.SecretKey, `{ a: files(first: 1) { edges { cursor } } b: files(first: 1) { edges { cursor } } }`, nil); len(r.Errors) > 0 {
 		t.Fatalf("two aliases: %+v", r.Errors)
 	}
@@ -438,7 +439,7 @@ func TestLimitsGraphQLSettings(t *testing.T) {
 // Multipart sessions: the assembled file's content is checked under type
 // rules, and a session is cheap to begin whatever its size.
 func TestLimitsMultipart(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		images, _ := s.createKey(t, s.keys.SecretKey, map[string]any{"kind": "PUBLIC", "allowedMimeTypes": []string{"image/*"}})
 		for _, declared := range []string{"", "image/png"} {
@@ -473,9 +474,11 @@ func TestLimitsMultipart(t *testing.T) {
 		before := s.state(t)
 		fileID, count, _ := s.beginMultipart(t, s.keys.PublicKey, 10<<30, "huge.bin")
 		after := s.state(t)
-		if count != 2048 || after.parts-before.parts != 1 || after.uploads-before.uploads != 2 || len(after.onDisk)-len(before.onDisk) != 2 {
-			t.Fatalf("10 GiB session %s: %d parts; part rows +%d, upload rows +%d, files on disk +%d",
-				fileID, count, after.parts-before.parts, after.uploads-before.uploads, len(after.onDisk)-len(before.onDisk))
+		// In the store, the one part's upload: its info and its (empty)
+		// bytes, a file or an S3 multipart upload.
+		if count != 2048 || after.parts-before.parts != 1 || after.uploads-before.uploads != 2 || len(after.stored)-len(before.stored) != 2 {
+			t.Fatalf("10 GiB session %s: %d parts; part rows +%d, upload rows +%d, items stored +%d (%v)",
+				fileID, count, after.parts-before.parts, after.uploads-before.uploads, len(after.stored)-len(before.stored), after.stored)
 		}
 	})
 }

@@ -5,17 +5,26 @@ package e2e
 // to other origins, the playground and its switch.
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"satchel/internal/config"
 	"satchel/internal/testdb"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 func TestCORS(t *testing.T) {
-	s := newTestServer(t, testdb.SQLite(t))
+	eachStore(t, testCORS)
+}
+
+func testCORS(t *testing.T, b backend) {
+	s := newTestServer(t, b)
 	const origin = "https://app.example.com"
 	for _, route := range []string{"/uploads/", "/files/basic", "/graphql", "/files/0123456789abcdefABCDEF"} {
 		resp, _ := s.do(t, http.MethodOptions, route, "", nil, map[string]string{
@@ -57,12 +66,32 @@ func TestCORS(t *testing.T) {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
-	s := newTestServer(t, testdb.SQLite(t))
+	eachStore(t, testHealthAndReadiness)
+}
+
+func testHealthAndReadiness(t *testing.T, b backend) {
+	s := newTestServer(t, b)
 	if resp, _ := s.do(t, http.MethodGet, "/healthz", "", nil, nil); resp.StatusCode != 200 {
 		t.Fatalf("healthz %d", resp.StatusCode)
 	}
 	if resp, body := s.do(t, http.MethodGet, "/readyz", "", nil, nil); resp.StatusCode != 200 || !strings.Contains(string(body), `"database":"ok"`) || !strings.Contains(string(body), `"storage":"ok"`) {
 		t.Fatalf("readyz %d %s", resp.StatusCode, body)
+	}
+	// On S3, with the bucket gone, the instance is not ready.
+	if b.Store == s3Store {
+		if _, err := s.bucket.srv.Client().DeleteBucket(context.Background(), &s3.DeleteBucketInput{Bucket: aws.String(s.bucket.name)}); err != nil {
+			t.Fatal(err)
+		}
+		// (Some S3 servers take a moment to forget a bucket.)
+		var resp *http.Response
+		var body []byte
+		waitFor(t, 10*time.Second, func() bool {
+			resp, body = s.do(t, http.MethodGet, "/readyz", "", nil, nil)
+			return resp.StatusCode != 200
+		})
+		if resp.StatusCode != 503 || !strings.Contains(string(body), `"storage":"unreachable"`) || !strings.Contains(string(body), `"database":"ok"`) {
+			t.Fatalf("readyz without the bucket: %d %s", resp.StatusCode, body)
+		}
 	}
 	// With the database gone, the instance is not ready (but alive).
 	s.app.DB.Close()
@@ -75,7 +104,7 @@ func TestHealthAndReadiness(t *testing.T) {
 }
 
 func TestOpsRoutesNotCrossOrigin(t *testing.T) {
-	s := newTestServer(t, testdb.SQLite(t), func(c *config.Config) { c.MetricsToken = "s3cret-scrape" })
+	s := newTestServer(t, fileBackend(testdb.SQLite(t)), func(c *config.Config) { c.MetricsToken = "s3cret-scrape" })
 	origin := "https://evil.example"
 	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
 		for _, m := range []string{http.MethodGet, http.MethodOptions} {
@@ -103,7 +132,7 @@ func TestOpsRoutesNotCrossOrigin(t *testing.T) {
 // assets and favicon, and SATCHEL_PLAYGROUND=false takes all of it away
 // (404 NOT_FOUND, as for any unknown route).
 func TestPlaygroundRoutes(t *testing.T) {
-	on := newTestServer(t, testdb.SQLite(t))
+	on := newTestServer(t, fileBackend(testdb.SQLite(t)))
 	resp, body := on.do(t, http.MethodGet, "/", "", nil, nil)
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
 		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
@@ -120,7 +149,7 @@ func TestPlaygroundRoutes(t *testing.T) {
 		}
 	}
 
-	off := newTestServer(t, testdb.SQLite(t), func(c *config.Config) { c.Playground = false })
+	off := newTestServer(t, fileBackend(testdb.SQLite(t)), func(c *config.Config) { c.Playground = false })
 	for _, p := range paths {
 		resp, body := off.do(t, http.MethodGet, p, "", nil, nil)
 		if resp.StatusCode != 404 || errorCode(t, body) != "NOT_FOUND" || resp.Header.Get("Content-Security-Policy") != "" {

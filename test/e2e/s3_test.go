@@ -20,42 +20,17 @@ import (
 	"satchel/models"
 )
 
-// s3Bucket is a test server's bucket on the test S3 server (versitygw).
-type s3Bucket struct {
-	srv    *s3test.Server
-	name   string
-	prefix string
-}
-
-// withS3 returns the serverOption that keeps a test server's bytes in a
-// fresh bucket (under the prefix "e2e"), and the bucket.
-func withS3(t testing.TB) (serverOption, *s3Bucket) {
-	t.Helper()
-	srv := s3test.Start(t)
-	b := &s3Bucket{srv: srv, name: srv.Bucket(t), prefix: "e2e"}
-	return func(c *config.Config) { c.Storage = srv.URL(b.name, b.prefix) }, b
-}
-
-// keysOf lists the bucket's keys that contain id.
-func (b *s3Bucket) keysOf(t testing.TB, id string) []string {
-	var keys []string
-	for _, k := range b.srv.Keys(t, b.name) {
-		if strings.Contains(k, id) {
-			keys = append(keys, k)
-		}
-	}
-	return keys
-}
-
 // Satchel wired as `satchel serve` wires it, over an S3 bucket: a tus
 // upload (resumed, with a refused checksum), a one-shot upload, a ranged
 // download, a transformation, a delete; a finished upload still answers
 // HEAD; one whose multipart upload vanished answers 404 and is started
 // again; readiness checks the bucket.
 func TestS3Smoke(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		opt, bucket := withS3(t)
-		s := newTestServer(t, db, opt)
+	eachOnS3(t, func(t *testing.T, b backend) {
+		// The default part size here; the rest of the suite runs on S3's
+		// smallest.
+		s := newTestServer(t, b, func(c *config.Config) { c.S3PartSize = config.DefaultS3PartSize })
+		bucket := s.bucket
 		pub := s.keys.PublicKey
 
 		// tus, in two PATCHes, the second refused once for its checksum.

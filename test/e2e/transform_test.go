@@ -28,7 +28,6 @@ import (
 	"golang.org/x/image/webp"
 
 	"satchel/internal/config"
-	"satchel/internal/testdb"
 	"satchel/models"
 	"satchel/transforms"
 )
@@ -145,7 +144,7 @@ func imageSize(t *testing.T, data []byte, mime string) (int, int) {
 }
 
 func TestTransformations(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		counter := &countingRenderer{inner: s.app.Images.Renderer, name: map[string]int{}}
 		s.app.Images.Renderer = counter
@@ -308,19 +307,23 @@ func TestTransformations(t *testing.T) {
 			if r, _ := s.do(t, http.MethodGet, "/files/"+id+"/thumb", "", nil, nil); r.StatusCode != 200 {
 				t.Fatalf("render: %d", r.StatusCode)
 			}
-			dir := filepath.Join(s.cfg.FilesDir(), "derived", id)
-			if _, err := os.Stat(dir); err != nil {
-				t.Fatalf("no stored result: %v", err)
+			if len(s.derivedStored(t, id)) == 0 {
+				t.Fatal("no stored result")
 			}
 			if _, r := s.gql(t, s.keys.SecretKey, `mutation($id: ID!) { deleteFile(id: $id) { id } }`, map[string]any{"id": id}); len(r.Errors) > 0 {
 				t.Fatalf("delete: %+v", r.Errors)
 			}
 			// A render still running when the file went (the eager one of
 			// another preset) removes what it stored as it ends.
-			waitFor(t, 5*time.Second, func() bool { _, err := os.Stat(dir); return os.IsNotExist(err) })
+			waitFor(t, 5*time.Second, func() bool { return len(s.derivedStored(t, id)) == 0 })
 			time.Sleep(100 * time.Millisecond)
-			if _, err := os.Stat(dir); !os.IsNotExist(err) {
-				t.Fatalf("results survive their file: %v", err)
+			if left := s.leftInStore(t, id); len(left) != 0 {
+				t.Fatalf("results or bytes survive their file: %v", left)
+			}
+			if b.Store == fileStore {
+				if _, err := os.Stat(filepath.Join(s.cfg.FilesDir(), "derived", id)); !os.IsNotExist(err) {
+					t.Fatalf("the file's directory of results survives it: %v", err)
+				}
 			}
 			if r, _ := s.do(t, http.MethodGet, "/files/"+id+"/thumb", "", nil, nil); r.StatusCode != 404 {
 				t.Fatalf("deleted file's result: %d", r.StatusCode)
@@ -340,7 +343,11 @@ func TestTransformations(t *testing.T) {
 }
 
 func TestTransformationPixelLimitIsConfigurable(t *testing.T) {
-	s := newTestServer(t, testdb.SQLite(t), func(c *config.Config) { c.MaxImagePixels = 150 * 150 })
+	eachStore(t, testTransformationPixelLimit)
+}
+
+func testTransformationPixelLimit(t *testing.T, b backend) {
+	s := newTestServer(t, b, func(c *config.Config) { c.MaxImagePixels = 150 * 150 })
 	if r := s.preset(t, "createTransformation", map[string]any{"name": "t", "width": 32}); len(r.Errors) > 0 {
 		t.Fatalf("%+v", r.Errors)
 	}

@@ -18,8 +18,6 @@ import (
 	"time"
 
 	"github.com/bdragon300/tusgo"
-
-	"satchel/internal/testdb"
 )
 
 // cutTransport aborts the first PATCH body once cutAt bytes of it have been
@@ -62,7 +60,7 @@ func (b *cuttingBody) Read(p []byte) (int, error) {
 }
 
 func TestTusUploadResumesAfterCut(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		const size = 20 << 20
 		data := make([]byte, size)

@@ -27,7 +27,6 @@ import (
 	"github.com/tus/tusd/v2/pkg/handler"
 
 	"satchel/internal/ids"
-	"satchel/internal/testdb"
 )
 
 func sha256sum(s string) []byte { sum := sha256.Sum256([]byte(s)); return sum[:] }
@@ -43,7 +42,7 @@ func notRedirected(path string) func(t *testing.T, resp *http.Response, body []b
 }
 
 func TestTusSpec(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		pub, sec := s.keys.PublicKey, s.keys.SecretKey
 		base := s.cfg.PublicURL + "/uploads/"
@@ -309,7 +308,7 @@ func TestTusSpec(t *testing.T) {
 // cannot be verified. Without a checksum, what arrived is kept (tus's
 // usual resumption), which shows that the bytes did reach the server.
 func TestTusChecksumCutShort(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		const size, sent = 1 << 20, 300 << 10
 		data := make([]byte, size)
@@ -411,7 +410,7 @@ func (c *corruptTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // endpoint; a chunk corrupted on the way is refused with 460 and nothing
 // of it kept; the client sends it again and the file is exact.
 func TestTusE2EChecksum(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	eachBackend(t, func(t *testing.T, b backend) {
 		s := newTestServer(t, b)
 		const size, chunk = 10 << 20, 4 << 20
 		data := make([]byte, size)
