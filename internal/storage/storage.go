@@ -29,9 +29,9 @@ type Store struct {
 }
 
 // backend is what differs between the stores beyond tusd's DataStore: the
-// whole bytes of an upload, their deletion, reachability, concatenation,
-// multipart sessions and the derived results. IDs and keys are valid when
-// they get here.
+// whole bytes of an upload, their deletion, reachability, multipart
+// sessions and the derived results. IDs and keys are valid when they get
+// here.
 type backend interface {
 	// open opens id's bytes for reading (ErrNotFound when missing).
 	open(ctx context.Context, id string) (Object, error)
@@ -41,9 +41,6 @@ type backend interface {
 	// its derived results; missing parts are fine.
 	remove(ctx context.Context, id string) error
 	ping(ctx context.Context) error
-	// concat appends the bytes of parts to final, in order, and returns
-	// the SHA-256 of the result ("" when it could not be computed).
-	concat(ctx context.Context, final handler.Upload, parts []handler.Upload) (sum string, err error)
 	// beginSession creates the storage of a session, a file of size
 	// bytes; a session that has begun is left as it is.
 	beginSession(ctx context.Context, id string, size int64, contentType string) error

@@ -36,6 +36,20 @@ func withS3(t testing.TB) (serverOption, *s3Bucket) {
 	return func(c *config.Config) { c.Storage = srv.URL(b.name, b.prefix) }, b
 }
 
+// multipartUploads lists the bucket's unfinished multipart uploads.
+func (b *s3Bucket) multipartUploads(t testing.TB) []string {
+	t.Helper()
+	out, err := b.srv.Client().ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(b.name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ups []string
+	for _, u := range out.Uploads {
+		ups = append(ups, aws.ToString(u.Key)+"+"+aws.ToString(u.UploadId))
+	}
+	return ups
+}
+
 // keysOf lists the bucket's keys that contain id.
 func (b *s3Bucket) keysOf(t testing.TB, id string) []string {
 	var keys []string
@@ -105,8 +119,9 @@ func TestS3Smoke(t *testing.T) {
 			t.Fatalf("the image's keys: %v", keys)
 		}
 
-		// A multipart session: parts PUT whole (one twice), assembled by
-		// S3's copies.
+		// A multipart session: parts PUT whole (one twice), each streamed
+		// into its part of the session's S3 multipart upload, which the
+		// last completion completes.
 		mpData := pseudoRandom(15, 11<<20)
 		mpID, count, first := s.beginMultipart(t, s.keys.SecretKey, int64(len(mpData)), "big.bin")
 		if count != 3 {
@@ -136,8 +151,11 @@ func TestS3Smoke(t *testing.T) {
 		if resp, body := s.do(t, http.MethodGet, "/files/"+mpID, "", nil, nil); resp.StatusCode != 200 || !bytes.Equal(body, mpData) {
 			t.Fatalf("the assembled file: %d, %d bytes", resp.StatusCode, len(body))
 		}
-		if keys := bucket.srv.Keys(t, bucket.name); len(keys) != 2+2+3 {
-			t.Fatalf("keys: %v (the parts' are gone: two files and the image's transformation)", keys)
+		if keys := bucket.srv.Keys(t, bucket.name); len(keys) != 2+1+3 {
+			t.Fatalf("keys: %v (want the tus file and its info, the session's file alone, the image, its info and its transformation)", keys)
+		}
+		if mps := bucket.multipartUploads(t); len(mps) != 0 {
+			t.Fatalf("multipart uploads left: %v", mps)
 		}
 
 		// Deleted: nothing of it stays in the bucket.
