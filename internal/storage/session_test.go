@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -451,4 +452,23 @@ func TestSessionBudget(t *testing.T) {
 			t.Fatalf("hashed %+v; want one part from memory, two read back", st)
 		}
 	})
+}
+
+// A process forgets the sessions that received nothing for an hour (their
+// last part went to another instance, or their client gave up), and what
+// they held.
+func TestSessionForgetsStaleSessions(t *testing.T) {
+	ss := newSessionHashers(nil)
+	stale := ss.get("stale")
+	stale.ahead[3] = &heldPart{p: SessionPart{Index: 3, Size: 10}, buf: ss.reserve(stale, 10)}
+	stale.used.Store(time.Now().Add(-2 * sessionForget).UnixNano())
+	ss.get("recent")
+	ss.swept = time.Time{}
+	ss.get("another")
+	if _, ok := ss.m["stale"]; ok || len(ss.m) != 2 {
+		t.Fatalf("sessions %v: want the stale one forgotten", slices.Collect(maps.Keys(ss.m)))
+	}
+	if st := ss.stats(); st.Held != 0 {
+		t.Fatalf("%d bytes still held", st.Held)
+	}
 }

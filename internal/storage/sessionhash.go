@@ -27,6 +27,8 @@ import (
 //     sessionWindow parts of it, is held in memory (at most
 //     sessionHeldBytes for all the sessions of a process) until the
 //     frontier reaches it;
+//   - a part further ahead waits (sessionWait at most, before its body is
+//     read) while the frontier is on its way to it;
 //   - a part that was stored without being held (beyond the window or the
 //     budget) is read back when the frontier reaches it, where the store
 //     can read a part before the session completes: the filestore's file
@@ -63,6 +65,9 @@ const (
 	// this long may be dropped when another needs the room (they are read
 	// back at completion instead).
 	sessionIdle = 2 * time.Minute
+	// sessionForget: a session that received nothing for this long is
+	// forgotten by the process.
+	sessionForget = time.Hour
 )
 
 // SessionStats is how this process computed the sessions' digests.
@@ -83,6 +88,7 @@ type sessionHashers struct {
 	window int
 	budget int64
 
+	swept                        time.Time    // when get last looked for stale sessions (under mu)
 	held                         atomic.Int64 // bytes held by all sessions, reserved included
 	streamed, fromHeld, readBack atomic.Int64
 	bufs                         sync.Pool // *[]byte of cap >= a part
@@ -143,16 +149,35 @@ func newSessionHasher(id string) *sessionHasher {
 	return h
 }
 
-// get returns id's hasher, made if missing.
+// get returns id's hasher, made if missing. Once a minute at most, it
+// forgets the sessions that received nothing for sessionForget (completed
+// by another instance, or abandoned): what they held goes, and their
+// frontier, which only costs reading back if they come back.
 func (ss *sessionHashers) get(id string) *sessionHasher {
+	now := time.Now()
 	ss.mu.Lock()
-	defer ss.mu.Unlock()
 	h := ss.m[id]
 	if h == nil {
 		h = newSessionHasher(id)
 		ss.m[id] = h
 	}
-	h.used.Store(time.Now().UnixNano())
+	h.used.Store(now.UnixNano())
+	var stale []*sessionHasher
+	if now.Sub(ss.swept) > time.Minute {
+		ss.swept = now
+		for sid, o := range ss.m {
+			if now.Sub(time.Unix(0, o.used.Load())) <= sessionForget || !o.mu.TryLock() {
+				continue // in use, or busy
+			}
+			delete(ss.m, sid)
+			stale = append(stale, o) // locked
+		}
+	}
+	ss.mu.Unlock()
+	for _, o := range stale {
+		o.releaseAll(ss)
+		o.mu.Unlock()
+	}
 	return h
 }
 
@@ -474,6 +499,11 @@ func (ss *sessionHashers) drop(id string) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.releaseAll(ss)
+}
+
+// releaseAll releases what h holds. h.mu is held.
+func (h *sessionHasher) releaseAll(ss *sessionHashers) {
 	for i, hp := range h.ahead {
 		delete(h.ahead, i)
 		ss.release(hp.buf)
