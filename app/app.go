@@ -114,6 +114,7 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wr
 		return nil, err
 	}
 	m := newMetrics(a)
+	m.watchSessions(store)
 	a.Uploads = &uploads.Service{
 		DB: d, Bytes: store, Log: log, PublicURL: cfg.PublicURL,
 		MaxUploadSize: cfg.MaxUploadSize, UploadTTL: cfg.UploadTTL,

@@ -5,6 +5,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/tus/tusd/v2/pkg/prometheuscollector"
 
+	"satchel/internal/storage"
 	"satchel/internal/uploads"
 	"satchel/models"
 )
@@ -55,6 +56,26 @@ func (m *metrics) watch(a *App) {
 			Name: "satchel_db_commit_writes_total", Help: "Upload rows and files written by the group commit.",
 		}, func() float64 { _, w := a.Uploads.CommitStats(); return float64(w) }),
 		prometheuscollector.New(a.Tus.Metrics()),
+	)
+}
+
+// watchSessions registers how the store computed the digests of multipart
+// sessions: the bytes hashed as they streamed in, from parts held in
+// memory and read back from the store, and the bytes held now.
+func (m *metrics) watchSessions(store *storage.Store) {
+	digest := func(how string, f func(storage.SessionStats) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "satchel_multipart_digest_bytes_total", ConstLabels: prometheus.Labels{"how": how},
+			Help: "Bytes of multipart sessions hashed into their files' SHA-256: streamed (as they arrived), held (from parts held in memory), read_back (read from the store).",
+		}, func() float64 { return float64(f(store.SessionStats())) })
+	}
+	m.reg.MustRegister(
+		digest("streamed", func(s storage.SessionStats) int64 { return s.Streamed }),
+		digest("held", func(s storage.SessionStats) int64 { return s.FromHeld }),
+		digest("read_back", func(s storage.SessionStats) int64 { return s.ReadBack }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "satchel_multipart_held_bytes", Help: "Bytes of multipart parts held in memory until their session's digest reaches them.",
+		}, func() float64 { return float64(store.SessionStats().Held) }),
 	)
 }
 

@@ -83,6 +83,14 @@ func DeleteUpload(c ctx, db bun.IDB, id string) error {
 	return err
 }
 
+// DeletePartUploads removes the upload rows of a multipart session's
+// parts (those its part rows name), in one statement.
+func DeletePartUploads(c ctx, db bun.IDB, sessionID string) error {
+	parts := db.NewSelect().Model((*Part)(nil)).Column("upload_id").Where("file_id = ?", sessionID)
+	_, err := db.NewDelete().Model((*Upload)(nil)).Where("id IN (?)", parts).Exec(c)
+	return err
+}
+
 // DeleteUploadsReturning deletes the rows of the unfinished uploads among
 // ids in one statement and returns the IDs whose row it deleted: the caller
 // that gets an ID back is the one that finishes that upload (a row already

@@ -126,7 +126,8 @@ func (h *Handler) preFinish(ev handler.HookEvent) (handler.HTTPResponse, error) 
 		resp.Header["X-File-Url"] = h.uploads.FileURL(f.ID)
 	}
 	if ev.Upload.IsPartial {
-		// A part of a multipart upload answers its ETag, as a PUT does.
+		// A part answers its ETag, as a PUT does; a multipart session's
+		// part goes into its session first.
 		etag, err := h.uploads.PartETag(ctx, ev.Upload.ID)
 		if err != nil {
 			return handler.HTTPResponse{}, hookError(ev.Context, err)
@@ -147,7 +148,7 @@ func (h *Handler) preTerminate(ev handler.HookEvent) (handler.HTTPResponse, erro
 		return handler.HTTPResponse{}, hookError(ev.Context, err)
 	}
 	if up.SessionID != "" {
-		return handler.HTTPResponse{}, hookError(ev.Context, apperr.New(apperr.Forbidden, "a part of a multipart upload is replaced with PUT, not deleted"))
+		return handler.HTTPResponse{}, hookError(ev.Context, errDeletePart)
 	}
 	return handler.HTTPResponse{}, nil
 }

@@ -32,6 +32,7 @@ type Uploads interface {
 	Abort(ctx context.Context, id string)
 	PutPart(ctx context.Context, uploadID string, length int64, body io.Reader) (etag string, err error)
 	PartETag(ctx context.Context, uploadID string) (string, error)
+	PartUpload(ctx context.Context, uploadID string) error
 	FileURL(id string) string
 }
 
@@ -136,6 +137,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if rest != "" && method == http.MethodDelete {
+		// Refused here, not in the termination hook: a part may have no
+		// tus upload for tusd to find.
+		if up, err := h.uploads.Pending(r.Context(), rest); err == nil && up.SessionID != "" {
+			apperr.WriteJSON(w, r, errDeletePart)
+			return
+		}
+	}
 	var created *creation
 	if method == http.MethodPost || method == http.MethodPatch {
 		checked, err := withChecksum(r)
@@ -162,6 +171,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// it can never finish.
 			apperr.WriteJSON(w, r, err)
 			return
+		}
+		if up != nil && up.SessionID != "" {
+			// A part of a multipart session gets its tus upload when its
+			// URL is first used over tus (a part sent with PUT has none).
+			if err := h.uploads.PartUpload(r.Context(), rest); err != nil {
+				apperr.WriteJSON(w, r, err)
+				return
+			}
 		}
 		if up != nil {
 			w.Header().Set("Upload-Expires", time.UnixMicro(up.ExpiresAt).UTC().Format(http.TimeFormat))
@@ -216,5 +233,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.uploads.Abort(context.WithoutCancel(r.Context()), rest)
 	}
 }
+
+var errDeletePart = apperr.New(apperr.Forbidden, "a part of a multipart upload is replaced with PUT, not deleted")
 
 var errUnsupportedVersion = apperr.Newf(apperr.UnsupportedVersion, "Tus-Resumable must be %s", tusVersion)

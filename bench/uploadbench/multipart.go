@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -30,18 +31,53 @@ type mpResult struct {
 	begin, puts, completes, last time.Duration
 	cpu                          time.Duration // the server's CPU time
 	rss                          rssStats
+	// digest: how Satchel hashed the file (its
+	// satchel_multipart_digest_bytes_total): streamed in, from parts held
+	// in memory, read back from the store.
+	digest [3]float64
 }
 
 func (r mpResult) mbps() float64  { return float64(r.size) / r.dur.Seconds() / 1e6 }
 func (r mpResult) mibps() float64 { return float64(r.size) / r.dur.Seconds() / (1 << 20) }
 
 func (r mpResult) phases() string {
+	digest := fmt.Sprintf("; SHA-256 of the file: %.0f MiB streamed, %.0f MiB from memory, %.0f MiB read back",
+		r.digest[0]/(1<<20), r.digest[1]/(1<<20), r.digest[2]/(1<<20))
 	if r.inline {
 		return fmt.Sprintf("%d parts, %v: begin %v, PUTs+completes %v, of which the last complete %v",
-			r.parts, r.dur.Round(time.Millisecond), r.begin.Round(time.Millisecond), r.puts.Round(time.Millisecond), r.last.Round(time.Millisecond))
+			r.parts, r.dur.Round(time.Millisecond), r.begin.Round(time.Millisecond), r.puts.Round(time.Millisecond), r.last.Round(time.Millisecond)) + digest
 	}
 	return fmt.Sprintf("%d parts, %v: begin %v, PUTs %v, completes %v, last complete %v",
-		r.parts, r.dur.Round(time.Millisecond), r.begin.Round(time.Millisecond), r.puts.Round(time.Millisecond), r.completes.Round(time.Millisecond), r.last.Round(time.Millisecond))
+		r.parts, r.dur.Round(time.Millisecond), r.begin.Round(time.Millisecond), r.puts.Round(time.Millisecond), r.completes.Round(time.Millisecond), r.last.Round(time.Millisecond)) + digest
+}
+
+// digestCounters reads Satchel's satchel_multipart_digest_bytes_total
+// (streamed, held, read_back) from its /metrics (zeros when absent).
+func (t *target) digestCounters(ctx context.Context) [3]float64 {
+	var out [3]float64
+	u := *t.endpoint
+	u.Path, u.RawQuery = "/metrics", ""
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return out
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return out
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		for i, how := range []string{"streamed", "held", "read_back"} {
+			if v, ok := strings.CutPrefix(line, `satchel_multipart_digest_bytes_total{how="`+how+`"} `); ok {
+				out[i], _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+			}
+		}
+	}
+	return out
 }
 
 func mpName(inline bool) string {
@@ -86,11 +122,16 @@ func multipartUpload(t *target, file string, size int64, sum, scratchDir string,
 		return mpResult{}, err
 	}
 	r := mpResult{size: size, inline: inline}
+	d0 := t.digestCounters(ctx)
 	s := startSampler(t.pid)
 	cpu0, start := t.cpu(), time.Now()
 	fileID, final, err := multipartSend(ctx, t, f, size, workers, inline, &r)
 	r.dur, r.cpu = time.Since(start), t.cpu()-cpu0
 	r.rss = s.finish(idle)
+	d1 := t.digestCounters(ctx)
+	for i := range r.digest {
+		r.digest[i] = d1[i] - d0[i]
+	}
 	t.idle()
 	if err != nil {
 		if fileID != "" {

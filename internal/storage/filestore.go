@@ -42,7 +42,8 @@ func newFile(dir string, locker handler.Locker) (*Store, error) {
 	c.UseConcater(hs)
 	c.UseLengthDeferrer(hs)
 	c.UseLocker(locker)
-	return &Store{hashing: hs, composer: c, bytes: &fileStore{dir: dir}}, nil
+	// A session's digest is one process's: the filestore is one machine's.
+	return &Store{hashing: hs, composer: c, bytes: &fileStore{dir: dir}, sessions: newSessionHashers(nil)}, nil
 }
 
 // fileStore keeps each upload's bytes in the file <dir>/<id> (beside tusd's

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"hash"
 	"io"
 	"runtime"
 	"sync"
@@ -45,8 +44,8 @@ const inlineBufSize = 64 << 10
 // prefers) pipelines the hashing.
 type hashingReader struct {
 	src      io.Reader
-	h        hash.Hash
-	n        int64 // bytes hashed
+	h        io.Writer // the digests (hash.Hash never fails a Write)
+	n        int64     // bytes hashed
 	pipeline bool
 }
 

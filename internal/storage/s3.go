@@ -117,7 +117,7 @@ func newS3(cfg S3Config, locker handler.Locker) (*Store, error) {
 	c.UseConcater(hs)
 	c.UseLengthDeferrer(hs)
 	c.UseLocker(locker)
-	return &Store{hashing: hs, composer: c, bytes: st}, nil
+	return &Store{hashing: hs, composer: c, bytes: st, sessions: newSessionHashers(cfg.States)}, nil
 }
 
 // bareObjects is the client s3store gets: it creates objects without the

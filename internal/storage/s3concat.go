@@ -2,10 +2,7 @@ package storage
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"net/url"
 	"strings"
 
@@ -102,45 +99,4 @@ func escapeKey(key string) string {
 		segs[i] = url.PathEscape(s)
 	}
 	return strings.Join(segs, "/")
-}
-
-// concat concatenates parts into final (S3 copies them) and computes the
-// result's digest meanwhile, reading the parts in order.
-func (s *s3Store) concat(ctx context.Context, final handler.Upload, parts []handler.Upload) (string, error) {
-	fu, ok := unwrap(final).(*s3Upload)
-	if !ok {
-		return "", fmt.Errorf("not an S3 upload: %T", final)
-	}
-	raw := make([]handler.Upload, len(parts))
-	for i, p := range parts {
-		raw[i] = unwrap(p)
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sums := make(chan string, 1)
-	go func() { sums <- digestOf(rctx, raw) }()
-	err := fu.ConcatUploads(ctx, raw)
-	if err != nil {
-		cancel()
-	}
-	return <-sums, err
-}
-
-// digestOf is the SHA-256 of the uploads' bytes one after the other ("" if
-// one cannot be read).
-func digestOf(ctx context.Context, ups []handler.Upload) string {
-	h := sha256.New()
-	buf := make([]byte, 1<<20)
-	for _, up := range ups {
-		r, err := up.GetReader(ctx)
-		if err != nil {
-			return ""
-		}
-		_, err = io.CopyBuffer(h, r, buf)
-		r.Close()
-		if err != nil {
-			return ""
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }

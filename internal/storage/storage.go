@@ -25,11 +25,13 @@ type Store struct {
 	hashing  *hashingStore
 	composer *handler.StoreComposer
 	bytes    backend
+	sessions *sessionHashers // the digests of multipart sessions (sessionhash.go)
 }
 
 // backend is what differs between the stores beyond tusd's DataStore: the
-// whole bytes of an upload, their deletion, reachability, concatenation and
-// the derived results. IDs and keys are valid when they get here.
+// whole bytes of an upload, their deletion, reachability, multipart
+// sessions and the derived results. IDs and keys are valid when they get
+// here.
 type backend interface {
 	// open opens id's bytes for reading (ErrNotFound when missing).
 	open(ctx context.Context, id string) (Object, error)
@@ -39,9 +41,22 @@ type backend interface {
 	// its derived results; missing parts are fine.
 	remove(ctx context.Context, id string) error
 	ping(ctx context.Context) error
-	// concat appends the bytes of parts to final, in order, and returns
-	// the SHA-256 of the result ("" when it could not be computed).
-	concat(ctx context.Context, final handler.Upload, parts []handler.Upload) (sum string, err error)
+	// beginSession creates the storage of a session, a file of size
+	// bytes; a session that has begun is left as it is.
+	beginSession(ctx context.Context, id string, size int64, contentType string) error
+	// writePart stores part p of session id from src (p.Size bytes) and
+	// returns the store's tag for it.
+	writePart(ctx context.Context, id string, p SessionPart, src io.Reader) (tag string, err error)
+	// copyPart stores part p of session id from the bytes of upload from.
+	copyPart(ctx context.Context, id string, p SessionPart, from string) (tag string, err error)
+	// completeSession makes the stored parts the file id (a completed
+	// session is fine).
+	completeSession(ctx context.Context, id string, size int64, parts []SessionPart) error
+	// abortSession drops an unfinished session's storage (none is fine).
+	abortSession(ctx context.Context, id string) error
+	// readsParts says whether open reads a session's stored parts before
+	// it completes.
+	readsParts() bool
 	// declared follows a deferred length's declaration outside tusd:
 	// the upload, complete now, is made whole.
 	declared(ctx context.Context, up handler.Upload) error
@@ -105,14 +120,17 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	if !ids.Valid(id) {
 		return nil
 	}
+	s.sessions.drop(id)
 	if err := s.hashing.forget(ctx, id); err != nil {
 		return fmt.Errorf("delete %s: %w", id, err)
 	}
 	return s.bytes.remove(ctx, id)
 }
 
-// Forget drops the running digest of an upload (finished, or starting over).
+// Forget drops the running digest of an upload (finished, or starting
+// over), or what this process holds of a session's.
 func (s *Store) Forget(ctx context.Context, id string) error {
+	s.sessions.drop(id)
 	return s.hashing.forget(ctx, id)
 }
 

@@ -83,7 +83,7 @@ func (s *Service) UploadBasic(ctx context.Context, p *auth.Principal, meta Meta,
 			return nil, fmt.Errorf("basic upload: %w", err)
 		}
 	}
-	f, err := s.finish(ctx, up.ID, "basic", nil)
+	f, err := s.finish(ctx, up.ID, "basic", nil, "")
 	if err != nil {
 		return nil, err
 	}

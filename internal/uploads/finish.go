@@ -17,19 +17,21 @@ var errAlreadyFinished = errors.New("already finished")
 // finishing a finished upload returns its File. A partial upload (a part of
 // a concatenation) has no File: Finish returns nil, nil for it.
 func (s *Service) Finish(ctx context.Context, id string) (*models.File, error) {
-	return s.finish(ctx, id, "tus", nil)
+	return s.finish(ctx, id, "tus", nil, "")
 }
 
 // FinishWritten is Finish for the caller that holds the upload's lock and
 // has just written its last bytes: info is the store's description of the
 // upload as of that write, which spares reading it again.
 func (s *Service) FinishWritten(ctx context.Context, info handler.FileInfo) (*models.File, error) {
-	return s.finish(ctx, info.ID, "tus", &info)
+	return s.finish(ctx, info.ID, "tus", &info, "")
 }
 
 // finish commits upload id; info, when the caller has it, describes its
-// bytes (else the store is asked).
-func (s *Service) finish(ctx context.Context, id, source string, info *handler.FileInfo) (*models.File, error) {
+// bytes (else the store is asked), and sum, when the caller computed it (a
+// multipart session's), is their SHA-256 (else the store's running digest,
+// or the bytes read again).
+func (s *Service) finish(ctx context.Context, id, source string, info *handler.FileInfo, sum string) (*models.File, error) {
 	up, err := s.pending(ctx, id)
 	if errors.Is(err, ErrUploadNotFound) {
 		// Finished already (by a retry, the reconciler or a concurrent
@@ -74,9 +76,10 @@ func (s *Service) finish(ctx context.Context, id, source string, info *handler.F
 			return nil, err
 		}
 	}
-	sum, err := s.Bytes.Checksum(ctx, id, info.Size)
-	if err != nil {
-		return nil, fmt.Errorf("finish %s: %w", id, err)
+	if sum == "" {
+		if sum, err = s.Bytes.Checksum(ctx, id, info.Size); err != nil {
+			return nil, fmt.Errorf("finish %s: %w", id, err)
+		}
 	}
 	name := up.Name
 	if name == "" {

@@ -112,8 +112,15 @@ func (s *Service) dropUpload(ctx context.Context, id string) {
 // drop deletes an unfinished upload: its row, then its bytes and, for a
 // multipart session, its part rows. A failed row delete is returned with
 // nothing else touched; later failures are logged (the bytes of an upload
-// without a row are unreachable).
+// without a row are unreachable). A session's storage goes first, while
+// its row still names it (S3's multipart upload); a failure to drop it is
+// returned too.
 func (s *Service) drop(ctx context.Context, u *models.Upload) error {
+	if mb, ok := s.Bytes.(MultipartBytes); ok && u.Parts > 0 {
+		if err := mb.AbortSession(ctx, u.ID); err != nil {
+			return err
+		}
+	}
 	if err := models.DeleteUpload(ctx, s.DB, u.ID); err != nil {
 		return err
 	}

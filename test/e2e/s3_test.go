@@ -80,8 +80,9 @@ func TestS3Smoke(t *testing.T) {
 			t.Fatalf("the image's keys: %v", keys)
 		}
 
-		// A multipart session: parts PUT whole (one twice), assembled by
-		// S3's copies.
+		// A multipart session: parts PUT whole (one twice), each streamed
+		// into its part of the session's S3 multipart upload, which the
+		// last completion completes.
 		mpData := pseudoRandom(15, 11<<20)
 		mpID, count, first := s.beginMultipart(t, s.keys.SecretKey, int64(len(mpData)), "big.bin")
 		if count != 3 {
@@ -111,8 +112,11 @@ func TestS3Smoke(t *testing.T) {
 		if resp, body := s.do(t, http.MethodGet, "/files/"+mpID, "", nil, nil); resp.StatusCode != 200 || !bytes.Equal(body, mpData) {
 			t.Fatalf("the assembled file: %d, %d bytes", resp.StatusCode, len(body))
 		}
-		if keys := bucket.srv.Keys(t, bucket.name); len(keys) != 2+2+3 {
-			t.Fatalf("keys: %v (the parts' are gone: two files and the image's transformation)", keys)
+		if keys := bucket.srv.Keys(t, bucket.name); len(keys) != 2+1+3 {
+			t.Fatalf("keys: %v (want the tus file and its info, the session's file alone, the image, its info and its transformation)", keys)
+		}
+		if mps := bucket.multipartUploads(t); len(mps) != 0 {
+			t.Fatalf("multipart uploads left: %v", mps)
 		}
 
 		// Deleted: nothing of it stays in the bucket.
