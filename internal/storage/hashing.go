@@ -42,6 +42,10 @@ type hashingStore struct {
 	// a state: dropping their state needs no unlink. (An unlink locks the
 	// directory against every concurrent create, found or not.)
 	stateless sync.Map
+	// unsaved holds the uploads this process created and completed in one
+	// request, whose state was therefore never saved (a shared store's
+	// stateless), until they are forgotten.
+	unsaved sync.Map
 }
 
 // digest is the SHA-256 of an upload's first size bytes.
@@ -61,15 +65,14 @@ type hashingUpload struct {
 	handler.Upload
 	id    string
 	store *hashingStore
+	// fresh: this value was just made by NewUpload, so that no state of
+	// the upload exists anywhere yet (a shared store drops an earlier
+	// upload's state when it creates one again): a write that completes the
+	// upload in the request that created it saves and drops nothing.
+	fresh bool
 }
 
 func (s *hashingStore) NewUpload(ctx context.Context, info handler.FileInfo) (handler.Upload, error) {
-	if s.shared && info.ID != "" {
-		// An upload created again starts empty: its old state must go.
-		if err := s.states.Delete(ctx, info.ID); err != nil {
-			return nil, fmt.Errorf("new upload %s: drop its digest: %w", info.ID, err)
-		}
-	}
 	up, err := s.inner.NewUpload(ctx, info)
 	if err != nil {
 		return nil, err
@@ -81,7 +84,7 @@ func (s *hashingStore) NewUpload(ctx context.Context, info handler.FileInfo) (ha
 	if !s.shared {
 		s.stateless.Store(info.ID, struct{}{})
 	}
-	return &hashingUpload{Upload: up, id: info.ID, store: s}, nil
+	return &hashingUpload{Upload: up, id: info.ID, store: s, fresh: true}, nil
 }
 
 func (s *hashingStore) GetUpload(ctx context.Context, id string) (handler.Upload, error) {
@@ -158,9 +161,16 @@ func (u *hashingUpload) WriteChunk(ctx context.Context, offset int64, src io.Rea
 		// Complete: keep the digest in memory for the finishing step rather
 		// than on disk (a crash before it only costs a re-read).
 		u.store.finished.Store(u.id, digest{size: info.Size, sum: hex.EncodeToString(h.Sum(nil))})
+		if u.fresh && offset == 0 {
+			// Created and completed by one request: no instance has saved
+			// a state for it, and none can now; finishing need not drop one.
+			u.store.unsaved.Store(u.id, struct{}{})
+			return n, err
+		}
 		_ = u.store.dropState(ctx, u.id)
 		return n, err
 	}
+	u.fresh = false
 	state, merr := h.(encoding.BinaryMarshaler).MarshalBinary()
 	if merr == nil {
 		u.store.stateless.Delete(u.id)
@@ -217,6 +227,9 @@ func (s *hashingStore) dropState(ctx context.Context, id string) error {
 	if _, ok := s.stateless.Load(id); ok {
 		return nil
 	}
+	if _, ok := s.unsaved.Load(id); ok {
+		return nil
+	}
 	return s.states.Delete(ctx, id)
 }
 
@@ -225,6 +238,7 @@ func (s *hashingStore) forget(ctx context.Context, id string) error {
 	s.finished.Delete(id)
 	err := s.dropState(ctx, id)
 	s.stateless.Delete(id)
+	s.unsaved.Delete(id)
 	if _, ok := s.recorded.Load(id); ok {
 		if rerr := s.takeBack.end(id); rerr != nil {
 			return errors.Join(err, rerr)

@@ -58,6 +58,7 @@ type s3Store struct {
 	prefix string // "" or "<prefix>/"
 	tusd   s3store.S3Store
 	ids    BackendIDs
+	states HashStates // the running digests (dropped with an upload created again)
 }
 
 var (
@@ -106,7 +107,7 @@ func newS3(cfg S3Config, locker handler.Locker) (*Store, error) {
 	ts.PreferredPartSize = partSize
 	ts.MaxBufferedParts = maxBufferedParts
 	ts.TemporaryDirectory = tmp
-	st := &s3Store{api: api, bucket: cfg.Bucket, tusd: ts, ids: cfg.IDs}
+	st := &s3Store{api: api, bucket: cfg.Bucket, tusd: ts, ids: cfg.IDs, states: cfg.States}
 	if cfg.Prefix != "" {
 		st.prefix = strings.TrimSuffix(cfg.Prefix, "/") + "/"
 	}

@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -72,20 +71,18 @@ func (s *s3Store) NewUpload(ctx context.Context, info handler.FileInfo) (handler
 // incomplete part and file, from which s3store would otherwise continue.
 func (s *s3Store) discard(ctx context.Context, id string) error {
 	bid, row, err := s.ids.BackendID(ctx, id)
-	if err != nil || !row {
-		return err // without a row, id is new (a part is created before its row)
-	}
-	if bid == "" {
-		bid, err = s.readBackendID(ctx, id)
-		if errors.Is(err, handler.ErrNotFound) {
-			return nil // the row's first creation
-		}
-		if err != nil {
-			return err
-		}
+	if err != nil || !row || bid == "" {
+		// Without a row, or without a name on it, id is new: nothing was
+		// created under it (a creation that failed before recording its
+		// name took back what it had made).
+		return err
 	}
 	_, mp := splitBackendID(bid)
-	return s.removeUpload(ctx, id, mp)
+	if err := s.removeUpload(ctx, id, mp); err != nil {
+		return err
+	}
+	// The upload created again starts empty: the old one's digest goes.
+	return s.states.Delete(ctx, id)
 }
 
 // GetUpload returns upload id. Without a row, id is a finished file (or
