@@ -206,8 +206,10 @@ func multipartSend(ctx context.Context, t *target, f *os.File, size int64, worke
 	var wg sync.WaitGroup
 	for range min(workers, n) {
 		wg.Go(func() {
+			var put rawPutter
+			defer put.close()
 			for i := range next {
-				if err := sendPart(ctx, t, f, size, b.FileID, i, b.UploadParts.First, &etags[i]); err != nil {
+				if err := sendPart(ctx, t, &put, f, size, b.FileID, i, b.UploadParts.First, &etags[i]); err != nil {
 					cancel(err)
 					continue
 				}
@@ -250,8 +252,9 @@ func multipartSend(ctx context.Context, t *target, f *os.File, size int64, worke
 }
 
 // sendPart asks for part i's URL (part 0's came with the begin) and PUTs
-// the part's bytes there, read from f, keeping the answered ETag.
-func sendPart(ctx context.Context, t *target, f *os.File, size int64, fileID string, i int, first uploadPartInfo, etag *string) error {
+// the part's bytes there, read from f (with sendfile), keeping the
+// answered ETag.
+func sendPart(ctx context.Context, t *target, put *rawPutter, f *os.File, size int64, fileID string, i int, first uploadPartInfo, etag *string) error {
 	part := first
 	if i > 0 {
 		var out struct{ UploadPart uploadPartInfo }
@@ -268,15 +271,12 @@ func sendPart(ctx context.Context, t *target, f *os.File, size int64, fileID str
 		return fmt.Errorf("uploadPart %d: unexpected %+v", i, part)
 	}
 	n := end - start + 1
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, part.UploadURL, io.NewSectionReader(f, start, n))
-	if err != nil {
-		return err
-	}
-	req.ContentLength = n
-	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err := t.do(req, http.StatusOK)
+	resp, body, err := put.put(ctx, part.UploadURL, f, start, n)
 	if err != nil {
 		return fmt.Errorf("PUT part %d: %w", i, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("PUT part %d: status %d, want 200: %s", i, resp.StatusCode, strings.TrimSpace(string(body)))
 	}
 	if *etag = resp.Header.Get("ETag"); *etag == "" {
 		return fmt.Errorf("PUT part %d: no ETag", i)

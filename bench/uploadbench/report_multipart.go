@@ -199,8 +199,8 @@ Notes:
 - The multipart client is an Upload.io-style one, public key throughout:
   `+"`beginMultipartUpload(input: {fileName, fileSize, mime})`"+` (which returns part 0), then %d
   workers each take the next part, ask `+"`uploadPart(fileId, uploadPartIndex)`"+` for its
-  `+"`uploadUrl`"+` and range, and PUT the part's bytes (an io.SectionReader of the file,
-  Content-Length = the part's size), keeping the ETag; then `+"`completeUploadPart`"+` for each
+  `+"`uploadUrl`"+` and range, and PUT the part's bytes (Content-Length = the part's size;
+  sent with sendfile, as the PATCH is, over one kept-alive connection per worker), keeping the ETag; then `+"`completeUploadPart`"+` for each
   part in order, one at a time. The last returns `+"`file { id size sha256 }`"+`: the time runs from
   the begin mutation to that answer, and size and sha256 are checked against the source.
 - (5b) is the same client except that each worker completes its part right after its PUT
